@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages wbpf needs to build, test and run its examples.
+# Does nothing when everything is present, so it is safe to run before every build.
+set -euo pipefail
+
+pkgs=(
+  clang-19 lld-19 llvm-19          # -target bpf objects, wasm32 guests, llvm-strip
+  wasi-libc libclang-rt-19-dev-wasm32
+  libbpf-dev linux-libc-dev        # bpf_helpers.h, linux/bpf.h
+  bpftool                          # the reference the header generator is measured against
+  wabt                             # wat2wasm for hand-written bad guests
+  docker-registry                  # a real OCI registry for the end-to-end tests
+  iproute2                         # veth pairs and network namespaces in tests
+  make
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install packages (run as root or with sudo)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup: Go 1.26 or later is required (https://go.dev/dl/)" >&2
+  exit 1
+fi
