@@ -1,0 +1,130 @@
+package testutils
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Clang is the compiler for BPF objects and Wasm guests, as in the Makefile and sdk/c/README.md.
+const Clang = "clang-19"
+
+// GuestCFlags is the documented build of a C guest (sdk/c/README.md), less -I and -o.
+var GuestCFlags = []string{"--target=wasm32-wasi", "-O2", "-Wl,--allow-undefined,--export-table"}
+
+// BPFCFlags is the build of a BPF object, as in the Makefile.
+var BPFCFlags = []string{"-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-I/usr/include/x86_64-linux-gnu"}
+
+var (
+	buildMu    sync.Mutex
+	buildDir   string
+	buildCache = map[string]*buildResult{}
+)
+
+type buildResult struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// BuildDir is this test binary's build cache: a temporary directory made on first use and
+// removed by Main.
+func BuildDir(tb testing.TB) string {
+	tb.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "wbpf-testbuild-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		buildDir = d
+	}
+	return buildDir
+}
+
+// BuildGuest compiles a C guest to a Wasm module with the documented command: clang-19
+// --target=wasm32-wasi -O2 -I sdk/c -Wl,--allow-undefined,--export-table, plus -Wall -Werror,
+// plus flags (for example "--embed-dir="+dir so the guest can #embed a BPF object, or -D...).
+// The result is cached per test binary run; it returns the .wasm path.
+func BuildGuest(tb testing.TB, src string, flags ...string) string {
+	tb.Helper()
+	sdk := filepath.Join(RepoRoot(tb), "sdk", "c")
+	args := append(append([]string{}, GuestCFlags...), "-I", sdk, "-Wall", "-Werror", "-Wno-c23-extensions")
+	return build(tb, src, ".wasm", append(args, flags...))
+}
+
+// BuildBPF compiles a BPF C source with clang-19 -O2 -g -target bpf
+// -I/usr/include/x86_64-linux-gnu (plus flags), cached per test binary run; it returns the
+// object's path, named after the source (foo.bpf.c gives .../foo.bpf.o) so that guests can
+// #embed it by name with --embed-dir=filepath.Dir(path).
+func BuildBPF(tb testing.TB, src string, flags ...string) string {
+	tb.Helper()
+	return build(tb, src, ".o", append(append([]string{}, BPFCFlags...), flags...))
+}
+
+func build(tb testing.TB, src, ext string, args []string) string {
+	tb.Helper()
+	clang := RequireTool(tb, Clang)
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir := BuildDir(tb)
+
+	h := sha256.Sum256([]byte(abs + "\x00" + strings.Join(args, "\x00")))
+	key := hex.EncodeToString(h[:8])
+	buildMu.Lock()
+	r, ok := buildCache[key]
+	if !ok {
+		r = new(buildResult)
+		buildCache[key] = r
+	}
+	buildMu.Unlock()
+
+	r.once.Do(func() {
+		base := strings.TrimSuffix(filepath.Base(abs), ".c")
+		outDir := filepath.Join(dir, key)
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			r.err = err
+			return
+		}
+		out := filepath.Join(outDir, base+ext)
+		cmdArgs := append(append([]string{}, args...), "-c", abs, "-o", out)
+		if ext == ".wasm" {
+			cmdArgs = append(append([]string{}, args...), abs, "-o", out)
+		}
+		cmd := exec.Command(clang, cmdArgs...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			r.err = fmt.Errorf("%s %s: %v\n%s", Clang, strings.Join(cmdArgs, " "), err, b)
+			return
+		}
+		r.path = out
+	})
+	if r.err != nil {
+		tb.Fatal(r.err)
+	}
+	return r.path
+}
+
+// testingM is the part of *testing.M that Main needs.
+type testingM interface{ Run() int }
+
+// Main runs the tests and then removes the build cache. Use it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
+func Main(m testingM) int {
+	code := m.Run()
+	buildMu.Lock()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	buildMu.Unlock()
+	return code
+}

@@ -1,0 +1,113 @@
+/* wbpf_abi.h: the wasm-bpf host interface as a C guest sees it.
+ *
+ * This file is the C side of the runtime's single ABI table (import module, function names,
+ * wasm signatures, command numbers, errno values). Everything between the BEGIN and END
+ * markers must match that table; runtime/e2e checks the imports of guests built against it.
+ * Change the interface in the runtime's table first, then here. Both wbpf.h (our SDK) and
+ * libbpf-wasm.h (compatibility with the original project's C SDK) include this file.
+ *
+ * All pointers are 32-bit offsets into the guest's linear memory; the object handle is an
+ * opaque non-zero 64-bit value. Errors are negative Linux errno numbers (WBPF_E*), not the
+ * guest libc's errno numbers, which differ under WASI: wbpf.h translates them for you.
+ */
+#ifndef WBPF_ABI_H
+#define WBPF_ABI_H
+
+#include <stdint.h>
+
+#if !defined(__wasm32__)
+#error "wbpf_abi.h is for WebAssembly guests: build with clang-19 --target=wasm32-wasi"
+#endif
+
+/* ==== BEGIN ABI TABLE (keep in step with the runtime's ABI table) ==== */
+
+#define WBPF_IMPORT_MODULE "wasm_bpf"
+
+#define WBPF_IMPORT(name) __attribute__((import_module(WBPF_IMPORT_MODULE), import_name(name)))
+
+/* (i32 obj_buf, i32 obj_len) -> i64: open and load an ELF BPF object; 0 on any failure (the
+ * runtime writes the reason to its stderr). */
+WBPF_IMPORT("wasm_load_bpf_object")
+uint64_t wasm_load_bpf_object(const void *obj_buf, int obj_len);
+
+/* (i64 obj) -> i32: detach every link, close every map and program of the object; 0, also for
+ * an unknown handle. */
+WBPF_IMPORT("wasm_close_bpf_object")
+int wasm_close_bpf_object(uint64_t obj);
+
+/* (i64 obj, i32 name, i32 target) -> i32: attach the program whose function name is `name`;
+ * `target` "" auto-attaches from the ELF section, otherwise an interface name (xdp, tc,
+ * socket) or a cgroup v2 directory (cgroup programs). 0 or a negative errno. */
+WBPF_IMPORT("wasm_attach_bpf_program")
+int wasm_attach_bpf_program(uint64_t obj, const char *name, const char *target);
+
+/* (i64 obj, i32 name) -> i32: a token (>= 0) for the map `name`, usable only with
+ * wasm_bpf_map_operate and wasm_bpf_buffer_poll, or a negative errno. */
+WBPF_IMPORT("wasm_bpf_map_fd_by_name")
+int wasm_bpf_map_fd_by_name(uint64_t obj, const char *name);
+
+/* (i32 fd, i32 cmd, i32 key, i32 value, i32 next_key, i64 flags) -> i32: map operation with the
+ * kernel's command numbers (WBPF_CMD_*); sizes are the map's key_size/value_size (per-CPU
+ * values: round_up(value_size, 8) * possible CPUs). key 0 for get-next-key means "first key".
+ * 0 or a negative errno (-WBPF_ENOENT at the end of an iteration). */
+WBPF_IMPORT("wasm_bpf_map_operate")
+int wasm_bpf_map_operate(int fd, int cmd, void *key, void *value, void *next_key, uint64_t flags);
+
+/* (i64 obj, i32 fd, i32 sample_fn, i32 ctx, i32 data, i32 max_size, i32 timeout_ms) -> i32:
+ * poll the ring buffer or perf event array `fd`; for each sample copy at most max_size bytes to
+ * `data`, then call table entry `sample_fn` as int fn(ctx, data, full_size). The number of
+ * samples consumed, or a negative errno. */
+WBPF_IMPORT("wasm_bpf_buffer_poll")
+int wasm_bpf_buffer_poll(uint64_t obj, int fd, int32_t sample_fn, uint32_t ctx, char *data,
+                         int max_size, int timeout_ms);
+
+/* Map commands: the kernel's enum bpf_cmd numbers. */
+#define WBPF_CMD_MAP_LOOKUP_ELEM 1
+#define WBPF_CMD_MAP_UPDATE_ELEM 2
+#define WBPF_CMD_MAP_DELETE_ELEM 3
+#define WBPF_CMD_MAP_GET_NEXT_KEY 4
+
+/* Update flags: the kernel's. */
+#define WBPF_ANY 0
+#define WBPF_NOEXIST 1
+#define WBPF_EXIST 2
+#define WBPF_F_LOCK 4
+
+/* Errno values the host returns (negated): Linux numbers. */
+#define WBPF_EPERM 1
+#define WBPF_ENOENT 2
+#define WBPF_ESRCH 3
+#define WBPF_EINTR 4
+#define WBPF_EIO 5
+#define WBPF_ENXIO 6
+#define WBPF_E2BIG 7
+#define WBPF_ENOEXEC 8
+#define WBPF_EBADF 9
+#define WBPF_EAGAIN 11
+#define WBPF_ENOMEM 12
+#define WBPF_EACCES 13
+#define WBPF_EFAULT 14
+#define WBPF_EBUSY 16
+#define WBPF_EEXIST 17
+#define WBPF_ENODEV 19
+#define WBPF_ENOTDIR 20
+#define WBPF_EINVAL 22
+#define WBPF_ENFILE 23
+#define WBPF_EMFILE 24
+#define WBPF_ENOSPC 28
+#define WBPF_ERANGE 34
+#define WBPF_ENAMETOOLONG 36
+#define WBPF_ENOSYS 38
+#define WBPF_EOVERFLOW 75
+#define WBPF_EOPNOTSUPP 95
+#define WBPF_ETIMEDOUT 110
+#define WBPF_ECANCELED 125
+#define WBPF_ENOTSUPP 524 /* kernel-internal "not supported", seen from BPF syscalls */
+
+/* The sample buffer size the original C SDK polls with, and its default poll timeout. */
+#define WBPF_DEFAULT_SAMPLE_SIZE 4096
+#define WBPF_DEFAULT_POLL_TIMEOUT_MS 100
+
+/* ==== END ABI TABLE ==== */
+
+#endif /* WBPF_ABI_H */
