@@ -1,0 +1,153 @@
+package wbpf
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/wbpf/wbpf/runtime"
+)
+
+const runtimeExitInterrupted = runtime.ExitInterrupted
+
+type runOptions struct {
+	verbose     bool
+	memoryLimit string
+	cacheDir    string
+	noCache     bool
+	dirs        []string
+	env         []string
+}
+
+func newRunCommand() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [flags] APP.wasm [ARGS...]",
+		Short: "Run a WebAssembly guest",
+		Long: `Run APP.wasm, a WASI command module, with ARGS. Flags after APP.wasm
+belong to the guest. The exit status is the guest's; 128+N if it was stopped
+by signal N; 134 if it trapped.
+
+Nothing is granted by default: no environment, no directories. Directories
+granted with --dir are also the only places where cgroup directories and
+uprobe binaries a guest names may resolve.`,
+		Example: `  wbpf run --dir /sys/fs/cgroup/unified app.wasm -i 5
+  wbpf run -v --env LOG=debug --memory-limit 64MiB app.wasm`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("run: missing APP.wasm")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args)
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false)
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print full verifier logs, load statistics and failed map operations")
+	f.StringVar(&o.memoryLimit, "memory-limit", "", "cap guest memory: a size with KiB, MiB or GiB, or a number of 64 KiB pages (default 4GiB)")
+	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep compiled guests here so later starts skip compilation")
+	f.BoolVar(&o.noCache, "no-cache", false, "compile without a cache")
+	f.StringArrayVar(&o.dirs, "dir", nil, "grant host directory `HOST[:GUEST]` to the guest (repeatable; GUEST defaults to HOST)")
+	f.StringArrayVar(&o.env, "env", nil, "pass environment variable `K=V` to the guest (repeatable)")
+	return cmd
+}
+
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "" // no home directory: run without a cache
+	}
+	return filepath.Join(dir, "wbpf")
+}
+
+func (o *runOptions) run(cmd *cobra.Command, args []string) error {
+	cfg := runtime.NewConfig().
+		WithArgs(args).
+		WithStdin(cmd.InOrStdin()).
+		WithStdout(cmd.OutOrStdout()).
+		WithStderr(cmd.ErrOrStderr()).
+		WithVerbose(o.verbose)
+	if o.memoryLimit != "" {
+		pages, err := parsePages(o.memoryLimit)
+		if err != nil {
+			return usageError{fmt.Errorf("--memory-limit: %w", err)}
+		}
+		cfg = cfg.WithMemoryLimitPages(pages)
+	}
+	if !o.noCache && o.cacheDir != "" {
+		cfg = cfg.WithCompilationCacheDir(o.cacheDir)
+	}
+	for _, d := range o.dirs {
+		host, guest, ok := strings.Cut(d, ":")
+		if !ok {
+			guest = host
+		}
+		if st, err := os.Stat(host); err != nil || !st.IsDir() {
+			return usageError{fmt.Errorf("--dir %s: %s is not a directory", d, host)}
+		}
+		if guest == "" {
+			return usageError{fmt.Errorf("--dir %s: empty guest path", d)}
+		}
+		cfg = cfg.WithDirMount(host, guest)
+	}
+	for _, kv := range o.env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usageError{fmt.Errorf("--env %q: want K=V", kv)}
+		}
+		cfg = cfg.WithEnv(k, v)
+	}
+
+	wasm, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	code, err := runtime.Run(cmd.Context(), wasm, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if code != 0 {
+		return exitStatus(code)
+	}
+	return nil
+}
+
+// parsePages reads a memory limit: "N" pages of 64 KiB, or a size with a
+// KiB/MiB/GiB (or K/M/G) suffix, rounded up to whole pages.
+func parsePages(s string) (uint32, error) {
+	const page = 64 << 10
+	units := []struct {
+		suffix string
+		bytes  uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}}
+	num, unit := s, uint64(0)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, unit = n, u.bytes
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("%q: want a positive number of pages, or a size like 64MiB", s)
+	}
+	pages := n
+	if unit != 0 {
+		if n > math.MaxUint64/unit {
+			return 0, fmt.Errorf("%q: too large", s)
+		}
+		pages = (n*unit + page - 1) / page
+	}
+	const maxPages = 1 << 16 // 4 GiB, the wasm32 limit
+	if pages > maxPages {
+		return 0, fmt.Errorf("%q: more than 4GiB (65536 pages)", s)
+	}
+	return uint32(pages), nil
+}

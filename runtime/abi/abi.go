@@ -1,0 +1,129 @@
+// Package abi is the one table of the wasm-bpf host interface: import-module
+// names, function names and signatures, map commands and errno values.
+//
+// The runtime builds its host modules from this table, and code generators,
+// SDK tests and logging read it too, so the host and its guests cannot drift
+// apart. The interface itself is described in the project's ABI document; the
+// doc strings below are the short form.
+package abi
+
+// Import-module names.
+const (
+	// Module is the import module C and Rust guests use.
+	Module = "wasm_bpf"
+	// CallbackModule is the import module Go and TinyGo guests use: its
+	// buffer poll calls a named guest export instead of a table index,
+	// because Go modules export no function table.
+	CallbackModule = "callback-wrapper"
+	// DefaultCallbackExport is the guest export CallbackModule's poll calls
+	// unless the embedder names another.
+	DefaultCallbackExport = "go-callback"
+	// FunctionTable is the exported table C guests' callback indices point
+	// into (clang links it with -Wl,--export-table).
+	FunctionTable = "__indirect_function_table"
+)
+
+// ValueType is a WebAssembly value type as it appears in a signature.
+type ValueType byte
+
+// The two value types the interface uses.
+const (
+	I32 ValueType = 0x7f
+	I64 ValueType = 0x7e
+)
+
+// String returns the WebAssembly text name of the type.
+func (t ValueType) String() string {
+	switch t {
+	case I32:
+		return "i32"
+	case I64:
+		return "i64"
+	}
+	return "unknown"
+}
+
+// Param is a named parameter or result.
+type Param struct {
+	Name string
+	Type ValueType
+}
+
+// Func is one imported function of the interface.
+type Func struct {
+	Module string
+	Name   string
+	Params []Param
+	Result Param
+}
+
+// The functions of the interface. Every one has exactly one result.
+var (
+	LoadObject = Func{Module, "wasm_load_bpf_object",
+		[]Param{{"obj_buf", I32}, {"obj_len", I32}},
+		Param{"obj", I64}}
+	CloseObject = Func{Module, "wasm_close_bpf_object",
+		[]Param{{"obj", I64}},
+		Param{"errno", I32}}
+	AttachProgram = Func{Module, "wasm_attach_bpf_program",
+		[]Param{{"obj", I64}, {"name", I32}, {"target", I32}},
+		Param{"errno", I32}}
+	MapFDByName = Func{Module, "wasm_bpf_map_fd_by_name",
+		[]Param{{"obj", I64}, {"name", I32}},
+		Param{"fd", I32}}
+	MapOperate = Func{Module, "wasm_bpf_map_operate",
+		[]Param{{"fd", I32}, {"cmd", I32}, {"key", I32}, {"value", I32}, {"next_key", I32}, {"flags", I64}},
+		Param{"errno", I32}}
+	BufferPoll = Func{Module, "wasm_bpf_buffer_poll",
+		[]Param{{"obj", I64}, {"fd", I32}, {"sample_fn", I32}, {"ctx", I32}, {"data", I32}, {"max_size", I32}, {"timeout_ms", I32}},
+		Param{"n", I32}}
+	// CallbackBufferPoll is BufferPoll without sample_fn: it calls the
+	// named export (DefaultCallbackExport unless configured otherwise).
+	CallbackBufferPoll = Func{CallbackModule, "wasm_bpf_buffer_poll",
+		[]Param{{"obj", I64}, {"fd", I32}, {"ctx", I32}, {"data", I32}, {"max_size", I32}, {"timeout_ms", I32}},
+		Param{"n", I32}}
+
+	// SampleCallback is the signature of a guest's sample callback,
+	// int fn(void *ctx, void *data, size_t size), whether named by table
+	// index or by export name.
+	SampleCallback = Func{"", "sample_fn",
+		[]Param{{"ctx", I32}, {"data", I32}, {"size", I32}},
+		Param{"ret", I32}}
+)
+
+// Funcs lists every imported function, in the order of the ABI document.
+var Funcs = []Func{LoadObject, CloseObject, AttachProgram, MapFDByName, MapOperate, BufferPoll, CallbackBufferPoll}
+
+// Map commands of wasm_bpf_map_operate: the kernel's bpf(2) command numbers.
+const (
+	MapLookupElem = 1
+	MapUpdateElem = 2
+	MapDeleteElem = 3
+	MapGetNextKey = 4
+)
+
+// Errno is a Linux errno value. Host functions return it negated.
+type Errno int32
+
+// The errno values host functions return (negated). Kernel errors pass
+// through with their own numbers; these are the ones the runtime itself
+// decides on.
+const (
+	EPERM        Errno = 1
+	ENOENT       Errno = 2
+	EINTR        Errno = 4
+	E2BIG        Errno = 7
+	EBADF        Errno = 9
+	EAGAIN       Errno = 11
+	ENOMEM       Errno = 12
+	EACCES       Errno = 13
+	EFAULT       Errno = 14
+	EEXIST       Errno = 17
+	EMFILE       Errno = 24
+	ENODEV       Errno = 19
+	EINVAL       Errno = 22
+	ENOSPC       Errno = 28
+	ENAMETOOLONG Errno = 36
+	ENOSYS       Errno = 38
+	EOPNOTSUPP   Errno = 95
+)

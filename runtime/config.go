@@ -1,0 +1,107 @@
+package runtime
+
+import (
+	"io"
+	"slices"
+
+	"github.com/wbpf/wbpf/runtime/internal/grant"
+)
+
+// Config says how to run a guest. It is immutable: every WithXxx returns a
+// changed copy and leaves the receiver alone, so one base Config can be
+// shared and specialised without surprises (the reasoning of wazero's
+// RATIONALE.md, "Why are configuration immutable?").
+//
+// The zero value and NewConfig() are the same: no arguments, no
+// environment, no directories, empty stdin, output discarded.
+type Config struct {
+	args             []string
+	env              []string // alternating key, value
+	mounts           []grant.Mount
+	stdin            io.Reader
+	stdout, stderr   io.Writer
+	cacheDir         string
+	memoryLimitPages uint32
+	verbose          bool
+	callbackExport   string
+}
+
+// NewConfig returns the default configuration. Like the original wasm-bpf
+// runtimes it grants nothing: no environment, no directories.
+func NewConfig() Config { return Config{} }
+
+// WithArgs sets the guest's argv. By convention args[0] is the module's
+// path as the user gave it.
+func (c Config) WithArgs(args []string) Config {
+	c.args = slices.Clone(args)
+	return c
+}
+
+// WithStdin sets the guest's standard input.
+func (c Config) WithStdin(r io.Reader) Config {
+	c.stdin = r
+	return c
+}
+
+// WithStdout sets the guest's standard output.
+func (c Config) WithStdout(w io.Writer) Config {
+	c.stdout = w
+	return c
+}
+
+// WithStderr sets the guest's standard error, which also receives the
+// runtime's diagnostics (load and attach failures, verifier logs, lost
+// perf samples), each line prefixed "wbpf: ".
+func (c Config) WithStderr(w io.Writer) Config {
+	c.stderr = w
+	return c
+}
+
+// WithEnv adds one environment variable for the guest.
+func (c Config) WithEnv(key, value string) Config {
+	c.env = append(slices.Clip(c.env), key, value)
+	return c
+}
+
+// WithDir grants the guest the host directory dir, visible to it under the
+// same path. Granted directories are also the only places cgroup paths and
+// uprobe binaries named by the guest may resolve.
+func (c Config) WithDir(dir string) Config {
+	return c.WithDirMount(dir, dir)
+}
+
+// WithDirMount grants the host directory host, visible to the guest as
+// guest (e.g. "/" or "/data").
+func (c Config) WithDirMount(host, guest string) Config {
+	c.mounts = append(slices.Clip(c.mounts), grant.Mount{Host: host, Guest: guest})
+	return c
+}
+
+// WithCompilationCacheDir keeps compiled guests in dir, so a second start
+// of the same module skips compilation. Empty means no cache. It applies
+// when a Runtime is created (NewRuntime, Run), not to Runtime.Run.
+func (c Config) WithCompilationCacheDir(dir string) Config {
+	c.cacheDir = dir
+	return c
+}
+
+// WithMemoryLimitPages caps guest memory at n pages of 64 KiB (0: wazero's
+// default, 65536 pages = 4 GiB). It applies when a Runtime is created.
+func (c Config) WithMemoryLimitPages(n uint32) Config {
+	c.memoryLimitPages = n
+	return c
+}
+
+// WithVerbose adds full verifier logs, load statistics and every failed map
+// operation to stderr.
+func (c Config) WithVerbose(v bool) Config {
+	c.verbose = v
+	return c
+}
+
+// WithCallbackExport names the guest export that callback-wrapper's buffer
+// poll calls (default "go-callback").
+func (c Config) WithCallbackExport(name string) Config {
+	c.callbackExport = name
+	return c
+}

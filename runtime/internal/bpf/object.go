@@ -1,0 +1,212 @@
+package bpf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// Object is one loaded BPF ELF object and everything hanging off it.
+type Object struct {
+	spec    *ebpf.CollectionSpec
+	coll    *ebpf.Collection
+	maps    map[string]*Map
+	tokens  []uint32
+	links   []link.Link
+	sockets []int
+}
+
+var memlockOnce sync.Once
+
+// Load parses elf, relocates it against the running kernel's BTF (CO-RE),
+// creates its maps and loads its programs. It returns the object's handle.
+//
+// Kernel BTF is read once per process by cilium/ebpf and cached. Map pinning
+// requested by the object is ignored: a pinned map would outlive the guest.
+func (r *Registry) Load(elf []byte) (h uint64, err error) {
+	spec, err := parseObject(elf)
+	if err != nil {
+		return 0, err
+	}
+	for name, ms := range spec.Maps {
+		if ms.Pinning != ebpf.PinNone {
+			if r.opts.Verbose {
+				r.logf("load: map %s: pinning ignored, maps live only as long as the guest", name)
+			}
+			ms.Pinning = ebpf.PinNone
+		}
+	}
+
+	// cilium/ebpf memory-maps .data/.bss/.rodata to back its Variables, and
+	// unmaps them only when the garbage collector gets to it, which keeps
+	// the maps alive in the kernel after the guest is gone. Guests reach
+	// globals through map operations, so no Variables and no mappings. The
+	// maps' contents still come from the ELF, which is where the guest wrote
+	// its .rodata values.
+	spec.Variables = nil
+
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later ones
+	// ignore it. Raising it once is harmless either way.
+	memlockOnce.Do(func() { _ = rlimit.RemoveMemlock() })
+
+	var opts ebpf.CollectionOptions
+	if r.opts.Verbose {
+		opts.Programs.LogLevel = ebpf.LogLevelStats
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
+	if err != nil {
+		return 0, loadError(err, r.opts.Verbose)
+	}
+	if r.opts.Verbose {
+		for _, name := range sortedKeys(coll.Programs) {
+			if log := strings.TrimSpace(coll.Programs[name].VerifierLog); log != "" {
+				r.logf("load: program %s: verifier: %s", name, log)
+			}
+		}
+	}
+
+	o := &Object{spec: spec, coll: coll, maps: make(map[string]*Map, len(coll.Maps))}
+	for name, em := range coll.Maps {
+		m := newMap(name, em)
+		t, ok := r.maps.Insert(m)
+		if !ok {
+			o.close()
+			return 0, ErrTooMany
+		}
+		m.token = int32(t)
+		o.maps[name] = m
+		o.tokens = append(o.tokens, t)
+	}
+	oh, ok := r.objects.Insert(o)
+	if !ok {
+		for _, t := range o.tokens {
+			r.maps.Delete(t)
+		}
+		o.close()
+		return 0, ErrTooMany
+	}
+	return uint64(oh), nil
+}
+
+// parseObject reads the ELF with cilium/ebpf. Its parser is fuzzed upstream,
+// but a guest controls every byte here, so a panic in it still must not take
+// the runtime down.
+func parseObject(elf []byte) (spec *ebpf.CollectionSpec, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			spec, err = nil, fmt.Errorf("%w: parser panicked: %v", ErrInvalidObject, p)
+		}
+	}()
+	if len(elf) == 0 {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidObject)
+	}
+	spec, err = ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidObject, err)
+	}
+	return spec, nil
+}
+
+// verboseError is an error whose message carries the verifier log while
+// Unwrap still reaches the kernel's errno.
+type verboseError struct {
+	msg string
+	err error
+}
+
+func (e *verboseError) Error() string { return e.msg }
+func (e *verboseError) Unwrap() error { return e.err }
+
+// loadError puts the verifier's reason into the message: its last lines
+// normally, the whole log when verbose.
+func loadError(err error, verbose bool) error {
+	var ve *ebpf.VerifierError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("load: %w", err)
+	}
+	var msg string
+	if verbose {
+		msg = fmt.Sprintf("%+v", ve)
+	} else {
+		msg = fmt.Sprintf("%-20v", ve) + "\n\t(run with --verbose for the full verifier log)"
+	}
+	// The outer message names the program; the formatted VerifierError
+	// repeats the cause, so keep only the prefix cilium put before it.
+	outer := strings.TrimSuffix(err.Error(), ve.Error())
+	return &verboseError{msg: "load: " + outer + msg, err: err}
+}
+
+// MapNames returns the names of the object's maps, sorted.
+func (o *Object) MapNames() []string { return sortedKeys(o.maps) }
+
+// ProgramNames returns the names of the object's programs, sorted.
+func (o *Object) ProgramNames() []string { return sortedKeys(o.coll.Programs) }
+
+// MapToken returns the token of the map called name in object h.
+//
+// Besides the names in the ELF (".bss", ".data", ".rodata", user maps), it
+// accepts libbpf's internal map names "<object>.bss" etc.: libbpf guests
+// look their globals up that way, and the object-name prefix carries no
+// information here since the guest loads from memory.
+func (r *Registry) MapToken(h uint64, name string) (int32, error) {
+	o, err := r.object(h)
+	if err != nil {
+		return 0, err
+	}
+	if m, ok := o.maps[name]; ok {
+		return m.token, nil
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		if m, ok := o.maps[name[i:]]; ok {
+			return m.token, nil
+		}
+	}
+	return 0, fmt.Errorf("map %q: %w (object has %s)", name, ErrNotFound, list(o.MapNames()))
+}
+
+// close releases the object's kernel resources in dependency order: links
+// and sockets first (they hold programs), buffer readers (they map the
+// maps), then programs and maps.
+func (o *Object) close() error {
+	var errs []error
+	for _, l := range o.links {
+		errs = append(errs, l.Close())
+	}
+	o.links = nil
+	for _, fd := range o.sockets {
+		errs = append(errs, unix.Close(fd))
+	}
+	o.sockets = nil
+	for _, m := range o.maps {
+		errs = append(errs, m.closeReaders())
+	}
+	if o.coll != nil {
+		o.coll.Close()
+		o.coll = nil
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,134 @@
+// Package bpf is the kernel side of one guest instance: the objects it
+// loaded, their programs, maps, links, sockets and buffer readers, all
+// reachable only through handles from the instance's own descriptor tables.
+//
+// Nothing here knows about WebAssembly; the host package translates guest
+// memory into the byte slices and strings these methods take.
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/wbpf/wbpf/runtime/internal/descriptor"
+	"github.com/wbpf/wbpf/runtime/internal/grant"
+)
+
+// Errors this package decides on itself. Kernel errors are passed through
+// wrapped, with their errno intact.
+var (
+	// ErrBadHandle: an object handle or map token this instance never
+	// handed out, or one already closed.
+	ErrBadHandle = errors.New("bad handle")
+	// ErrNotFound: no program or map of that name in the object.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalidObject: the guest's bytes are not a loadable BPF ELF object.
+	ErrInvalidObject = errors.New("invalid BPF object")
+	// ErrNoTarget: the program needs an attach target (interface, cgroup,
+	// function) and neither its section nor the guest named one.
+	ErrNoTarget = errors.New("no attach target")
+	// ErrUnsupported: the runtime cannot attach this kind of program or
+	// run this command.
+	ErrUnsupported = errors.New("not supported")
+	// ErrDescriptorValue: the map's values are kernel descriptors (program,
+	// map, perf event, socket or cgroup fds), which a guest cannot name.
+	ErrDescriptorValue = errors.New("map values are kernel descriptors; guests cannot update them")
+	// ErrNotBuffer: the map given to poll is neither a ring buffer nor a
+	// perf event array.
+	ErrNotBuffer = errors.New("map is neither a ring buffer nor a perf event array")
+	// ErrInterrupted: the run was cancelled (signal) while waiting.
+	ErrInterrupted = errors.New("interrupted")
+	// ErrTooMany: the instance's handle space is exhausted.
+	ErrTooMany = errors.New("too many handles")
+	// ErrBadCommand: wasm_bpf_map_operate got a command other than 1-4.
+	ErrBadCommand = errors.New("unknown map command")
+)
+
+// Options configure a Registry.
+type Options struct {
+	// Stderr receives load and attach diagnostics and lost-sample notices.
+	Stderr io.Writer
+	// Verbose adds full verifier logs and load statistics.
+	Verbose bool
+	// Grants decides which cgroup and binary paths a guest may name.
+	Grants *grant.Grants
+}
+
+// Registry holds everything one guest instance created in the kernel.
+// It is not safe for concurrent use: a guest instance is single-threaded.
+type Registry struct {
+	opts    Options
+	objects descriptor.Table[*Object]
+	maps    descriptor.Table[*Map]
+	lost    uint64
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry(opts Options) *Registry {
+	if opts.Stderr == nil {
+		opts.Stderr = io.Discard
+	}
+	return &Registry{opts: opts}
+}
+
+// object returns the live object behind handle h.
+func (r *Registry) object(h uint64) (*Object, error) {
+	if h == 0 || h > math.MaxUint32 {
+		return nil, fmt.Errorf("object %d: %w", h, ErrBadHandle)
+	}
+	o, ok := r.objects.Lookup(uint32(h))
+	if !ok {
+		return nil, fmt.Errorf("object %d: %w", h, ErrBadHandle)
+	}
+	return o, nil
+}
+
+// Map returns the map behind token, which must come from an object this
+// instance loaded and has not closed.
+func (r *Registry) Map(token int32) (*Map, error) {
+	if token <= 0 {
+		return nil, fmt.Errorf("map %d: %w", token, ErrBadHandle)
+	}
+	m, ok := r.maps.Lookup(uint32(token))
+	if !ok {
+		return nil, fmt.Errorf("map %d: %w", token, ErrBadHandle)
+	}
+	return m, nil
+}
+
+// Objects returns the number of live objects.
+func (r *Registry) Objects() int { return r.objects.Len() }
+
+// LostSamples returns how many perf samples the kernel dropped, over all
+// perf buffers this instance polled, because the reader fell behind.
+func (r *Registry) LostSamples() uint64 { return r.lost }
+
+// Close closes object h: its links, sockets, readers, programs and maps.
+// An unknown handle is not an error (the interface promises 0 for it).
+func (r *Registry) Close(h uint64) error {
+	o, err := r.object(h)
+	if err != nil {
+		return nil
+	}
+	r.objects.Delete(uint32(h))
+	for _, t := range o.tokens {
+		r.maps.Delete(t)
+	}
+	return o.close()
+}
+
+// CloseAll closes every object the instance still holds. The runtime calls
+// it however the guest ended, so nothing it created outlives it.
+func (r *Registry) CloseAll() error {
+	var errs []error
+	for _, h := range r.objects.Handles() {
+		errs = append(errs, r.Close(uint64(h)))
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Registry) logf(format string, args ...any) {
+	fmt.Fprintf(r.opts.Stderr, "wbpf: "+format+"\n", args...)
+}

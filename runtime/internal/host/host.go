@@ -1,0 +1,442 @@
+// Package host defines the wasm_bpf and callback-wrapper import modules: the
+// functions a guest calls to drive eBPF, as stated in the project's ABI
+// document (and in the abi package's table).
+//
+// Every function reads its guest's state from the context (see
+// WithInstance), checks every guest pointer and length before use (-EFAULT),
+// copies out of guest memory before it blocks, and turns every Go error into
+// a negative errno through one adapter (errnoOf); nothing a guest passes
+// makes a host function panic. Diagnostics go to the instance's stderr,
+// prefixed "wbpf: FUNCTION:".
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental/table"
+	"github.com/wbpf/wbpf/runtime/abi"
+	"github.com/wbpf/wbpf/runtime/internal/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Instance is the state of one guest instance that its host calls act on.
+type Instance struct {
+	Registry *bpf.Registry
+	// Stderr receives one line per failed call (map_operate failures only
+	// when Verbose: ENOENT ends every iteration).
+	Stderr  io.Writer
+	Verbose bool
+	// CallbackExport is the guest export callback-wrapper's poll calls;
+	// empty means abi.DefaultCallbackExport.
+	CallbackExport string
+}
+
+type instanceKey struct{}
+
+// WithInstance returns a context carrying in. The guest's entry point must
+// be called with it: wazero hands that context to every host call.
+func WithInstance(ctx context.Context, in *Instance) context.Context {
+	return context.WithValue(ctx, instanceKey{}, in)
+}
+
+func instanceFrom(ctx context.Context) *Instance {
+	in, _ := ctx.Value(instanceKey{}).(*Instance)
+	return in
+}
+
+// function is one host function: its ABI entry and its implementation,
+// which gets the raw parameter stack and returns the result or an error.
+type function struct {
+	def  abi.Func
+	impl func(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error)
+	// quiet reports errors that are normal control flow and not worth a
+	// line on stderr unless verbose.
+	quiet func(err error) bool
+}
+
+// Functions of the wasm_bpf module and of callback-wrapper.
+var (
+	moduleFunctions = []function{
+		{def: abi.LoadObject, impl: loadObject},
+		{def: abi.CloseObject, impl: closeObject},
+		{def: abi.AttachProgram, impl: attachProgram},
+		{def: abi.MapFDByName, impl: mapFDByName},
+		{def: abi.MapOperate, impl: mapOperate, quiet: func(error) bool { return true }},
+		{def: abi.BufferPoll, impl: bufferPoll, quiet: isInterrupt},
+	}
+	callbackFunctions = []function{
+		{def: abi.CallbackBufferPoll, impl: callbackBufferPoll, quiet: isInterrupt},
+	}
+)
+
+func isInterrupt(err error) bool { return errors.Is(err, bpf.ErrInterrupted) }
+
+// Instantiate defines the wasm_bpf and callback-wrapper modules in r. They
+// are stateless; per-guest state travels in the context.
+func Instantiate(ctx context.Context, r wazero.Runtime) error {
+	for _, mod := range []struct {
+		name  string
+		funcs []function
+	}{{abi.Module, moduleFunctions}, {abi.CallbackModule, callbackFunctions}} {
+		b := r.NewHostModuleBuilder(mod.name)
+		for _, f := range mod.funcs {
+			export(b, f)
+		}
+		if _, err := b.Instantiate(ctx); err != nil {
+			return fmt.Errorf("host module %s: %w", mod.name, err)
+		}
+	}
+	return nil
+}
+
+func export(b wazero.HostModuleBuilder, f function) {
+	params := make([]api.ValueType, len(f.def.Params))
+	names := make([]string, len(f.def.Params))
+	for i, p := range f.def.Params {
+		params[i], names[i] = valueType(p.Type), p.Name
+	}
+	b.NewFunctionBuilder().
+		WithGoModuleFunction(f.adapter(), params, []api.ValueType{valueType(f.def.Result.Type)}).
+		WithParameterNames(names...).
+		WithResultNames(f.def.Result.Name).
+		Export(f.def.Name)
+}
+
+func valueType(t abi.ValueType) api.ValueType {
+	if t == abi.I64 {
+		return api.ValueTypeI64
+	}
+	return api.ValueTypeI32
+}
+
+// adapter is the one place a host function's Go error becomes the guest's
+// result: a negative errno for i32 results, and 0 for the i64 object handle
+// of wasm_load_bpf_object (which the interface defines as "0 on failure").
+func (f function) adapter() api.GoModuleFunc {
+	return func(ctx context.Context, mod api.Module, stack []uint64) {
+		in := instanceFrom(ctx)
+		var res int64
+		var err error
+		if in == nil {
+			err = ErrNoInstance
+		} else {
+			res, err = f.impl(ctx, mod, in, stack)
+		}
+		if err != nil {
+			errno := errnoOf(err)
+			if in != nil && (in.Verbose || f.quiet == nil || !f.quiet(err)) {
+				fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%s)\n", f.def.Name, err, unix.ErrnoName(syscall.Errno(errno)))
+			}
+			res = -int64(errno)
+			if f.def.Result.Type == abi.I64 {
+				res = 0
+			}
+		}
+		if f.def.Result.Type == abi.I64 {
+			stack[0] = uint64(res)
+		} else {
+			stack[0] = api.EncodeI32(int32(res))
+		}
+	}
+}
+
+// loadObject implements
+//
+//	wasm_load_bpf_object(obj_buf: i32, obj_len: i32) -> (obj: i64)
+//
+// It copies obj_len bytes at obj_buf, parses them as a BPF ELF object,
+// relocates it against the running kernel's BTF (CO-RE), creates its maps
+// and loads its programs. .rodata values are whatever the guest wrote into
+// its copy before the call.
+//
+// Result: a non-zero object handle, or 0 on failure. The reason is printed
+// on stderr: the bytes are out of bounds (EFAULT), not a BPF object
+// (EINVAL), the verifier rejected a program (its last log lines, the full
+// log with verbose), or the kernel refused a map or program (its errno).
+func loadObject(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
+	buf, err := read(mod.Memory(), api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	if err != nil {
+		return 0, fmt.Errorf("object bytes: %w", err)
+	}
+	h, err := in.Registry.Load(buf)
+	return int64(h), err
+}
+
+// closeObject implements
+//
+//	wasm_close_bpf_object(obj: i64) -> (errno: i32)
+//
+// It detaches every link and closes every socket, buffer reader, program
+// and map of the object; its map tokens stop working.
+//
+// Result: 0, also for a handle that is unknown or already closed (as the
+// interface promises); a negative errno only if the kernel failed to
+// release something.
+func closeObject(_ context.Context, _ api.Module, in *Instance, stack []uint64) (int64, error) {
+	return 0, in.Registry.Close(stack[0])
+}
+
+// attachProgram implements
+//
+//	wasm_attach_bpf_program(obj: i64, name: i32, target: i32) -> (errno: i32)
+//
+// It attaches the program whose function name is the NUL-terminated string
+// at name. target is a NUL-terminated string: empty to attach where the ELF
+// section says, else an interface (xdp, tc, socket), a cgroup v2 directory
+// inside a granted directory (cgroup programs), or an override of the
+// section's attach point. See bpf.Registry.Attach for every section.
+//
+// Result: 0, or
+//   - -EFAULT: name or target not inside guest memory;
+//   - -ENAMETOOLONG: a string longer than 4096 bytes;
+//   - -EBADF: obj is not a live handle of this guest;
+//   - -ENOENT: no program of that name;
+//   - -EINVAL: the section needs a target and none was given or it is
+//     malformed;
+//   - -EACCES: a cgroup or binary path outside the granted directories;
+//   - -ENODEV: no such network interface;
+//   - -EOPNOTSUPP: a section the runtime cannot attach;
+//   - any errno of the kernel (e.g. -ENOENT for an unknown tracepoint).
+func attachProgram(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
+	name, err := readString(mod.Memory(), api.DecodeU32(stack[1]))
+	if err != nil {
+		return 0, fmt.Errorf("program name: %w", err)
+	}
+	target, err := readString(mod.Memory(), api.DecodeU32(stack[2]))
+	if err != nil {
+		return 0, fmt.Errorf("target: %w", err)
+	}
+	return 0, in.Registry.Attach(stack[0], name, target)
+}
+
+// mapFDByName implements
+//
+//	wasm_bpf_map_fd_by_name(obj: i64, name: i32) -> (fd: i32)
+//
+// It returns a token (> 0) for the map called by the NUL-terminated string
+// at name: a map's name in the ELF, ".bss"/".data"/".rodata" for globals,
+// or libbpf's "<object>.bss" form. The token is not a host descriptor; only
+// wasm_bpf_map_operate and wasm_bpf_buffer_poll of this guest accept it.
+//
+// Result: the token, or -EFAULT, -ENAMETOOLONG (bad name), -EBADF (bad obj),
+// -ENOENT (no such map).
+func mapFDByName(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
+	name, err := readString(mod.Memory(), api.DecodeU32(stack[1]))
+	if err != nil {
+		return 0, fmt.Errorf("map name: %w", err)
+	}
+	t, err := in.Registry.MapToken(stack[0], name)
+	return int64(t), err
+}
+
+// mapOperate implements
+//
+//	wasm_bpf_map_operate(fd: i32, cmd: i32, key: i32, value: i32, next_key: i32, flags: i64) -> (errno: i32)
+//
+// fd is a token from wasm_bpf_map_fd_by_name. cmd is the kernel's: 1 lookup
+// (value written), 2 update (flags: BPF_ANY, BPF_NOEXIST, BPF_EXIST,
+// BPF_F_LOCK), 3 delete, 4 get-next-key (key 0 means "first key"; next_key
+// written). Keys are the map's key_size bytes (none for queues, stacks and
+// bloom filters), values its value_size, per-CPU values value_size rounded
+// up to 8 times the number of possible CPUs. Every buffer is checked before
+// the kernel is asked.
+//
+// Result: 0, or
+//   - -EBADF: fd is not a token of a live object of this guest;
+//   - -EINVAL: unknown cmd;
+//   - -EFAULT: key, value or next_key not inside guest memory;
+//   - -EPERM: an update of a map whose values are kernel descriptors
+//     (program, map, socket, perf event, cgroup fds);
+//   - any errno of the kernel: -ENOENT for a missing key and at the end of
+//     an iteration, -EEXIST, -E2BIG, ...
+func mapOperate(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
+	m, err := in.Registry.Map(api.DecodeI32(stack[0]))
+	if err != nil {
+		return 0, err
+	}
+	cmd := api.DecodeI32(stack[1])
+	keyPtr, valuePtr, nextPtr := api.DecodeU32(stack[2]), api.DecodeU32(stack[3]), api.DecodeU32(stack[4])
+	flags := stack[5]
+	mem := mod.Memory()
+	vs, err := m.ValueSize()
+	if err != nil {
+		return 0, err
+	}
+	key := func() ([]byte, error) {
+		if m.KeySize() == 0 {
+			return nil, nil
+		}
+		k, err := read(mem, keyPtr, m.KeySize())
+		if err != nil {
+			return nil, fmt.Errorf("key: %w", err)
+		}
+		return k, nil
+	}
+	switch cmd {
+	case abi.MapLookupElem:
+		k, err := key()
+		if err != nil {
+			return 0, err
+		}
+		if err := check(mem, valuePtr, vs); err != nil {
+			return 0, fmt.Errorf("value: %w", err)
+		}
+		v := make([]byte, vs)
+		if err := m.Lookup(k, v, flags); err != nil {
+			return 0, err
+		}
+		return 0, write(mem, valuePtr, v)
+	case abi.MapUpdateElem:
+		k, err := key()
+		if err != nil {
+			return 0, err
+		}
+		v, err := read(mem, valuePtr, vs)
+		if err != nil {
+			return 0, fmt.Errorf("value: %w", err)
+		}
+		return 0, m.Update(k, v, flags)
+	case abi.MapDeleteElem:
+		k, err := key()
+		if err != nil {
+			return 0, err
+		}
+		return 0, m.Delete(k, flags)
+	case abi.MapGetNextKey:
+		var k []byte
+		if keyPtr != 0 {
+			if k, err = key(); err != nil {
+				return 0, err
+			}
+		}
+		if err := check(mem, nextPtr, m.KeySize()); err != nil {
+			return 0, fmt.Errorf("next key: %w", err)
+		}
+		next := make([]byte, m.KeySize())
+		if err := m.NextKey(k, next); err != nil {
+			return 0, err
+		}
+		return 0, write(mem, nextPtr, next)
+	}
+	return 0, fmt.Errorf("map %s: command %d: %w", m.Name(), cmd, bpf.ErrBadCommand)
+}
+
+// sampleSignature is the callback type: int fn(i32 ctx, i32 data, i32 size).
+var (
+	sampleParams  = []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}
+	sampleResults = []api.ValueType{api.ValueTypeI32}
+)
+
+// bufferPoll implements
+//
+//	wasm_bpf_buffer_poll(obj: i64, fd: i32, sample_fn: i32, ctx: i32, data: i32, max_size: i32, timeout_ms: i32) -> (n: i32)
+//
+// It waits up to timeout_ms (0: do not wait; negative: until a sample
+// arrives or the run is interrupted) for samples in the ring buffer or perf
+// event array behind the token fd, and for each one copies at most max_size
+// bytes to data and calls the guest function at index sample_fn of its
+// exported function table as fn(ctx, data, size), size being the sample's
+// full size. obj must be a live object handle of this guest. Once a sample
+// arrived, the call drains what is there and returns. Lost perf samples are
+// counted and reported on stderr.
+//
+// Result: the number of samples consumed, or
+//   - the callback's result if negative (it stops the poll, as in libbpf);
+//   - -EBADF: obj or fd not live handles of this guest;
+//   - -EFAULT: data..data+max_size not inside guest memory;
+//   - -EINVAL: fd is not a buffer map, or sample_fn is not a function of
+//     type (i32, i32, i32) -> i32 in the table (or there is no table: C
+//     guests link with -Wl,--export-table);
+//   - -EINTR: the run was interrupted before any sample arrived.
+//
+// A trap or exit inside the callback ends the guest as it would anywhere.
+func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
+	fn, err := lookupTable(mod, api.DecodeU32(stack[2]))
+	if err != nil {
+		return 0, err
+	}
+	return poll(ctx, mod, in, fn, stack[0], api.DecodeI32(stack[1]), stack[3], api.DecodeU32(stack[4]), api.DecodeU32(stack[5]), api.DecodeI32(stack[6]))
+}
+
+// callbackBufferPoll implements callback-wrapper's
+//
+//	wasm_bpf_buffer_poll(obj: i64, fd: i32, ctx: i32, data: i32, max_size: i32, timeout_ms: i32) -> (n: i32)
+//
+// for Go and TinyGo guests, which have no function table: it behaves as
+// wasm_bpf's poll but calls the guest's export "go-callback" (or the name
+// the embedder configured), which must have type (i32, i32, i32) -> i32;
+// otherwise -EINVAL.
+func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
+	name := in.CallbackExport
+	if name == "" {
+		name = abi.DefaultCallbackExport
+	}
+	fn, err := lookupExport(mod, name)
+	if err != nil {
+		return 0, err
+	}
+	return poll(ctx, mod, in, fn, stack[0], api.DecodeI32(stack[1]), stack[2], api.DecodeU32(stack[3]), api.DecodeU32(stack[4]), api.DecodeI32(stack[5]))
+}
+
+func poll(ctx context.Context, mod api.Module, in *Instance, fn api.Function, obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
+	mem := mod.Memory()
+	if err := check(mem, data, maxSize); err != nil {
+		return 0, fmt.Errorf("sample buffer: %w", err)
+	}
+	timeout := time.Duration(timeoutMS) * time.Millisecond
+	if timeoutMS < 0 {
+		timeout = -1
+	}
+	call := make([]uint64, 3)
+	n, err := in.Registry.Poll(ctx, obj, token, timeout, func(sample []byte) int32 {
+		if !mem.Write(data, sample[:min(uint32(len(sample)), maxSize)]) {
+			// Memory never shrinks and was checked above.
+			panic(fmt.Errorf("wbpf: sample buffer at %#x vanished", data))
+		}
+		call[0], call[1], call[2] = cbCtx, api.EncodeU32(data), api.EncodeU32(uint32(len(sample)))
+		if err := fn.CallWithStack(ctx, call); err != nil {
+			// The guest trapped or exited inside its callback: end the
+			// guest's whole call stack with that error (wazero passes an
+			// exit through unchanged), as if it happened outside.
+			panic(err)
+		}
+		return api.DecodeI32(call[0])
+	})
+	return int64(n), err
+}
+
+// lookupTable resolves a C guest's callback index. wazero's LookupFunction
+// panics on a bad index, a type mismatch or a missing table; that is guest
+// input, so it becomes -EINVAL.
+func lookupTable(mod api.Module, idx uint32) (fn api.Function, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			fn, err = nil, fmt.Errorf("table index %d: %v: %w (C guests link with -Wl,--export-table)", idx, p, ErrBadCallback)
+		}
+	}()
+	fn = table.LookupFunction(mod, 0, idx, sampleParams, sampleResults)
+	if fn == nil {
+		return nil, fmt.Errorf("table index %d: %w", idx, ErrBadCallback)
+	}
+	return fn, nil
+}
+
+func lookupExport(mod api.Module, name string) (api.Function, error) {
+	fn := mod.ExportedFunction(name)
+	if fn == nil {
+		return nil, fmt.Errorf("export %q: %w (missing)", name, ErrBadCallback)
+	}
+	def := fn.Definition()
+	if !slices.Equal(def.ParamTypes(), sampleParams) || !slices.Equal(def.ResultTypes(), sampleResults) {
+		return nil, fmt.Errorf("export %q: %w (want (i32, i32, i32) -> i32)", name, ErrBadCallback)
+	}
+	return fn, nil
+}
