@@ -115,3 +115,35 @@ func trigger(t *testing.T, n int) (tid int, comm string) {
 	}
 	return res.tid, res.comm
 }
+
+// TestCompatHeader runs testdata/compat.c, a guest written against libbpf-wasm.h and a
+// skeleton in the original SDK's style: .rodata set through the skeleton before load, every
+// program attached, ring buffer events counted.
+func TestCompatHeader(t *testing.T) {
+	testutils.LeakCheck(t, bpfNames...)
+	wasm, _ := guest(t, "compat")
+	pid := os.Getpid()
+	r := start(context.Background(), t, wasm, config(t, "compat.wasm", strconv.Itoa(pid), strconv.Itoa(events)))
+	r.waitFor("attached", 30*time.Second)
+	trigger(t, events)
+	code, out := r.wait(time.Minute)
+	if code != 0 {
+		t.Fatalf("guest exit code %d, want 0; last line %q", code, out[len(out)-1])
+	}
+	n := 0
+	for _, line := range out {
+		if strings.HasPrefix(line, "event ") {
+			n++
+			if got := values([]string{line})["pid"]; got != strconv.Itoa(pid) {
+				t.Errorf("event %q: pid %s, want %d", line, got, pid)
+			}
+		}
+	}
+	if n != events {
+		t.Errorf("got %d events, want %d", n, events)
+	}
+	if fd, err := strconv.Atoi(values(out)["rodata_fd_by_libbpf_name"]); err != nil || fd < 0 {
+		t.Errorf("map fd by libbpf's name \"events_b.rodata\": got %q, want a token >= 0",
+			values(out)["rodata_fd_by_libbpf_name"])
+	}
+}

@@ -3,7 +3,7 @@
 //   close  closes the object and returns 0
 //   exit   calls exit(3) with everything still attached
 //   trap   traps (unreachable) with everything still attached
-//   wait   polls until polling fails (interrupted) and prints the error
+//   wait   polls until a poll is interrupted (-EINTR), then prints "interrupted" and exits 5
 #include "wbpf.h"
 #include "guest.h"
 
@@ -51,9 +51,10 @@ int main(int argc, char **argv)
 
     for (;;) {
         int n = bpf_buffer__poll(bufs[0], 100);
-        if (n < 0) {
-            printf("poll=%d\n", n);
-            return 4;
+        if (n == -EINTR) {
+            printf("interrupted\n");
+            return 5;
         }
+        CHECK(n >= 0, "poll: %d", n);
     }
 }
