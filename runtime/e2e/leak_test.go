@@ -139,4 +139,3 @@ func assertAttached(t *testing.T, snap *testutils.Snapshot) {
 			count, strings.Join(all, "\n"))
 	}
 }
-
