@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -103,6 +104,20 @@ func TestSDKMatchesABI(t *testing.T) {
 		if got, ok := defines[name]; !ok || got != want {
 			t.Errorf("wbpf_abi.h: %s is %d (defined: %v), ABI table %d", name, got, ok, want)
 		}
+	}
+}
+
+// TestSDKReadmeBuildCommand: the build command sdk/c/README.md documents is the one the tests
+// build every guest with.
+func TestSDKReadmeBuildCommand(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(testutils.RepoRoot(t), "sdk", "c", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := testutils.GuestCFlags
+	want := testutils.Clang + " " + strings.Join(flags[:2], " ") + " -I sdk/c " + strings.Join(flags[2:], " ") + " -o app.wasm app.c"
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("sdk/c/README.md does not document the build command the tests use:\n%s", want)
 	}
 }
 

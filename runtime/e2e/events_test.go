@@ -23,6 +23,51 @@ func TestRingBuffer(t *testing.T) { testEvents(t, "ringbuf") }
 
 func TestPerfBuffer(t *testing.T) { testEvents(t, "perf") }
 
+// TestSampleSize: with wbpf_buffer__set_sample_size(16) the callback gets exactly the first 16
+// bytes of each 48-byte event (pid, tid, seq), never a size past what was copied, and the SDK
+// counts every event as truncated. A larger size than the default works too.
+func TestSampleSize(t *testing.T) {
+	for _, tc := range []struct {
+		mode, size string
+		truncated  int
+	}{
+		{"ringbuf", "16", events},
+		{"perf", "16", events},
+		{"ringbuf", "65536", 0},
+	} {
+		t.Run(tc.mode+"/"+tc.size, func(t *testing.T) {
+			testutils.LeakCheck(t, bpfNames...)
+			wasm, _ := guest(t, "events")
+			pid := os.Getpid()
+			r := start(context.Background(), t, wasm,
+				config(t, "events.wasm", tc.mode, strconv.Itoa(pid), strconv.Itoa(events), tc.size))
+			r.waitFor("attached", 30*time.Second)
+			tid, _ := trigger(t, events)
+			code, out := r.wait(time.Minute)
+			if code != 0 {
+				t.Fatalf("guest exit code %d, want 0; last line %q", code, out[len(out)-1])
+			}
+			n := 0
+			for _, line := range out {
+				if !strings.HasPrefix(line, "event ") {
+					continue
+				}
+				n++
+				f := values([]string{line})
+				if f["pid"] != strconv.Itoa(pid) || f["tid"] != strconv.Itoa(tid) {
+					t.Errorf("event %q: want pid=%d tid=%d", line, pid, tid)
+				}
+			}
+			if n != events {
+				t.Errorf("got %d events, want %d", n, events)
+			}
+			if got := values(out)["truncated"]; got != strconv.Itoa(tc.truncated) {
+				t.Errorf("truncated=%s, want %d", got, tc.truncated)
+			}
+		})
+	}
+}
+
 // testEvents runs testdata/events.c: the guest patches .rodata (the test's pid) and .data (a
 // tag) before load, attaches a sys_enter_getppid program, and prints every event; the test
 // calls getppid exactly `events` times from one OS thread once the guest says "attached", then

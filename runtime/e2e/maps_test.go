@@ -7,6 +7,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime"
 )
 
 // TestMaps runs testdata/maps.c: update, lookup, iteration from a NULL key to -ENOENT and
@@ -14,13 +15,27 @@ import (
 // The guest checks every result itself (exit 1 with a FAIL line otherwise); the test checks the
 // summary lines.
 func TestMaps(t *testing.T) {
-	testutils.LeakCheck(t, bpfNames...)
 	ncpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("cpus from argv", func(t *testing.T) {
+		testMaps(t, ncpus, config(t, "maps.wasm", strconv.Itoa(ncpus)))
+	})
+	// libbpf_num_possible_cpus reads /sys/devices/system/cpu/possible when the user grants it.
+	t.Run("cpus from granted sysfs", func(t *testing.T) {
+		cfg := config(t, "maps.wasm", "sysfs").WithDir("/sys/devices/system/cpu")
+		out := testMaps(t, ncpus, cfg)
+		if got := values(out)["possible_cpus"]; got != strconv.Itoa(ncpus) {
+			t.Errorf("libbpf_num_possible_cpus() = %s, want %d", got, ncpus)
+		}
+	})
+}
+
+func testMaps(t *testing.T, ncpus int, cfg runtime.Config) []string {
+	testutils.LeakCheck(t, bpfNames...)
 	wasm, _ := guest(t, "maps")
-	code, out := run(t, wasm, config(t, "maps.wasm", strconv.Itoa(ncpus)))
+	code, out := run(t, wasm, cfg)
 	if code != 0 {
 		t.Fatalf("guest exit code %d, want 0; last line %q", code, out[len(out)-1])
 	}
@@ -67,4 +82,5 @@ func TestMaps(t *testing.T) {
 	if out[len(out)-1] != "closed" {
 		t.Errorf("last line %q, want %q", out[len(out)-1], "closed")
 	}
+	return out
 }

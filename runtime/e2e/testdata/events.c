@@ -2,7 +2,8 @@
 // .data (tag) patched before load, attaches the ring buffer or perf program, prints every event
 // it receives, expects exactly N, then reads and writes the .bss counter through its map.
 //
-// usage: events.wasm ringbuf|perf TGID N
+// usage: events.wasm ringbuf|perf TGID N [SAMPLE_SIZE]
+// With SAMPLE_SIZE, the callback gets at most that many bytes of each event.
 #include "wbpf.h"
 #include "guest.h"
 
@@ -20,10 +21,19 @@ struct event {
 
 static int received, ring;
 
+static size_t sample_size; /* 0: the SDK's default */
+
 static int on_event(void *ctx, void *data, size_t size)
 {
     const struct event *e = data;
     CHECK(ctx && strcmp(ctx, "ctx-ok") == 0, "callback context %p", ctx);
+    if (sample_size && sample_size < sizeof(*e)) {
+        /* Cut samples: only pid, tid and seq (the first 16 bytes) arrived. */
+        CHECK(size == sample_size, "cut event size %zu, want %zu", size, sample_size);
+        received++;
+        printf("event pid=%u tid=%u seq=%llu size=%zu\n", e->pid, e->tid, e->seq, size);
+        return 0;
+    }
     /* A ring buffer sample has the size the program reserved; a perf sample's raw size also
      * counts the padding that aligns it (with its 4-byte size field) to 8 bytes. */
     if (ring)
@@ -40,7 +50,9 @@ static int on_event(void *ctx, void *data, size_t size)
 int main(int argc, char **argv)
 {
     guest_init();
-    CHECK(argc == 4, "usage: %s ringbuf|perf TGID N", argv[0]);
+    CHECK(argc == 4 || argc == 5, "usage: %s ringbuf|perf TGID N [SAMPLE_SIZE]", argv[0]);
+    if (argc == 5)
+        sample_size = (size_t)atoi(argv[4]);
     ring = strcmp(argv[1], "ringbuf") == 0;
     unsigned int tgid = (unsigned int)strtoul(argv[2], NULL, 10);
     int want = atoi(argv[3]);
@@ -70,6 +82,8 @@ int main(int argc, char **argv)
     CHECK(map, "find map");
     struct bpf_buffer *buf = bpf_buffer__new(map, NULL);
     CHECK(buf, "buffer new");
+    if (sample_size)
+        CHECK(wbpf_buffer__set_sample_size(buf, sample_size) == 0, "sample size");
     CHECK(bpf_buffer__open(buf, on_event, NULL, "ctx-ok") == 0, "buffer open");
     printf("attached\n");
 
@@ -81,6 +95,7 @@ int main(int argc, char **argv)
     CHECK(n >= 0, "poll: %d", n);
     printf("received=%d\n", received);
     CHECK(received == want, "received %d events, want %d", received, want);
+    printf("truncated=%llu\n", (unsigned long long)wbpf_buffer__truncated(buf));
 
     unsigned long long counter = 0;
     CHECK(wbpf_object__get_global(obj, "counter", &counter, sizeof(counter)) == 0, "get .bss");
