@@ -140,7 +140,9 @@ func (r *Registry) attach(p *ebpf.Program, ps *ebpf.ProgramSpec, target string) 
 		return l, noSock, err
 
 	case "sockops", "cgroup", "cgroup_skb":
-		if ps.AttachType == ebpf.AttachNone {
+		// Only the legacy "cgroup/skb" leaves the hook open; the attach type
+		// of every other cgroup section is set (ingress is 0).
+		if ps.SectionName == "cgroup/skb" {
 			return nil, noSock, fmt.Errorf("section %q does not say which cgroup hook (e.g. cgroup_skb/ingress): %w", ps.SectionName, ErrNoTarget)
 		}
 		if target == "" {

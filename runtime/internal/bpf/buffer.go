@@ -34,10 +34,7 @@ type SampleFunc func(sample []byte) int32
 // obj must be a live object handle of this instance (any of them: the map
 // token alone decides which buffer is read).
 func (r *Registry) Poll(ctx context.Context, obj uint64, token int32, timeout time.Duration, fn SampleFunc) (int32, error) {
-	if _, err := r.object(obj); err != nil {
-		return 0, err
-	}
-	m, err := r.Map(token)
+	m, err := r.Buffer(obj, token)
 	if err != nil {
 		return 0, err
 	}
@@ -45,13 +42,26 @@ func (r *Registry) Poll(ctx context.Context, obj uint64, token int32, timeout ti
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	switch m.m.Type() {
-	case ebpf.RingBuf:
+	if m.m.Type() == ebpf.RingBuf {
 		return m.pollRing(ctx, deadline, fn)
-	case ebpf.PerfEventArray:
-		return r.pollPerf(ctx, m, deadline, fn)
 	}
-	return 0, fmt.Errorf("map %s (%s): %w", m.name, m.m.Type(), ErrNotBuffer)
+	return r.pollPerf(ctx, m, deadline, fn)
+}
+
+// Buffer returns the ring buffer or perf event array behind token, after
+// checking that obj is a live object handle of this instance.
+func (r *Registry) Buffer(obj uint64, token int32) (*Map, error) {
+	if _, err := r.object(obj); err != nil {
+		return nil, err
+	}
+	m, err := r.Map(token)
+	if err != nil {
+		return nil, err
+	}
+	if t := m.m.Type(); t != ebpf.RingBuf && t != ebpf.PerfEventArray {
+		return nil, fmt.Errorf("map %s (%s): %w", m.name, t, ErrNotBuffer)
+	}
+	return m, nil
 }
 
 func (m *Map) pollRing(ctx context.Context, deadline time.Time, fn SampleFunc) (int32, error) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wbpf/wbpf/internal/testutils"
 	"golang.org/x/sys/unix"
 )
 
@@ -55,16 +56,15 @@ type event struct {
 }
 
 func TestRingBuffer(t *testing.T) {
-	requireKernel(t)
-	progs, maps := kernelIDs(t)
+	testutils.LeakCheck(t, demoNames...)
 	r, _ := newTestRegistry(t)
 	h := loadDemo(t, r)
-	if err := r.Attach(h, "on_getppid", ""); err != nil {
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
 		t.Fatal(err)
 	}
 	const n = 50
 	trigger(n)
-	tok, err := r.MapToken(h, "events")
+	tok, err := r.MapToken(h, "wt_events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,17 +95,13 @@ func TestRingBuffer(t *testing.T) {
 	if c != 0 || err != nil {
 		t.Fatalf("empty poll = %d, %v", c, err)
 	}
-	if err := r.CloseAll(); err != nil {
-		t.Fatal(err)
-	}
-	checkNoLeaks(t, progs, maps)
 }
 
 func TestPerfBuffer(t *testing.T) {
-	requireKernel(t)
+	testutils.RequireKernel(t)
 	r, _ := newTestRegistry(t)
 	h := loadDemo(t, r)
-	tok, err := r.MapToken(h, "perf_events")
+	tok, err := r.MapToken(h, "wt_perf_events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +109,7 @@ func TestPerfBuffer(t *testing.T) {
 	if _, err := r.Poll(context.Background(), h, tok, 0, func([]byte) int32 { return 0 }); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Attach(h, "on_getppid", ""); err != nil {
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
 		t.Fatal(err)
 	}
 	const n = 20
@@ -140,14 +136,14 @@ func TestPerfBuffer(t *testing.T) {
 }
 
 func TestPollCallbackStops(t *testing.T) {
-	requireKernel(t)
+	testutils.RequireKernel(t)
 	r, _ := newTestRegistry(t)
 	h := loadDemo(t, r)
-	if err := r.Attach(h, "on_getppid", ""); err != nil {
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
 		t.Fatal(err)
 	}
 	trigger(5)
-	tok, _ := r.MapToken(h, "events")
+	tok, _ := r.MapToken(h, "wt_events")
 	calls := 0
 	c, err := r.Poll(context.Background(), h, tok, time.Second, func([]byte) int32 { calls++; return -42 })
 	if c != -42 || err != nil || calls != 1 {
@@ -160,10 +156,10 @@ func TestPollCallbackStops(t *testing.T) {
 }
 
 func TestPollInterrupted(t *testing.T) {
-	requireKernel(t)
+	testutils.RequireKernel(t)
 	r, _ := newTestRegistry(t)
 	h := loadDemo(t, r)
-	tok, _ := r.MapToken(h, "events")
+	tok, _ := r.MapToken(h, "wt_events")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
@@ -177,7 +173,7 @@ func TestPollInterrupted(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	requireKernel(t)
+	testutils.RequireKernel(t)
 	r, _ := newTestRegistry(t)
 	if _, err := r.Load([]byte("not an ELF object")); !errors.Is(err, ErrInvalidObject) {
 		t.Errorf("garbage: %v", err)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -133,7 +134,7 @@ func (f function) adapter() api.GoModuleFunc {
 		if err != nil {
 			errno := errnoOf(err)
 			if in != nil && (in.Verbose || f.quiet == nil || !f.quiet(err)) {
-				fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%s)\n", f.def.Name, err, unix.ErrnoName(syscall.Errno(errno)))
+				fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%s)\n", f.def.Name, err, errnoName(errno))
 			}
 			res = -int64(errno)
 			if f.def.Result.Type == abi.I64 {
@@ -146,6 +147,15 @@ func (f function) adapter() api.GoModuleFunc {
 			stack[0] = api.EncodeI32(int32(res))
 		}
 	}
+}
+
+// errnoName is "EPERM" for 1, or the number for errnos without a name
+// (such as the kernel-internal ENOTSUPP, 524, which bpf(2) returns).
+func errnoName(e abi.Errno) string {
+	if name := unix.ErrnoName(syscall.Errno(e)); name != "" {
+		return name
+	}
+	return strconv.Itoa(int(e))
 }
 
 // loadObject implements
@@ -359,11 +369,9 @@ var (
 //
 // A trap or exit inside the callback ends the guest as it would anywhere.
 func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	fn, err := lookupTable(mod, api.DecodeU32(stack[2]))
-	if err != nil {
-		return 0, err
-	}
-	return poll(ctx, mod, in, fn, stack[0], api.DecodeI32(stack[1]), stack[3], api.DecodeU32(stack[4]), api.DecodeU32(stack[5]), api.DecodeI32(stack[6]))
+	idx := api.DecodeU32(stack[2])
+	resolve := func() (api.Function, error) { return lookupTable(mod, idx) }
+	return poll(ctx, mod, in, resolve, stack[0], api.DecodeI32(stack[1]), stack[3], api.DecodeU32(stack[4]), api.DecodeU32(stack[5]), api.DecodeI32(stack[6]))
 }
 
 // callbackBufferPoll implements callback-wrapper's
@@ -379,17 +387,24 @@ func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack
 	if name == "" {
 		name = abi.DefaultCallbackExport
 	}
-	fn, err := lookupExport(mod, name)
-	if err != nil {
-		return 0, err
-	}
-	return poll(ctx, mod, in, fn, stack[0], api.DecodeI32(stack[1]), stack[2], api.DecodeU32(stack[3]), api.DecodeU32(stack[4]), api.DecodeI32(stack[5]))
+	resolve := func() (api.Function, error) { return lookupExport(mod, name) }
+	return poll(ctx, mod, in, resolve, stack[0], api.DecodeI32(stack[1]), stack[2], api.DecodeU32(stack[3]), api.DecodeU32(stack[4]), api.DecodeI32(stack[5]))
 }
 
-func poll(ctx context.Context, mod api.Module, in *Instance, fn api.Function, obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
+// poll is the common part of both polls. The callback is resolved after the
+// handles and the buffer are checked, so a bad handle reads as -EBADF
+// whatever the callback.
+func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
 	mem := mod.Memory()
 	if err := check(mem, data, maxSize); err != nil {
 		return 0, fmt.Errorf("sample buffer: %w", err)
+	}
+	if _, err := in.Registry.Buffer(obj, token); err != nil {
+		return 0, err
+	}
+	fn, err := resolve()
+	if err != nil {
+		return 0, err
 	}
 	timeout := time.Duration(timeoutMS) * time.Millisecond
 	if timeoutMS < 0 {

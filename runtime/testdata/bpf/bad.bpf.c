@@ -9,13 +9,13 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} vals SEC(".maps");
+} wt_vals SEC(".maps");
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
-int unchecked(void *ctx)
+int wt_unchecked(void *ctx)
 {
 	__u32 k = 0;
-	__u64 *v = bpf_map_lookup_elem(&vals, &k);
+	__u64 *v = bpf_map_lookup_elem(&wt_vals, &k);
 	return *v;
 }
 
