@@ -3,6 +3,7 @@ package testutils
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
@@ -66,4 +67,18 @@ func Errno(code int) error {
 		return nil
 	}
 	return unix.Errno(-code)
+}
+
+// HaveKprobes reports whether the kernel can attach kprobes at all: through the kprobe PMU
+// (/sys/bus/event_source/devices/kprobe) or tracefs's kprobe_events. A kernel built without
+// CONFIG_KPROBES has neither; the error then wraps ebpf.ErrNotSupported, for
+// SkipIfNotSupported or Probe. Call RequireKernel first so that tracefs is mounted.
+func HaveKprobes() error {
+	_, pmuErr := os.Stat("/sys/bus/event_source/devices/kprobe/type")
+	_, tfErr := os.Stat(tracefsPath + "/kprobe_events")
+	if pmuErr == nil || tfErr == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: kprobes: no kprobe PMU (%v) and no tracefs kprobe_events (%v): kernel built without CONFIG_KPROBES?",
+		ebpf.ErrNotSupported, pmuErr, tfErr)
 }
