@@ -66,7 +66,7 @@ func BuildGuest(tb testing.TB, src string, flags ...string) string {
 // #embed it by name with --embed-dir=filepath.Dir(path).
 func BuildBPF(tb testing.TB, src string, flags ...string) string {
 	tb.Helper()
-	return build(tb, src, ".o", append(append([]string{}, BPFCFlags...), flags...))
+	return build(tb, src, ".o", append(append(append([]string{}, BPFCFlags...), flags...), "-c"))
 }
 
 func build(tb testing.TB, src, ext string, args []string) string {
@@ -96,10 +96,7 @@ func build(tb testing.TB, src, ext string, args []string) string {
 			return
 		}
 		out := filepath.Join(outDir, base+ext)
-		cmdArgs := append(append([]string{}, args...), "-c", abs, "-o", out)
-		if ext == ".wasm" {
-			cmdArgs = append(append([]string{}, args...), abs, "-o", out)
-		}
+		cmdArgs := append(append([]string{}, args...), abs, "-o", out)
 		cmd := exec.Command(clang, cmdArgs...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			r.err = fmt.Errorf("%s %s: %v\n%s", Clang, strings.Join(cmdArgs, " "), err, b)

@@ -214,8 +214,9 @@ static inline struct bpf_program *bpf_object__find_program_by_name(const struct 
 }
 
 /* bpf_object__find_map_by_name returns the map called name: a map defined in .maps (or legacy
- * maps), or a global-variable section (".rodata", ".data", ".bss", ".data.foo", ...), or after
- * load any map the host knows by that name. NULL with errno ENOENT otherwise. */
+ * maps), or a global-variable section (".rodata", ".data", ".bss", ".data.foo", ..., also by
+ * libbpf's names "<obj>.rodata" ...), or after load any map the host knows by that name. NULL
+ * with errno ENOENT otherwise. */
 static inline struct bpf_map *bpf_object__find_map_by_name(const struct bpf_object *obj,
                                                            const char *name)
 {
@@ -233,6 +234,8 @@ static inline struct bpf_map *bpf_object__find_map_by_name(const struct bpf_obje
     }
     struct wbpf__shdr sh;
     unsigned sec = wbpf__elf_section(&o->elf, name, &sh);
+    if (!sec && strchr(name + 1, '.')) /* libbpf's names for them: "<obj>.rodata" */
+        sec = wbpf__elf_section(&o->elf, strchr(name + 1, '.'), &sh);
     if (sec && !wbpf__is_data_sec(&sh))
         sec = 0;
     int fd = -1;
@@ -280,7 +283,10 @@ static inline int bpf_map__fd(const struct bpf_map *map)
         return wbpf__fail(EINVAL);
     if (map->fd >= 0)
         return map->fd;
-    int fd = wasm_bpf_map_fd_by_name(map->obj->handle, map->name);
+    /* Global-variable maps are asked for by their section's name, whatever name found them. */
+    struct wbpf__shdr sh;
+    const char *name = map->sec && wbpf__shdr(&map->obj->elf, map->sec, &sh) ? sh.name : map->name;
+    int fd = wasm_bpf_map_fd_by_name(map->obj->handle, name);
     if (fd < 0)
         return wbpf__ret(fd);
     ((struct bpf_map *)map)->fd = fd;

@@ -105,6 +105,8 @@ int main(int argc, char **argv)
     counter = 0;
     CHECK(wbpf_object__get_global(obj, "counter", &counter, sizeof(counter)) == 0, "get .bss");
     printf("counter_after_set=%llu\n", counter);
+    struct bpf_map *bss = bpf_object__find_map_by_name(obj, "events_b.bss"); /* libbpf's name */
+    CHECK(bss && bpf_map__fd(bss) >= 0, "find .bss by libbpf's name");
     memset(tag, 0, sizeof(tag));
     CHECK(wbpf_object__get_global(obj, "tag", tag, sizeof(tag)) == 0, "get .data");
     printf("tag=%.16s\n", tag);
