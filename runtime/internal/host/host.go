@@ -172,7 +172,7 @@ func errnoName(e abi.Errno) string {
 // (EINVAL), the verifier rejected a program (its last log lines, the full
 // log with verbose), or the kernel refused a map or program (its errno).
 func loadObject(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	buf, err := read(mod.Memory(), api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	buf, err := read(guestMemory(mod), api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
 	if err != nil {
 		return 0, fmt.Errorf("object bytes: %w", err)
 	}
@@ -216,11 +216,11 @@ func closeObject(_ context.Context, _ api.Module, in *Instance, stack []uint64) 
 //   - -EOPNOTSUPP: a section the runtime cannot attach;
 //   - any errno of the kernel (e.g. -ENOENT for an unknown tracepoint).
 func attachProgram(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name, err := readString(mod.Memory(), api.DecodeU32(stack[1]))
+	name, err := readString(guestMemory(mod), api.DecodeU32(stack[1]))
 	if err != nil {
 		return 0, fmt.Errorf("program name: %w", err)
 	}
-	target, err := readString(mod.Memory(), api.DecodeU32(stack[2]))
+	target, err := readString(guestMemory(mod), api.DecodeU32(stack[2]))
 	if err != nil {
 		return 0, fmt.Errorf("target: %w", err)
 	}
@@ -239,7 +239,7 @@ func attachProgram(_ context.Context, mod api.Module, in *Instance, stack []uint
 // Result: the token, or -EFAULT, -ENAMETOOLONG (bad name), -EBADF (bad obj),
 // -ENOENT (no such map).
 func mapFDByName(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name, err := readString(mod.Memory(), api.DecodeU32(stack[1]))
+	name, err := readString(guestMemory(mod), api.DecodeU32(stack[1]))
 	if err != nil {
 		return 0, fmt.Errorf("map name: %w", err)
 	}
@@ -275,7 +275,7 @@ func mapOperate(_ context.Context, mod api.Module, in *Instance, stack []uint64)
 	cmd := api.DecodeI32(stack[1])
 	keyPtr, valuePtr, nextPtr := api.DecodeU32(stack[2]), api.DecodeU32(stack[3]), api.DecodeU32(stack[4])
 	flags := stack[5]
-	mem := mod.Memory()
+	mem := guestMemory(mod)
 	vs, err := m.ValueSize()
 	if err != nil {
 		return 0, err
@@ -395,7 +395,7 @@ func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack
 // handles and the buffer are checked, so a bad handle reads as -EBADF
 // whatever the callback.
 func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
-	mem := mod.Memory()
+	mem := guestMemory(mod)
 	if err := check(mem, data, maxSize); err != nil {
 		return 0, fmt.Errorf("sample buffer: %w", err)
 	}

@@ -129,9 +129,12 @@ func TestAttachProgram_Errors(t *testing.T) {
 			want:  abi.EFAULT, stderr: "program name",
 		},
 		{
-			name:  "target offset == memory size",
-			setup: func(mem *wazerotest.Memory) (uint32, uint32) { putString(t, mem, strAt, "wt_xdp_pass"); return strAt, memSize },
-			want:  abi.EFAULT, stderr: "target",
+			name: "target offset == memory size",
+			setup: func(mem *wazerotest.Memory) (uint32, uint32) {
+				putString(t, mem, strAt, "wt_xdp_pass")
+				return strAt, memSize
+			},
+			want: abi.EFAULT, stderr: "target",
 		},
 		{
 			name: "name without NUL before the end",
@@ -462,3 +465,24 @@ func TestMapOperate_QuietUnlessVerbose(t *testing.T) {
 	}
 }
 
+// TestNoMemory: a caller without memory (wazero passes the host module when
+// Go calls a re-exported import) gets -EFAULT, not a panic.
+func TestNoMemory(t *testing.T) {
+	in, _ := newInstance(t)
+	mod := wazerotest.NewModule(nil)
+	for _, tc := range []struct {
+		f      function
+		params []uint64
+		want   int64
+	}{
+		{fLoad, []uint64{0, 1}, 0},
+		{fAttach, []uint64{1, 0, 0}, errnoFor(abi.EFAULT)},
+		{fMapFD, []uint64{1, 0}, errnoFor(abi.EFAULT)},
+		{fPoll, []uint64{1, 1, 1, 0, 0, 1, 0}, errnoFor(abi.EFAULT)},
+		{fCbPoll, []uint64{1, 1, 0, 0, 1, 0}, errnoFor(abi.EFAULT)},
+	} {
+		if got := call(bg, tc.f, mod, in, tc.params...); got != tc.want {
+			t.Errorf("%s = %d, want %d", tc.f.def.Name, got, tc.want)
+		}
+	}
+}

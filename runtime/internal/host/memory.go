@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -10,6 +11,20 @@ import (
 // maxString bounds the NUL-terminated strings a guest passes (program, map,
 // interface names and paths): PATH_MAX, the longest any of them can be.
 const maxString = 4096
+
+// guestMemory returns the caller's memory, or nil if it has none. wazero
+// hands a host function the host module itself as caller when Go code calls
+// a re-exported import directly; its Memory is a typed nil.
+func guestMemory(mod api.Module) api.Memory {
+	m := mod.Memory()
+	if m == nil {
+		return nil
+	}
+	if v := reflect.ValueOf(m); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil
+	}
+	return m
+}
 
 // read copies n bytes at off out of guest memory. The copy matters: a view
 // into guest memory is invalidated when the guest grows its memory, which it

@@ -1,5 +1,5 @@
-;; driver: a guest that re-exports the wasm_bpf imports so a test can call
-;; them with any arguments through a real wazero instance, and provides
+;; driver: a guest that exports thin wrappers of the wasm_bpf imports so a
+;; test can call them with any arguments through a real wazero instance, and provides
 ;; sample callbacks in its function table:
 ;;   0 $wrong  (i32) -> i32, the wrong type
 ;;   1 $record records ctx/data/size of the last call, counts, returns 0
@@ -46,10 +46,19 @@
   ;; A named export of the wrong type, for WithCallbackExport tests.
   (func (export "bad-callback") (param i32) (result i32) (i32.const 0))
 
-  (export "load" (func $load))
-  (export "close" (func $close))
-  (export "attach" (func $attach))
-  (export "map_fd" (func $map_fd))
-  (export "map_op" (func $map_op))
-  (export "poll" (func $poll))
-  (export "cb_poll" (func $cb_poll)))
+  ;; Wrappers, so that the guest is the caller (a re-exported import called
+  ;; from Go would see the host module, without memory, as its caller).
+  (func (export "load") (param i32 i32) (result i64)
+    (call $load (local.get 0) (local.get 1)))
+  (func (export "close") (param i64) (result i32)
+    (call $close (local.get 0)))
+  (func (export "attach") (param i64 i32 i32) (result i32)
+    (call $attach (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "map_fd") (param i64 i32) (result i32)
+    (call $map_fd (local.get 0) (local.get 1)))
+  (func (export "map_op") (param i32 i32 i32 i32 i32 i64) (result i32)
+    (call $map_op (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5)))
+  (func (export "poll") (param i64 i32 i32 i32 i32 i32 i32) (result i32)
+    (call $poll (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5) (local.get 6)))
+  (func (export "cb_poll") (param i64 i32 i32 i32 i32 i32) (result i32)
+    (call $cb_poll (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4) (local.get 5))))
