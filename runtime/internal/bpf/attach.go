@@ -2,8 +2,10 @@ package bpf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -48,7 +50,7 @@ func (r *Registry) Attach(h uint64, prog, target string) error {
 	ps := o.spec.Programs[prog]
 	l, sock, err := r.attach(p, ps, target)
 	if err != nil {
-		return fmt.Errorf("attach %s (section %q): %w", prog, ps.SectionName, err)
+		return fmt.Errorf("attach %s (section %q): %w%s", prog, ps.SectionName, err, tracefsHint(err))
 	}
 	if l != nil {
 		o.links = append(o.links, l)
@@ -160,6 +162,21 @@ func (r *Registry) attach(p *ebpf.Program, ps *ebpf.ProgramSpec, target string) 
 		return nil, fd, err
 	}
 	return nil, noSock, fmt.Errorf("no way to attach section %q: %w", ps.SectionName, ErrUnsupported)
+}
+
+// tracefsHint explains the commonest reason for a tracepoint or probe that
+// "does not exist": tracefs is not mounted, so the kernel's event IDs
+// cannot be read.
+func tracefsHint(err error) string {
+	if !errors.Is(err, os.ErrNotExist) {
+		return ""
+	}
+	for _, dir := range []string{"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"} {
+		if _, err := os.Stat(dir); err == nil {
+			return ""
+		}
+	}
+	return " (tracefs is not mounted; as root: mount -t tracefs tracefs /sys/kernel/tracing)"
 }
 
 // symbolOffset splits libbpf's "symbol+offset" (offset decimal or 0x hex).

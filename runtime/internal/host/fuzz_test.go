@@ -109,4 +109,3 @@ func FuzzHostFunctions(f *testing.F) {
 		}
 	})
 }
-

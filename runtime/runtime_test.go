@@ -1,0 +1,213 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/wbpf/wbpf/internal/testutils"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
+
+var demoNames = []string{
+	"wt_on_getppid", "wt_missing_tp", "wt_raw_enter", "wt_ks_getppid", "wt_kp_openat", "wt_up_main",
+	"wt_xdp_pass", "wt_tc_next", "wt_sock_none", "wt_cg_ingress", "wt_sockops_noop", "wt_perf_ev",
+	"wt_events", "wt_events2", "wt_perf_events", "wt_counts", "wt_pcpu", "wt_cgroups", "wt_queue",
+}
+
+func readFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// syncBuffer collects stderr written by the runtime while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// lifecycleRuntime is a Runtime with the wbpftest module lifecycle.wat
+// imports: object copies demo.bpf.o into the guest, attached reports that
+// the guest attached, mode says how the guest ends.
+func lifecycleRuntime(t *testing.T, mode int32, attached chan<- struct{}) *Runtime {
+	t.Helper()
+	ctx := context.Background()
+	rt, err := NewRuntime(ctx, NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(ctx) })
+	obj := readFile(t, "testdata/bpf/demo.bpf.o")
+	_, err = rt.r.NewHostModuleBuilder("wbpftest").
+		NewFunctionBuilder().WithFunc(func(_ context.Context, m api.Module, ptr uint32) uint32 {
+		m.Memory().Write(ptr, obj)
+		return uint32(len(obj))
+	}).Export("object").
+		NewFunctionBuilder().WithFunc(func() { close(attached) }).Export("attached").
+		NewFunctionBuilder().WithFunc(func() int32 { return mode }).Export("mode").
+		NewFunctionBuilder().WithFunc(func() int32 { return int32(os.Getpid()) }).Export("pid").
+		Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+// TestLifecycle ends a guest in every way it can end and checks its exit
+// status and that the kernel holds nothing of it afterwards.
+func TestLifecycle(t *testing.T) {
+	testutils.RequireKernel(t)
+	for _, tc := range []struct {
+		name   string
+		mode   int32
+		cancel bool
+		code   int
+		stderr string
+	}{
+		{name: "return", mode: 0, code: 0},
+		{name: "exit", mode: 1, code: 7},
+		{name: "trap", mode: 2, code: ExitTrap, stderr: "wbpf: guest trapped: "},
+		{name: "interrupt while spinning", mode: 3, cancel: true, code: ExitInterrupted},
+		{name: "interrupt while polling", mode: 4, cancel: true, code: ExitInterrupted},
+		{name: "trap in callback", mode: 5, code: ExitTrap, stderr: "unreachable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := testutils.LeakCheck(t, demoNames...)
+			attached := make(chan struct{})
+			rt := lifecycleRuntime(t, tc.mode, attached)
+			mod, err := rt.Compile(context.Background(), readFile(t, "testdata/wat/lifecycle.wasm"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				select {
+				case <-attached:
+				case <-ctx.Done():
+					return
+				}
+				// The guest's objects exist while it runs.
+				if objs, err := snap.New("wt_on_getppid"); err != nil || len(objs) == 0 {
+					t.Errorf("guest's program not in the kernel while it runs: %v %v", objs, err)
+				}
+				if tc.mode == 5 {
+					trigger()
+				}
+				if tc.cancel {
+					time.Sleep(50 * time.Millisecond)
+					cancel()
+				}
+			}()
+			var stderr syncBuffer
+			done := make(chan struct{})
+			var code int
+			go func() {
+				defer close(done)
+				code, err = rt.Run(ctx, mod, NewConfig().WithStderr(&stderr))
+			}()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("guest still running after 20s")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tc.code, stderr.String())
+			}
+			if tc.stderr != "" && !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tc.stderr)
+			}
+		})
+	}
+}
+
+// trigger makes the demo tracepoint fire in this process.
+func trigger() {
+	for range 3 {
+		unix.Getppid()
+	}
+}
+
+func TestRun_ArgsAndEnv(t *testing.T) {
+	wasm := readFile(t, "testdata/wat/args.wasm")
+	cfg := NewConfig().WithArgs([]string{"args.wasm", "-x", "y"}).WithEnv("A", "1")
+	// Config is immutable: deriving from cfg leaves it alone.
+	more := cfg.WithEnv("B", "2").WithArgs([]string{"args.wasm"})
+	for _, tc := range []struct {
+		cfg  Config
+		want int
+	}{
+		{NewConfig(), 0},
+		{cfg, 3*16 + 1},
+		{more, 1*16 + 2},
+		{cfg, 3*16 + 1},
+	} {
+		code, err := Run(context.Background(), wasm, tc.cfg)
+		if err != nil || code != tc.want {
+			t.Errorf("Run = %d, %v; want %d", code, err, tc.want)
+		}
+	}
+}
+
+func TestRun_HostErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := Run(ctx, []byte("not wasm"), NewConfig()); err == nil || !strings.Contains(err.Error(), "compile") {
+		t.Errorf("garbage module: %v", err)
+	}
+	if _, err := Run(ctx, readFile(t, "testdata/wat/library.wasm"), NewConfig()); !errors.Is(err, ErrNotCommand) {
+		t.Errorf("module without _start: %v", err)
+	}
+	big := readFile(t, "testdata/wat/bigmem.wasm")
+	if code, err := Run(ctx, big, NewConfig().WithMemoryLimitPages(64)); err != nil || code != 0 {
+		t.Errorf("64 pages within a limit of 64: %d, %v", code, err)
+	}
+	if _, err := Run(ctx, big, NewConfig().WithMemoryLimitPages(16)); err == nil {
+		t.Error("64 pages ran with a limit of 16")
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	if _, err := Run(ctx, big, NewConfig().WithCompilationCacheDir(filepath.Join(file, "cache"))); err == nil {
+		t.Error("cache dir under a file accepted")
+	}
+}
+
+func TestRun_CompilationCache(t *testing.T) {
+	dir := t.TempDir()
+	wasm := readFile(t, "testdata/wat/args.wasm")
+	for range 2 {
+		if code, err := Run(context.Background(), wasm, NewConfig().WithCompilationCacheDir(dir)); err != nil || code != 0 {
+			t.Fatalf("Run = %d, %v", code, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) == 0 {
+		t.Error("cache directory stayed empty")
+	}
+}
