@@ -3,7 +3,7 @@
 
 GO      ?= go
 CLANG   ?= clang-19
-BPF_CFLAGS ?= -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell uname -m)-linux-gnu
+BPF_CFLAGS ?= -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell uname -m)-linux-gnu -fdebug-prefix-map=$(CURDIR)=.
 BIN     := bin
 
 .PHONY: all setup build demo test testdata examples bench check clean
@@ -28,7 +28,11 @@ test: setup
 
 # Rebuild the committed BPF test objects from their sources.
 TESTDATA_SRC := $(wildcard testdata/btf/*.bpf.c testdata/demo/*.bpf.c)
-testdata: setup $(TESTDATA_SRC:.c=.o)
+testdata: setup $(TESTDATA_SRC:.c=.o) testdata/bad/nobtf.o
+
+# Deliberately without -g: an object with no BTF, for the error tests.
+testdata/bad/nobtf.o: testdata/bad/nobtf.c
+	$(CLANG) $(filter-out -g,$(BPF_CFLAGS)) -c $< -o $@
 
 testdata/%.bpf.o: testdata/%.bpf.c
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
