@@ -1,0 +1,294 @@
+package btfgen
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/wbpf/wbpf/btfgen/internal/libcnames"
+	"github.com/wbpf/wbpf/btfgen/layout"
+)
+
+// cKeywords are identifiers a C17/C23 compiler (GNU dialect included) will not accept as names.
+var cKeywords = setOf(
+	"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+	"extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+	"short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+	"volatile", "while", "_Alignas", "_Alignof", "_Atomic", "_BitInt", "_Bool", "_Complex",
+	"_Decimal128", "_Decimal32", "_Decimal64", "_Generic", "_Imaginary", "_Noreturn",
+	"_Static_assert", "_Thread_local", "alignas", "alignof", "bool", "constexpr", "false", "nullptr",
+	"static_assert", "thread_local", "true", "typeof", "typeof_unqual", "asm", "__asm", "__asm__",
+	"__attribute", "__attribute__", "__extension__", "__inline", "__inline__", "__restrict",
+	"__restrict__", "__typeof", "__typeof__", "__volatile", "__volatile__", "__const", "__const__",
+	"__signed", "__signed__", "__int128", "__label__", "__builtin_va_list", "__builtin_offsetof",
+)
+
+// libcSuffix marks a BPF-side type or constant whose name wasi-libc already owns, in the wasm32
+// header: "struct timespec" there is libc's (a different layout), so the BPF side's becomes
+// "struct timespec___bpf" (the CO-RE "flavor" convention, which C code and readers recognise).
+const libcSuffix = "___bpf"
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// cnames decides the C name of every named type and enum constant, once, for the whole BTF, so a
+// name does not depend on which types a --type selection happens to emit.
+type cnames struct {
+	wasm   bool
+	tags   map[btf.Type]string   // struct, union, enum and fwd tags (one C namespace)
+	defs   map[string]btf.Type   // struct/union tag name -> its definition, to resolve forwards
+	idents map[btf.Type][]string // typedef name (len 1) or enum constant names
+	opaque map[*btf.Typedef]bool // wasm32: typedefs not emitted, uses print the target
+
+	tagTaken, identTaken map[string]bool
+}
+
+func newCNames(m *layout.Model, target Target) *cnames {
+	n := &cnames{
+		wasm:       target == Wasm32,
+		tags:       make(map[btf.Type]string),
+		defs:       make(map[string]btf.Type),
+		idents:     make(map[btf.Type][]string),
+		opaque:     make(map[*btf.Typedef]bool),
+		tagTaken:   make(map[string]bool),
+		identTaken: make(map[string]bool),
+	}
+	types := m.Types()
+	// Definitions take their names first, so a forward declaration of the same struct shares the
+	// definition's name instead of claiming it.
+	for _, t := range types {
+		switch t.(type) {
+		case *btf.Struct, *btf.Union, *btf.Enum:
+			if t.TypeName() == "" {
+				continue
+			}
+			n.tag(t)
+			if _, ok := t.(*btf.Enum); !ok {
+				key := kindKey(t) + t.TypeName()
+				if _, dup := n.defs[key]; !dup {
+					n.defs[key] = t
+				}
+			}
+		}
+	}
+	for _, t := range types {
+		switch v := t.(type) {
+		case *btf.Fwd:
+			if def, ok := n.defs[kindKey(v)+v.Name]; ok {
+				n.tags[v] = n.tags[def]
+				continue
+			}
+			n.tag(v)
+		case *btf.Typedef:
+			n.typedef(v)
+		case *btf.Enum:
+			n.constants(v)
+		}
+	}
+	return n
+}
+
+func unique(taken map[string]bool, name string) string {
+	if !taken[name] {
+		taken[name] = true
+		return name
+	}
+	for i := 2; ; i++ {
+		cand := name + "___" + strconv.Itoa(i)
+		if !taken[cand] {
+			taken[cand] = true
+			return cand
+		}
+	}
+}
+
+// tagName returns the tag of a struct, union, enum or forward declaration, deciding it on first
+// use. Every type of valid BTF is named up front in ID order; corrupt BTF can reach types that
+// the ID table does not list, and those are named here when first printed.
+func (n *cnames) tagName(t btf.Type) string {
+	if name, ok := n.tags[t]; ok {
+		return name
+	}
+	name := ident(t.TypeName())
+	if name == "" {
+		name = "anon"
+	}
+	if n.wasm && libcnames.Tags[name] {
+		name += libcSuffix
+	}
+	name = unique(n.tagTaken, name)
+	n.tags[t] = name
+	return name
+}
+
+// typedef returns a typedef's name, deciding it on first use ("" for opaque ones).
+func (n *cnames) typedef(v *btf.Typedef) string {
+	if names, ok := n.idents[v]; ok {
+		return names[0]
+	}
+	if n.opaque[v] {
+		return ""
+	}
+	if n.wasm && libcOwned(v.Name) {
+		// Not redefined: uses print the target, which has the BPF side's width (size_t is 8
+		// bytes there, 4 in wasm32 libc).
+		n.opaque[v] = true
+		return ""
+	}
+	name := ident(v.Name)
+	if name == "" {
+		name = "anon_t"
+	}
+	name = unique(n.identTaken, name)
+	n.idents[v] = []string{name}
+	return name
+}
+
+// constants returns the names of an enum's constants, deciding them on first use.
+func (n *cnames) constants(v *btf.Enum) []string {
+	if names, ok := n.idents[v]; ok {
+		return names
+	}
+	names := make([]string, len(v.Values))
+	for i, val := range v.Values {
+		name := ident(val.Name)
+		if name == "" {
+			name = "anon"
+		}
+		if n.wasm && libcOwned(name) {
+			name += libcSuffix
+		}
+		names[i] = unique(n.identTaken, name)
+	}
+	n.idents[v] = names
+	return names
+}
+
+// isOpaque reports whether uses of the typedef print its target instead (wasm32, libc names).
+func (n *cnames) isOpaque(v *btf.Typedef) bool {
+	n.typedef(v)
+	return n.opaque[v]
+}
+
+func kindKey(t btf.Type) string {
+	switch v := t.(type) {
+	case *btf.Union:
+		return "union "
+	case *btf.Fwd:
+		if v.Kind == btf.FwdUnion {
+			return "union "
+		}
+	}
+	return "struct "
+}
+
+// tag returns "struct foo", "union foo" or "enum foo".
+func (n *cnames) tag(t btf.Type) string {
+	name := n.tagName(t)
+	switch v := t.(type) {
+	case *btf.Union:
+		return "union " + name
+	case *btf.Enum:
+		return "enum " + name
+	case *btf.Fwd:
+		if v.Kind == btf.FwdUnion {
+			return "union " + name
+		}
+	}
+	return "struct " + name
+}
+
+// ident turns a BTF name into a valid C identifier: invalid characters become '_', keywords get
+// a trailing '_'. BTF from clang is already valid C; BTF from elsewhere (Rust, crafted) may not be.
+func ident(name string) string {
+	if name == "" {
+		return ""
+	}
+	valid := true
+	for i := 0; i < len(name); i++ {
+		if !identByte(name[i], i == 0) {
+			valid = false
+			break
+		}
+	}
+	if !valid {
+		var b strings.Builder
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if i == 0 && c >= '0' && c <= '9' {
+				b.WriteByte('_')
+			}
+			if identByte(c, false) {
+				b.WriteByte(c)
+			} else {
+				b.WriteByte('_')
+			}
+		}
+		name = b.String()
+	}
+	if cKeywords[name] {
+		name += "_"
+	}
+	return name
+}
+
+func identByte(c byte, first bool) bool {
+	switch {
+	case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		return true
+	case c >= '0' && c <= '9':
+		return !first
+	}
+	return false
+}
+
+// libcOwned reports whether wasi-libc's headers define name as a macro, typedef, function,
+// variable or enum constant.
+func libcOwned(name string) bool {
+	return libcnames.Macros[name] || libcnames.Typedefs[name] || libcnames.Idents[name]
+}
+
+// scope hands out member names within one C struct scope. Members of anonymous struct/union
+// members share their parent's scope, as in C.
+type scope struct {
+	wasm  bool // member names that are libc macros get libcSuffix
+	used  map[string]bool
+	names map[*btf.Member]string // printed name of each named member
+	pads  int
+}
+
+func newScope(wasm bool) *scope { return &scope{wasm: wasm, used: make(map[string]bool)} }
+
+func (s *scope) member(name string) string {
+	name = ident(name)
+	if s.wasm && libcnames.Macros[name] {
+		name += libcSuffix
+	}
+	if !s.used[name] {
+		s.used[name] = true
+		return name
+	}
+	for i := 2; ; i++ {
+		cand := name + "___" + strconv.Itoa(i)
+		if !s.used[cand] {
+			s.used[cand] = true
+			return cand
+		}
+	}
+}
+
+func (s *scope) pad() string {
+	for {
+		cand := "__pad" + strconv.Itoa(s.pads)
+		s.pads++
+		if !s.used[cand] {
+			s.used[cand] = true
+			return cand
+		}
+	}
+}
