@@ -1,0 +1,136 @@
+package wbpfgen_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wbpf/wbpf/internal/cli/wbpfgen"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const demo = "../../../testdata/demo/demo.bpf.o"
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = wbpfgen.Run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// badInputs writes the malformed inputs the error cases read.
+func badInputs(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	obj, err := os.ReadFile(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"empty.o":     nil,
+		"text.o":      []byte("this is not an object file\n"),
+		"truncated.o": obj[:len(obj)/3],
+		// Raw BTF: magic, version, flags, header length, then offsets pointing far out of the file.
+		"corrupt.btf": {0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0},
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestErrors: bad input gives one line on stderr naming the file and the reason, exit status 1
+// (2 for usage errors), and no output file.
+func TestErrors(t *testing.T) {
+	dir := badInputs(t)
+	out := filepath.Join(t.TempDir(), "out.h")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"missing", []string{"header", "DIR/does-not-exist.bpf.o", "-o", out}, 1},
+		{"directory", []string{"header", "DIR", "-o", out}, 1},
+		{"empty", []string{"header", "DIR/empty.o", "-o", out}, 1},
+		{"not-elf", []string{"header", "DIR/text.o", "-o", out}, 1},
+		{"truncated-elf", []string{"header", "DIR/truncated.o", "-o", out}, 1},
+		{"corrupt-btf", []string{"header", "DIR/corrupt.btf", "-o", out}, 1},
+		{"no-btf", []string{"header", "../../../testdata/bad/nobtf.o", "-o", out}, 1},
+		{"unknown-type", []string{"header", demo, "--type", "no_such_type", "-o", out}, 1},
+		{"unwritable-output", []string{"header", demo, "-o", "DIR/no/such/dir/out.h"}, 1},
+		{"no-args", []string{"header"}, 2},
+		{"two-args", []string{"header", demo, demo}, 2},
+		{"bad-target", []string{"header", demo, "--target", "arm64"}, 2},
+		{"bad-flag", []string{"header", "--no-such-flag", demo}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.ReplaceAll(a, "DIR", dir)
+			}
+			code, stdout, stderr := run(args...)
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d (stderr %q)", code, tc.code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty: %q", stdout)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "wbpfgen: ") {
+				t.Errorf("want one line on stderr, got %q", stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("output file %s was written", out)
+			}
+			got := strings.ReplaceAll(stderr, dir, "DIR")
+			compare(t, filepath.Join("testdata", tc.name+".stderr"), got)
+		})
+	}
+}
+
+func TestHeaderToFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo.wasm.h")
+	code, stdout, stderr := run("header", demo, "-o", out)
+	if code != 0 || stdout != "" || stderr != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, viaStdout, _ := run("header", demo)
+	if string(got) != viaStdout {
+		t.Error("-o and stdout outputs differ")
+	}
+	if !bytes.Contains(got, []byte("struct event {")) {
+		t.Errorf("header lacks struct event:\n%s", got)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(out))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left beside the output: %v", entries)
+	}
+}
+
+func compare(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
+	}
+}
