@@ -59,7 +59,10 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 
 	var opts ebpf.CollectionOptions
 	if r.opts.Verbose {
-		opts.Programs.LogLevel = ebpf.LogLevelStats
+		// The whole instruction-level log, so a rejection shows every
+		// step that led to it; for accepted programs only the statistics
+		// at its end are printed.
+		opts.Programs.LogLevel = ebpf.LogLevelBranch | ebpf.LogLevelStats
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
@@ -68,7 +71,8 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	if r.opts.Verbose {
 		for _, name := range sortedKeys(coll.Programs) {
 			if log := strings.TrimSpace(coll.Programs[name].VerifierLog); log != "" {
-				r.logf("load: program %s: verifier: %s", name, log)
+				lines := strings.Split(log, "\n")
+				r.logf("load: program %s: verifier: %s", name, strings.Join(lines[max(0, len(lines)-3):], "; "))
 			}
 		}
 	}

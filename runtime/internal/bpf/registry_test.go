@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +17,14 @@ import (
 
 func newTestRegistry(t *testing.T) (*Registry, *bytes.Buffer) {
 	t.Helper()
-	var stderr bytes.Buffer
-	r := NewRegistry(Options{Stderr: &stderr})
+	stderr := &bytes.Buffer{}
+	r := NewRegistry(Options{Stderr: stderr})
 	t.Cleanup(func() {
 		if err := r.CloseAll(); err != nil {
 			t.Error(err)
 		}
 	})
-	return r, &stderr
+	return r, stderr
 }
 
 func loadDemo(t *testing.T, r *Registry) uint64 {
@@ -190,5 +191,69 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "invalid mem access") && !strings.Contains(err.Error(), "map_value_or_null") {
 		t.Errorf("verifier reason missing from %q", err)
+	}
+}
+
+// TestPerfBufferLost overflows the per-CPU perf rings while nobody polls:
+// the kernel's lost-sample records are counted and reported.
+func TestPerfBufferLost(t *testing.T) {
+	testutils.LeakCheck(t, demoNames...)
+	r, stderr := newTestRegistry(t)
+	h := loadDemo(t, r)
+	tok, err := r.MapToken(h, "wt_perf_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Poll(context.Background(), h, tok, 0, func([]byte) int32 { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Each sample takes 32 bytes of a ring; overfill every CPU's ring.
+	goruntime.LockOSThread()
+	trigger(4 * perfBufferBytes / 32)
+	goruntime.UnlockOSThread()
+	drain := func() int {
+		got := 0
+		for {
+			c, err := r.Poll(context.Background(), h, tok, 0, func([]byte) int32 { return 0 })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c == 0 {
+				return got
+			}
+			got += int(c)
+		}
+	}
+	got := drain()
+	// The kernel writes its "lost" record with the first sample that fits
+	// again.
+	trigger(8)
+	got += drain()
+	if r.LostSamples() == 0 {
+		t.Fatalf("no lost samples counted (%d received)", got)
+	}
+	if !strings.Contains(stderr.String(), "perf buffer wt_perf_events: lost ") {
+		t.Errorf("stderr %q does not report the loss", stderr)
+	}
+	t.Logf("received %d, lost %d", got, r.LostSamples())
+}
+
+func TestLoadVerbose(t *testing.T) {
+	testutils.RequireKernel(t)
+	short := NewRegistry(Options{})
+	_, errShort := short.Load(readFixture(t, "bad.bpf.o"))
+	verbose := NewRegistry(Options{Verbose: true})
+	_, errVerbose := verbose.Load(readFixture(t, "bad.bpf.o"))
+	if errShort == nil || errVerbose == nil {
+		t.Fatal("bad.bpf.o loaded")
+	}
+	if !strings.Contains(errShort.Error(), "--verbose") || strings.Contains(errVerbose.Error(), "--verbose") {
+		t.Errorf("only the short log should point to --verbose:\nshort: %v\nverbose: %v", errShort, errVerbose)
+	}
+	if !strings.Contains(errVerbose.Error(), "call bpf_map_lookup_elem") {
+		t.Errorf("verbose log is not the full log:\n%v", errVerbose)
 	}
 }
