@@ -12,10 +12,11 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/internal/testlock"
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testlock.Main(func() int { return testutils.Main(m) })) }
 
 var demoNames = []string{
 	"wt_on_getppid", "wt_missing_tp", "wt_raw_enter", "wt_ks_getppid", "wt_kp_openat", "wt_up_main",

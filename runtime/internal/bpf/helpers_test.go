@@ -6,9 +6,10 @@ import (
 	"testing"
 
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/internal/testlock"
 )
 
-func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testlock.Main(func() int { return testutils.Main(m) })) }
 
 // demoNames are the kernel names of demo.bpf.o's programs and maps, for
 // leak checks that must ignore other packages' objects.

@@ -210,10 +210,20 @@ func TestPerfBufferLost(t *testing.T) {
 	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
 		t.Fatal(err)
 	}
-	// Each sample takes 32 bytes of a ring; overfill every CPU's ring.
+	// Each sample takes 32 bytes of a ring; overfill one CPU's ring, and
+	// stay on that CPU for the sample that carries the loss record.
 	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	var all, one unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Fatal(err)
+	}
+	one.Set(0)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SchedSetaffinity(0, &all)
 	trigger(4 * perfBufferBytes / 32)
-	goruntime.UnlockOSThread()
 	drain := func() int {
 		got := 0
 		for {

@@ -15,9 +15,10 @@ import (
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/testlock"
 )
 
-func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testlock.Main(func() int { return testutils.Main(m) })) }
 
 // memSize is the fake guest memory: one page.
 const memSize = wazerotest.PageSize

@@ -1,0 +1,41 @@
+// Package testlock serialises the kernel tests of the runtime's packages.
+//
+// They all load the same test object, whose program and map names their
+// leak checks look for; go test runs packages in parallel, so one package's
+// live objects would look like another's leaks. Only tests import this.
+package testlock
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Lock blocks until no other runtime test package holds the lock and
+// returns its release.
+func Lock() (unlock func(), err error) {
+	path := filepath.Join(os.TempDir(), "wbpf-runtime-kernel-tests.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("test lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("test lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// Main runs a test package's tests under the lock; use it from TestMain
+// around testutils.Main.
+func Main(run func() int) int {
+	unlock, err := Lock()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer unlock()
+	return run()
+}
