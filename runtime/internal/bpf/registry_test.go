@@ -96,6 +96,17 @@ func TestRingBuffer(t *testing.T) {
 	if c != 0 || err != nil {
 		t.Fatalf("empty poll = %d, %v", c, err)
 	}
+	// A second ring buffer of the same object has a reader of its own.
+	tok2, err := r.MapToken(h, "wt_events2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := r.Poll(context.Background(), h, tok2, 0, func([]byte) int32 { return 0 }); c != 0 || err != nil {
+		t.Fatalf("poll of the second ring buffer = %d, %v", c, err)
+	}
+	if m, _ := r.Map(tok); m.ring == nil {
+		t.Fatal("first ring buffer lost its reader")
+	}
 }
 
 func TestPerfBuffer(t *testing.T) {
