@@ -362,3 +362,31 @@ func TestDriver_Trace(t *testing.T) {
 		}
 	}
 }
+
+// TestCallbackClosesObject: a guest that closes the object from inside its
+// sample callback ends the poll cleanly.
+func TestCallbackClosesObject(t *testing.T) {
+	testutils.LeakCheck(t, demoNames...)
+	in, _ := newInstance(t)
+	var h uint64
+	var mod *wazerotest.Module
+	calls := 0
+	mod, _ = fakeModule(goCallback(func(int32, int32, int32) int32 {
+		calls++
+		if got := call(bg, fClose, mod, in, h); got != 0 {
+			t.Errorf("close from the callback = %d", got)
+		}
+		return 0
+	}))
+	h = loadDemo(t, mod, in)
+	setTarget(t, mod, in, h)
+	attach(t, mod, in, h, "wt_on_getppid", "")
+	tok := mapToken(t, mod, in, h, "wt_events")
+	trigger(5)
+	if got := call(bg, fCbPoll, mod, in, h, tok, 0, dataAt, 64, 1000); got != 1 || calls != 1 {
+		t.Errorf("poll = %d after %d calls, want 1 after 1", got, calls)
+	}
+	if got := call(bg, fCbPoll, mod, in, h, tok, 0, dataAt, 64, 0); got != errnoFor(abi.EBADF) {
+		t.Errorf("poll after close = %d, want -EBADF", got)
+	}
+}
