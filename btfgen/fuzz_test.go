@@ -2,10 +2,10 @@ package btfgen_test
 
 import (
 	"fmt"
-	"time"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/wbpf/wbpf/btfgen"
 	"github.com/wbpf/wbpf/btfgen/layout"

@@ -99,7 +99,7 @@ func (p *printer) checkMembers(asserts, bits *bytes.Buffer, cname string, t btf.
 		off := base + uint32(mb.Offset)
 		inner := path
 		if mb.Name != "" {
-			inner = path + sc.names[mb]
+			inner = path + sc.name(mb)
 		}
 		if mb.BitfieldSize > 0 {
 			if mb.Name == "" || isConst(mb.Type) {

@@ -45,6 +45,7 @@ type cnames struct {
 	idents map[btf.Type][]string // typedef name (len 1) or enum constant names
 	opaque map[*btf.Typedef]bool // wasm32: typedefs not emitted, uses print the target
 
+	full                 map[btf.Type]string // "struct foo", built once per type
 	tagTaken, identTaken map[string]bool
 }
 
@@ -55,8 +56,9 @@ func newCNames(m *layout.Model, target Target) *cnames {
 		defs:       make(map[string]btf.Type),
 		idents:     make(map[btf.Type][]string),
 		opaque:     make(map[*btf.Typedef]bool),
-		tagTaken:   make(map[string]bool),
-		identTaken: make(map[string]bool),
+		full:       make(map[btf.Type]string),
+		tagTaken:   make(map[string]bool, len(m.Types())/8),
+		identTaken: make(map[string]bool, len(m.Types())/4),
 	}
 	types := m.Types()
 	// Definitions take their names first, so a forward declaration of the same struct shares the
@@ -67,7 +69,7 @@ func newCNames(m *layout.Model, target Target) *cnames {
 			if t.TypeName() == "" {
 				continue
 			}
-			n.tag(t)
+			n.tagName(t)
 			if _, ok := t.(*btf.Enum); !ok {
 				key := kindKey(t) + t.TypeName()
 				if _, dup := n.defs[key]; !dup {
@@ -83,7 +85,7 @@ func newCNames(m *layout.Model, target Target) *cnames {
 				n.tags[v] = n.tags[def]
 				continue
 			}
-			n.tag(v)
+			n.tagName(v)
 		case *btf.Typedef:
 			n.typedef(v)
 		case *btf.Enum:
@@ -189,18 +191,27 @@ func kindKey(t btf.Type) string {
 
 // tag returns "struct foo", "union foo" or "enum foo".
 func (n *cnames) tag(t btf.Type) string {
+	if full, ok := n.full[t]; ok {
+		return full
+	}
 	name := n.tagName(t)
+	var full string
 	switch v := t.(type) {
 	case *btf.Union:
-		return "union " + name
+		full = "union " + name
 	case *btf.Enum:
-		return "enum " + name
+		full = "enum " + name
 	case *btf.Fwd:
 		if v.Kind == btf.FwdUnion {
-			return "union " + name
+			full = "union " + name
+		} else {
+			full = "struct " + name
 		}
+	default:
+		full = "struct " + name
 	}
-	return "struct " + name
+	n.full[t] = full
+	return full
 }
 
 // ident turns a BTF name into a valid C identifier: invalid characters become '_', keywords get
@@ -254,41 +265,90 @@ func libcOwned(name string) bool {
 }
 
 // scope hands out member names within one C struct scope. Members of anonymous struct/union
-// members share their parent's scope, as in C.
+// members share their parent's scope, as in C. Most structs have a few members, so names live in
+// slices and only large scopes build a set; one scope is made per struct printed, 12k of them for
+// the kernel's BTF.
 type scope struct {
-	wasm  bool // member names that are libc macros get libcSuffix
-	used  map[string]bool
-	names map[*btf.Member]string // printed name of each named member
-	pads  int
+	wasm bool // member names that are libc macros get libcSuffix
+	used []string
+	set  map[string]bool // built when used grows past smallScope
+
+	members []*btf.Member // named members, in the order they were named
+	names   []string      // their printed names
+	next    int           // where the next lookup starts: members are printed in order
+	pads    int
 }
 
-func newScope(wasm bool) *scope { return &scope{wasm: wasm, used: make(map[string]bool)} }
+const smallScope = 32
 
-func (s *scope) member(name string) string {
-	name = ident(name)
-	if s.wasm && libcnames.Macros[name] {
-		name += libcSuffix
+func newScope(wasm bool) *scope { return &scope{wasm: wasm} }
+
+func (s *scope) taken(name string) bool {
+	if s.set != nil {
+		return s.set[name]
 	}
-	if !s.used[name] {
-		s.used[name] = true
-		return name
+	for _, u := range s.used {
+		if u == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scope) take(name string) string {
+	s.used = append(s.used, name)
+	switch {
+	case s.set != nil:
+		s.set[name] = true
+	case len(s.used) > smallScope:
+		s.set = make(map[string]bool, 2*len(s.used))
+		for _, u := range s.used {
+			s.set[u] = true
+		}
+	}
+	return name
+}
+
+func (s *scope) unique(name string) string {
+	if !s.taken(name) {
+		return s.take(name)
 	}
 	for i := 2; ; i++ {
 		cand := name + "___" + strconv.Itoa(i)
-		if !s.used[cand] {
-			s.used[cand] = true
-			return cand
+		if !s.taken(cand) {
+			return s.take(cand)
 		}
 	}
+}
+
+// add names a member.
+func (s *scope) add(mb *btf.Member) {
+	name := ident(mb.Name)
+	if s.wasm && libcnames.Macros[name] {
+		name += libcSuffix
+	}
+	s.members = append(s.members, mb)
+	s.names = append(s.names, s.unique(name))
+}
+
+// name returns the printed name of a member named by add.
+func (s *scope) name(mb *btf.Member) string {
+	for i := 0; i < len(s.members); i++ {
+		j := (s.next + i) % len(s.members)
+		if s.members[j] == mb {
+			s.next = j + 1
+			return s.names[j]
+		}
+	}
+	return ident(mb.Name)
 }
 
 func (s *scope) pad() string {
 	for {
 		cand := "__pad" + strconv.Itoa(s.pads)
 		s.pads++
-		if !s.used[cand] {
-			s.used[cand] = true
-			return cand
+		if !s.taken(cand) {
+			return s.take(cand)
 		}
 	}
 }

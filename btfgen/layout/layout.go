@@ -20,8 +20,7 @@ var ErrLayout = errors.New("impossible layout")
 
 // Model is the BTF of one object or kernel, with the layout of its types.
 type Model struct {
-	spec  *btf.Spec
-	types []btf.Type // every type except void, in BTF ID order
+	types []btf.Type // every type except void, functions and decl tags, in BTF ID order
 
 	comps map[btf.Type]*Composite // memoized layouts
 	busy  map[btf.Type]bool       // layouts being computed, to catch types that contain themselves
@@ -29,34 +28,36 @@ type Model struct {
 
 // New builds a model over a spec. It decodes every type once, so corrupt BTF fails here.
 func New(spec *btf.Spec) (*Model, error) {
-	m := &Model{
-		spec:  spec,
-		comps: make(map[btf.Type]*Composite),
-		busy:  make(map[btf.Type]bool),
-	}
+	var types []btf.Type
 	for t, err := range spec.All() {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		if _, ok := t.(*btf.Void); ok {
+		types = append(types, t)
+	}
+	return newModel(types), nil
+}
+
+// newModel builds a model over types listed in ID order. Void, decl tags (nil here) and
+// functions are left out: they have no layout and no printer declares them.
+func newModel(byID []btf.Type) *Model {
+	types := byID[:0] // compacted in place: the decoder's slice is not used again
+	for _, t := range byID {
+		switch t.(type) {
+		case nil, *btf.Void, *btf.Func:
 			continue
 		}
-		m.types = append(m.types, t)
+		types = append(types, t)
 	}
-	return m, nil
+	return &Model{
+		types: types,
+		comps: make(map[btf.Type]*Composite),
+		busy:  make(map[btf.Type]bool),
+	}
 }
 
-// Types returns every type except void, in BTF ID order.
+// Types returns every type except void, functions and decl tags, in BTF ID order.
 func (m *Model) Types() []btf.Type { return m.types }
-
-// ID returns the BTF type ID of t, or 0 if t is not part of the model.
-func (m *Model) ID(t btf.Type) btf.TypeID {
-	id, err := m.spec.TypeID(t)
-	if err != nil {
-		return 0
-	}
-	return id
-}
 
 // Field is one member of a struct or union, or a gap of padding between members.
 type Field struct {

@@ -42,7 +42,7 @@ func Load(path string) (*Model, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxInput+1))
+	data, err := readAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: read: %w", path, err)
 	}
@@ -81,6 +81,13 @@ func Parse(data []byte) (m *Model, err error) {
 	case !bytes.HasPrefix(data, btfMagicLE) && !bytes.HasPrefix(data, btfMagicBE):
 		return nil, fmt.Errorf("%w: unrecognized file format", ErrInvalid)
 	}
+	if !isELF {
+		types, err := decodeRaw(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return newModel(types), nil
+	}
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(data))
 	switch {
 	case errors.Is(err, btf.ErrNotFound):
@@ -89,4 +96,33 @@ func Parse(data []byte) (m *Model, err error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return New(spec)
+}
+
+// readAll reads a whole file in one allocation when its size is known (sysfs reports the size of
+// the kernel's BTF), instead of io.ReadAll's doubling, which costs more than decoding vmlinux.
+func readAll(f *os.File) ([]byte, error) {
+	var size int64
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	if size > maxInput {
+		return nil, fmt.Errorf("larger than %d bytes", maxInput)
+	}
+	buf := make([]byte, 0, size+1)
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) > maxInput {
+			return nil, fmt.Errorf("larger than %d bytes", maxInput)
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }

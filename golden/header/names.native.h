@@ -11,14 +11,12 @@ struct inner {
 	int v;
 };
 
-struct point;
-
-typedef struct point point;
-
 struct point {
 	int x;
 	int y;
 };
+
+typedef struct point point;
 
 typedef int pid_t;
 
@@ -41,13 +39,11 @@ struct outer {
 	bool_t ok;
 };
 
-struct nm_a;
-
-typedef struct nm_a nm_b;
-
 struct nm_a {
 	int a;
 };
+
+typedef struct nm_a nm_b;
 
 struct nm_b {
 	long b;

@@ -10,10 +10,6 @@ struct inner {
 _Static_assert(sizeof(struct inner) == 4, "struct inner: size");
 _Static_assert(__builtin_offsetof(struct inner, v) == 0, "struct inner: v");
 
-struct point;
-
-typedef struct point point;
-
 struct point {
 	int x;
 	int y;
@@ -22,6 +18,8 @@ struct point {
 _Static_assert(sizeof(struct point) == 8, "struct point: size");
 _Static_assert(__builtin_offsetof(struct point, x) == 0, "struct point: x");
 _Static_assert(__builtin_offsetof(struct point, y) == 4, "struct point: y");
+
+typedef struct point point;
 
 typedef _Bool bool_t;
 
@@ -48,16 +46,14 @@ _Static_assert(__builtin_offsetof(struct outer, len) == 32, "struct outer: len")
 _Static_assert(__builtin_offsetof(struct outer, id) == 40, "struct outer: id");
 _Static_assert(__builtin_offsetof(struct outer, ok) == 48, "struct outer: ok");
 
-struct nm_a;
-
-typedef struct nm_a nm_b;
-
 struct nm_a {
 	int a;
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct nm_a) == 4, "struct nm_a: size");
 _Static_assert(__builtin_offsetof(struct nm_a, a) == 0, "struct nm_a: a");
+
+typedef struct nm_a nm_b;
 
 struct nm_b {
 	long long b;

@@ -17,18 +17,16 @@ struct td_config {
 	_Bool verbose;
 };
 
-struct td_base;
+struct td_base {
+	__u32 a;
+	__u64 b;
+};
 
 typedef struct td_base td_base_t;
 
 typedef td_base_t td_level2_t;
 
 typedef td_level2_t td_level3_t;
-
-struct td_base {
-	__u32 a;
-	__u64 b;
-};
 
 typedef const td_level3_t td_const_level3_t;
 

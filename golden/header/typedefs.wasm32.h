@@ -19,14 +19,6 @@ _Static_assert(__builtin_offsetof(struct td_config, min_duration_ns) == 0, "stru
 _Static_assert(__builtin_offsetof(struct td_config, target_pid) == 8, "struct td_config: target_pid");
 _Static_assert(__builtin_offsetof(struct td_config, verbose) == 12, "struct td_config: verbose");
 
-struct td_base;
-
-typedef struct td_base td_base_t;
-
-typedef td_base_t td_level2_t;
-
-typedef td_level2_t td_level3_t;
-
 struct td_base {
 	__u32 a;
 	char __pad0[4];
@@ -36,6 +28,12 @@ struct td_base {
 _Static_assert(sizeof(struct td_base) == 16, "struct td_base: size");
 _Static_assert(__builtin_offsetof(struct td_base, a) == 0, "struct td_base: a");
 _Static_assert(__builtin_offsetof(struct td_base, b) == 8, "struct td_base: b");
+
+typedef struct td_base td_base_t;
+
+typedef td_base_t td_level2_t;
+
+typedef td_level2_t td_level3_t;
 
 typedef const td_level3_t td_const_level3_t;
 

@@ -101,16 +101,18 @@ kept (a vmlinux.h replacement).`,
 			if out != "" {
 				guardSrc = out
 			}
-			h, err := btfgen.Header(m, btfgen.Options{
+			opts := btfgen.Options{
 				Target: tgt,
 				Types:  types,
 				Source: src,
 				Guard:  btfgen.GuardFor(guardSrc, tgt),
-			})
-			if err != nil {
-				return fmt.Errorf("%s: %w", in, err)
 			}
-			return writeOutput(cmd.OutOrStdout(), out, h)
+			return writeOutput(cmd.OutOrStdout(), out, func(w io.Writer) error {
+				if err := btfgen.WriteHeader(w, m, opts); err != nil {
+					return fmt.Errorf("%s: %w", in, err)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
@@ -128,12 +130,11 @@ func inputError(path string, err error) error {
 	return err
 }
 
-// writeOutput writes data to path atomically (a temporary file renamed into place), so a failure
-// never leaves a half-written file; with no path it writes to w.
-func writeOutput(w io.Writer, path string, data []byte) error {
+// writeOutput streams what gen writes to path through a temporary file renamed into place, so a
+// failure never leaves a half-written file; with no path it streams to stdout.
+func writeOutput(stdout io.Writer, path string, gen func(io.Writer) error) error {
 	if path == "" {
-		_, err := w.Write(data)
-		return err
+		return gen(stdout)
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -145,9 +146,9 @@ func writeOutput(w io.Writer, path string, data []byte) error {
 		return fmt.Errorf("%s: cannot write: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	if err := gen(tmp); err != nil {
 		tmp.Close()
-		return fmt.Errorf("%s: write: %w", path, err)
+		return err
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
