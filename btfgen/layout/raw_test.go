@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"debug/elf"
 	"errors"
-	"strings"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
