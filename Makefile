@@ -29,6 +29,7 @@ test: setup
 # Rebuild the committed BPF test objects from their sources.
 TESTDATA_SRC := $(wildcard testdata/btf/*.bpf.c testdata/demo/*.bpf.c)
 testdata: setup $(TESTDATA_SRC:.c=.o) testdata/bad/nobtf.o
+	$(GO) generate ./runtime/...
 
 # Deliberately without -g: an object with no BTF, for the error tests.
 testdata/bad/nobtf.o: testdata/bad/nobtf.c
@@ -38,7 +39,8 @@ testdata/%.bpf.o: testdata/%.bpf.c
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 bench: build
-	bash scripts/bench.sh
+	bash scripts/bench-header.sh
+	$(GO) test -run XXX -bench . -benchtime 400000x ./runtime/internal/host
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
