@@ -122,6 +122,21 @@ func TestHeaderTypeSelection(t *testing.T) {
 	}
 	compare(t, "../golden/header/demo.event.wasm32.h", got)
 
+	// Native: what the selection points to is declared, not defined.
+	m = load(t, "../testdata/btf/pointers.bpf.o")
+	got, err = btfgen.Header(m, btfgen.Options{Target: btfgen.Native, Source: "pointers.bpf.o", Types: []string{"ptr_basic"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "../golden/header/pointers.ptr_basic.native.h", got)
+
+	// Both selections stand alone.
+	dir := t.TempDir()
+	write(t, dir, "native.h", got)
+	run(t, dir, clangPath(t), "--target=bpf", "-fsyntax-only", "-x", "c", "native.h")
+	write(t, dir, "wasm.h", mustRead(t, "../golden/header/demo.event.wasm32.h"))
+	run(t, dir, clangPath(t), "--target=wasm32-wasi", "-fsyntax-only", "-x", "c", "wasm.h")
+
 	_, err = btfgen.Header(m, btfgen.Options{Types: []string{"no_such_type"}})
 	if err == nil || !strings.Contains(err.Error(), "no_such_type") {
 		t.Fatalf("unknown --type: got %v", err)
@@ -187,6 +202,15 @@ func layoutCheck(t *testing.T, m *layout.Model, src string, target btfgen.Target
 			t.Fatalf("native layout check failed: %v\n%s", err, out)
 		}
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func write(t *testing.T, dir, name string, data []byte) {
