@@ -600,7 +600,7 @@ func (p *printer) member(b textWriter, f layout.Field, lvl int, sc *scope, path 
 // integer, e.g. "struct task_struct *".
 func (p *printer) pointerComment(t btf.Type) string {
 	for range maxDepth {
-		switch v := skipQuals(t).(type) {
+		switch v := layout.SkipQualifiers(t).(type) {
 		case *btf.Array:
 			t = v.Type
 		case *btf.Typedef:
@@ -609,7 +609,7 @@ func (p *printer) pointerComment(t btf.Type) string {
 			}
 			t = v.Type
 		case *btf.Pointer:
-			if _, ok := skipQuals(v.Target).(*btf.FuncProto); ok {
+			if _, ok := layout.SkipQualifiers(v.Target).(*btf.FuncProto); ok {
 				return "function pointer"
 			}
 			return p.shortName(v.Target, 0) + " *"
@@ -625,7 +625,7 @@ func (p *printer) shortName(t btf.Type, depth int) string {
 	if depth > 8 {
 		return "..."
 	}
-	switch v := skipQuals(t).(type) {
+	switch v := layout.SkipQualifiers(t).(type) {
 	case *btf.Void:
 		return "void"
 	case *btf.Pointer:
@@ -880,7 +880,7 @@ func (p *printer) declIn(t btf.Type, inner string, lvl int, sc *scope, path stri
 			}
 			asserts = new([]assertion) // nothing behind a pointer is part of this type's layout
 			target := skipTags(v.Target)
-			switch skipQuals(target).(type) {
+			switch layout.SkipQualifiers(target).(type) {
 			case *btf.Array, *btf.FuncProto:
 				inner = "(*" + inner + ")"
 			default:
@@ -900,7 +900,7 @@ func (p *printer) declIn(t btf.Type, inner string, lvl int, sc *scope, path stri
 		case *btf.Const, *btf.Volatile, *btf.Restrict:
 			q, next := qualifier(v)
 			under := skipTags(next)
-			if _, isPtr := skipQuals(under).(*btf.Pointer); isPtr {
+			if _, isPtr := layout.SkipQualifiers(under).(*btf.Pointer); isPtr {
 				if p.target == Wasm32 {
 					t = next // an integer now; a const integer member would only make the struct unassignable
 					continue
@@ -1007,24 +1007,6 @@ func skipTags(t btf.Type) btf.Type {
 			return t
 		}
 		t = tt.Type
-	}
-	return t
-}
-
-func skipQuals(t btf.Type) btf.Type {
-	for range maxDepth {
-		switch v := t.(type) {
-		case *btf.Const:
-			t = v.Type
-		case *btf.Volatile:
-			t = v.Type
-		case *btf.Restrict:
-			t = v.Type
-		case *btf.TypeTag:
-			t = v.Type
-		default:
-			return t
-		}
 	}
 	return t
 }

@@ -284,10 +284,18 @@ func isIntegral(t btf.Type) bool {
 }
 
 // Underlying skips typedefs and qualifiers (const, volatile, restrict, type tags).
-func Underlying(t btf.Type) btf.Type {
+func Underlying(t btf.Type) btf.Type { return skip(t, true) }
+
+// SkipQualifiers skips const, volatile, restrict and type tags, but not typedefs.
+func SkipQualifiers(t btf.Type) btf.Type { return skip(t, false) }
+
+func skip(t btf.Type, typedefs bool) btf.Type {
 	for range maxDepth {
 		switch v := t.(type) {
 		case *btf.Typedef:
+			if !typedefs {
+				return t
+			}
 			t = v.Type
 		case *btf.Const:
 			t = v.Type
