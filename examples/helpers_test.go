@@ -1,0 +1,148 @@
+package examples
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wbpf/wbpf/internal/testutils"
+)
+
+// helperEnv makes the test binary run a helper (runHelper) instead of the tests: the tests start
+// it inside a network namespace or a cgroup of their own, where the traffic must come from.
+const helperEnv = "WBPF_EXAMPLES_HELPER"
+
+// helper runs the test binary as helper name (see runHelper) in netns (if not "") and returns
+// its stdout.
+func helper(t *testing.T, netns, name string, args ...string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := append([]string{exe}, args...)
+	if netns != "" {
+		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), helperEnv+"="+name)
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("helper %s %v in netns %q: %v\n%s", name, args, netns, err, stderr)
+	}
+	return string(out)
+}
+
+// runHelper is the test binary's helper mode. Helpers:
+//
+//	udp-send SRCPORT DST:PORT N    send N datagrams "wbpf-example" from SRCPORT
+//	tcp-pair CGROUP                join CGROUP (a cgroup v2 directory), bring lo up, listen on
+//	                               127.0.0.1, connect to it, exchange a message, close; prints
+//	                               "server=PORT client=PORT"
+//	tcp-send DST:PORT              connect and send a message
+func runHelper(name string, args []string) int {
+	fail := func(err error) int {
+		fmt.Fprintf(os.Stderr, "helper %s: %v\n", name, err)
+		return 1
+	}
+	switch name {
+	case "udp-send":
+		src, _ := strconv.Atoi(args[0])
+		dst, err := net.ResolveUDPAddr("udp4", args[1])
+		if err != nil {
+			return fail(err)
+		}
+		n, _ := strconv.Atoi(args[2])
+		c, err := net.DialUDP("udp4", &net.UDPAddr{Port: src}, dst)
+		if err != nil {
+			return fail(err)
+		}
+		defer c.Close()
+		for i := 0; i < n; i++ {
+			if _, err := c.Write([]byte("wbpf-example")); err != nil {
+				return fail(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	case "tcp-send":
+		c, err := net.DialTimeout("tcp4", args[0], 5*time.Second)
+		if err != nil {
+			return fail(err)
+		}
+		c.Write([]byte("wbpf-example"))
+		c.Close()
+	case "tcp-pair":
+		if err := os.WriteFile(filepath.Join(args[0], "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+			return fail(err)
+		}
+		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+			return fail(fmt.Errorf("ip link set lo up: %v: %s", err, out))
+		}
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return fail(err)
+		}
+		defer l.Close()
+		c, err := net.Dial("tcp4", l.Addr().String())
+		if err != nil {
+			return fail(err)
+		}
+		s, err := l.Accept()
+		if err != nil {
+			return fail(err)
+		}
+		c.Write([]byte("wbpf-example"))
+		buf := make([]byte, 64)
+		s.Read(buf)
+		fmt.Printf("server=%d client=%d\n", l.Addr().(*net.TCPAddr).Port, c.LocalAddr().(*net.TCPAddr).Port)
+		c.Close()
+		s.Close()
+	default:
+		return fail(fmt.Errorf("no such helper"))
+	}
+	return 0
+}
+
+var nsSeq atomic.Int32
+
+// ip runs ip(8) and fails the test on error.
+func ip(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// vethPair creates two network namespaces of the test's own, joined by a veth pair: in the
+// first, interface "wbpf0" with 10.199.0.1/24; in the second, "wbpf1" with 10.199.0.2/24. The
+// tests send traffic only there. Both go away when the test ends.
+func vethPair(t *testing.T) (ns0, ns1 string) {
+	t.Helper()
+	testutils.RequireKernel(t)
+	testutils.RequireTool(t, "ip")
+	n := nsSeq.Add(1)
+	ns0 = fmt.Sprintf("wbpfex%d-%da", os.Getpid(), n)
+	ns1 = fmt.Sprintf("wbpfex%d-%db", os.Getpid(), n)
+	for _, ns := range []string{ns0, ns1} {
+		ip(t, "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	ip(t, "-n", ns0, "link", "add", "wbpf0", "type", "veth", "peer", "name", "wbpf1", "netns", ns1)
+	ip(t, "-n", ns0, "addr", "add", "10.199.0.1/24", "dev", "wbpf0")
+	ip(t, "-n", ns1, "addr", "add", "10.199.0.2/24", "dev", "wbpf1")
+	for _, c := range [][]string{{ns0, "wbpf0"}, {ns1, "wbpf1"}, {ns0, "lo"}, {ns1, "lo"}} {
+		ip(t, "-n", c[0], "link", "set", c[1], "up")
+	}
+	return ns0, ns1
+}
