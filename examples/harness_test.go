@@ -74,12 +74,12 @@ func built(t *testing.T, rel string) string {
 
 // guest is one `wbpf run` child process whose stdout is read line by line.
 type guest struct {
-	t     *testing.T
-	cmd   *exec.Cmd
-	mu    sync.Mutex
-	out   []string
-	done  chan struct{}
-	err   error // from cmd.Wait
+	t    *testing.T
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  []string
+	done chan struct{}
+	err  error // from cmd.Wait
 }
 
 // runOpts says how to run an example.
