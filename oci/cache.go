@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -54,6 +55,10 @@ func (c Cache) Put(d digest.Digest, b []byte) error {
 func WriteFile(path string, b []byte, perm fs.FileMode) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // name path, not the temporary file's pattern
+			err = &fs.PathError{Op: "write", Path: path, Err: pe.Err}
+		}
 		return err
 	}
 	defer func() {

@@ -6,82 +6,27 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	orasregistry "oras.land/oras-go/v2/registry"
+
+	"github.com/wbpf/wbpf/oci/ocitest"
 )
 
 // module is a minimal valid core Wasm module: magic and version, no sections.
 var module = []byte("\x00asm\x01\x00\x00\x00")
 
-// testRegistry is go-containerregistry's in-memory registry behind httptest, with basic auth
-// (user "alice", password "secret"), counting requests by method and path, and able to
-// corrupt one blob in transit.
-type testRegistry struct {
-	srv     *httptest.Server
-	host    string
-	mu      sync.Mutex
-	reqs    []string
-	corrupt digest.Digest
-}
-
-func newRegistry(t *testing.T) *testRegistry {
-	t.Helper()
-	tr := &testRegistry{}
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	tr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "secret" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
-			return
-		}
-		tr.mu.Lock()
-		tr.reqs = append(tr.reqs, r.Method+" "+r.URL.Path)
-		bad := tr.corrupt
-		tr.mu.Unlock()
-		if bad != "" && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+bad.String()) {
-			rec := httptest.NewRecorder()
-			reg.ServeHTTP(rec, r)
-			b := rec.Body.Bytes()
-			b[len(b)-1] ^= 0xff
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(b)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(tr.srv.Close)
-	tr.host = strings.TrimPrefix(tr.srv.URL, "http://")
-	return tr
-}
-
-// requests returns the requests served since the last call (authenticated ones only).
-func (tr *testRegistry) requests() []string {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	r := tr.reqs
-	tr.reqs = nil
-	return r
-}
-
 func alice() Options {
-	return Options{PlainHTTP: true, Username: "alice", Password: "secret"}
+	return Options{PlainHTTP: true, Username: ocitest.User, Password: ocitest.Password}
 }
 
 // pushRaw stores an arbitrary manifest (config and layers given as media type and content)
@@ -119,9 +64,9 @@ func pushRaw(t *testing.T, host, ref string, mediaType string, config ocispec.De
 }
 
 func TestPushPull(t *testing.T) {
-	reg := newRegistry(t)
+	reg := ocitest.New(t)
 	ctx := context.Background()
-	ref := reg.host + "/apps/hello:v1"
+	ref := reg.Host + "/apps/hello:v1"
 	pushed, err := Push(ctx, module, ref, PushOptions{Options: alice(), Title: "hello.wasm", Annotations: map[string]string{"org.example.k": "v"}})
 	if err != nil {
 		t.Fatal(err)
@@ -173,23 +118,23 @@ func TestPushPull(t *testing.T) {
 }
 
 func TestPush_Reproducible(t *testing.T) {
-	reg := newRegistry(t)
+	reg := ocitest.New(t)
 	ctx := context.Background()
 	o := PushOptions{Options: alice(), Title: "a.wasm", Annotations: map[string]string{"b": "2", "a": "1"}}
-	first, err := Push(ctx, module, reg.host+"/r:one", o)
+	first, err := Push(ctx, module, reg.Host+"/r:one", o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // a clock read would now differ
-	reg.requests()
-	second, err := Push(ctx, module, reg.host+"/r:two", o)
+	reg.Requests()
+	second, err := Push(ctx, module, reg.Host+"/r:two", o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Manifest.Digest != second.Manifest.Digest {
 		t.Errorf("same module, name and annotations: %s then %s", first.Manifest.Digest, second.Manifest.Digest)
 	}
-	if n := strings.Count(strings.Join(reg.requests(), "\n"), "PUT /v2/r/blobs/"); n != 0 {
+	if n := strings.Count(strings.Join(reg.Requests(), "\n"), "PUT /v2/r/blobs/"); n != 0 {
 		t.Errorf("second push uploaded %d blobs the registry had", n)
 	}
 
@@ -205,11 +150,11 @@ func TestPush_Reproducible(t *testing.T) {
 }
 
 func TestPull_EcliLayout(t *testing.T) {
-	reg := newRegistry(t)
-	pushRaw(t, reg.host, "ecli/app:latest", ocispec.MediaTypeImageManifest,
+	reg := ocitest.New(t)
+	pushRaw(t, reg.Host, "ecli/app:latest", ocispec.MediaTypeImageManifest,
 		ocispec.Descriptor{MediaType: MediaTypeConfigV1}, []byte("{}"),
 		[][2]string{{MediaTypeLayerV1, string(module)}})
-	p, err := Pull(context.Background(), reg.host+"/ecli/app", Cache{}, alice())
+	p, err := Pull(context.Background(), reg.Host+"/ecli/app", Cache{}, alice())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,29 +164,29 @@ func TestPull_EcliLayout(t *testing.T) {
 }
 
 func TestPull_Cache(t *testing.T) {
-	reg := newRegistry(t)
+	reg := ocitest.New(t)
 	ctx := context.Background()
 	big := append(append([]byte{}, module...), make([]byte, 3<<20)...) // a custom section's worth
 	big[8] = 0                                                         // section id 0: custom
-	pushed, err := Push(ctx, big, reg.host+"/c:v1", PushOptions{Options: alice()})
+	pushed, err := Push(ctx, big, reg.Host+"/c:v1", PushOptions{Options: alice()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cache := Cache{Dir: t.TempDir()}
-	reg.requests()
-	p, err := Pull(ctx, reg.host+"/c:v1", cache, alice())
+	reg.Requests()
+	p, err := Pull(ctx, reg.Host+"/c:v1", cache, alice())
 	if err != nil || !p.Downloaded {
 		t.Fatalf("first pull: %v, downloaded %v", err, p != nil && p.Downloaded)
 	}
-	if got := blobGets(reg.requests()); got != 1 {
+	if got := ocitest.BlobGets(reg.Requests()); got != 1 {
 		t.Errorf("first pull fetched %d blobs, want 1", got)
 	}
 
-	p, err = Pull(ctx, reg.host+"/c:v1", cache, alice())
+	p, err = Pull(ctx, reg.Host+"/c:v1", cache, alice())
 	if err != nil || p.Downloaded || !bytes.Equal(p.Wasm, big) {
 		t.Fatalf("second pull: %v, downloaded %v", err, p != nil && p.Downloaded)
 	}
-	if reqs := reg.requests(); blobGets(reqs) != 0 || len(reqs) != 1 {
+	if reqs := reg.Requests(); ocitest.BlobGets(reqs) != 0 || len(reqs) != 1 {
 		t.Errorf("second pull by tag made %v, want one manifest request", reqs)
 	}
 
@@ -249,7 +194,7 @@ func TestPull_Cache(t *testing.T) {
 	if err != nil || p.Downloaded {
 		t.Fatalf("pull by digest: %v", err)
 	}
-	if reqs := reg.requests(); len(reqs) != 0 {
+	if reqs := reg.Requests(); len(reqs) != 0 {
 		t.Errorf("pull by cached digest made %v, want none", reqs)
 	}
 
@@ -261,56 +206,46 @@ func TestPull_Cache(t *testing.T) {
 	}
 }
 
-func blobGets(reqs []string) int {
-	n := 0
-	for _, r := range reqs {
-		if strings.HasPrefix(r, "GET ") && strings.Contains(r, "/blobs/") {
-			n++
-		}
-	}
-	return n
-}
-
 func TestPull_DockerConfig(t *testing.T) {
-	reg := newRegistry(t)
-	if _, err := Push(context.Background(), module, reg.host+"/d:v1", PushOptions{Options: alice()}); err != nil {
+	reg := ocitest.New(t)
+	if _, err := Push(context.Background(), module, reg.Host+"/d:v1", PushOptions{Options: alice()}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cfg := `{"auths":{"` + reg.host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("alice:secret")) + `"}}}`
+	cfg := `{"auths":{"` + reg.Host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("alice:secret")) + `"}}}`
 	os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600)
 	t.Setenv("DOCKER_CONFIG", dir)
-	if _, err := Pull(context.Background(), reg.host+"/d:v1", Cache{}, Options{PlainHTTP: true}); err != nil {
+	if _, err := Pull(context.Background(), reg.Host+"/d:v1", Cache{}, Options{PlainHTTP: true}); err != nil {
 		t.Fatalf("pull with the Docker config's credentials: %v", err)
 	}
 	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no config file: anonymous
-	_, err := Pull(context.Background(), reg.host+"/d:v1", Cache{}, Options{PlainHTTP: true})
+	_, err := Pull(context.Background(), reg.Host+"/d:v1", Cache{}, Options{PlainHTTP: true})
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "wants credentials") {
 		t.Errorf("anonymous pull: %v", err)
 	}
 }
 
 func TestErrors(t *testing.T) {
-	reg := newRegistry(t)
+	reg := ocitest.New(t)
 	ctx := context.Background()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	pushed, err := Push(ctx, module, reg.host+"/ok:v1", PushOptions{Options: alice()})
+	pushed, err := Push(ctx, module, reg.Host+"/ok:v1", PushOptions{Options: alice()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pushRaw(t, reg.host, "notwasm:v1", ocispec.MediaTypeImageManifest,
+	pushRaw(t, reg.Host, "notwasm:v1", ocispec.MediaTypeImageManifest,
 		ocispec.Descriptor{MediaType: MediaTypeConfig}, []byte("{}"), [][2]string{{MediaTypeLayer, "#!/bin/sh\necho hi\n"}})
-	pushRaw(t, reg.host, "image:v1", ocispec.MediaTypeImageManifest,
+	pushRaw(t, reg.Host, "image:v1", ocispec.MediaTypeImageManifest,
 		ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig}, []byte("{}"), [][2]string{{ocispec.MediaTypeImageLayerGzip, "tar"}})
-	pushRaw(t, reg.host, "component:v1", ocispec.MediaTypeImageManifest,
+	pushRaw(t, reg.Host, "component:v1", ocispec.MediaTypeImageManifest,
 		ocispec.Descriptor{MediaType: MediaTypeConfig}, []byte("{}"), [][2]string{{MediaTypeLayer, "\x00asm\x0d\x00\x01\x00"}})
-	pushRaw(t, reg.host, "two:v1", ocispec.MediaTypeImageManifest,
+	pushRaw(t, reg.Host, "two:v1", ocispec.MediaTypeImageManifest,
 		ocispec.Descriptor{MediaType: MediaTypeConfig}, []byte("{}"), [][2]string{{MediaTypeLayer, string(module)}, {MediaTypeLayerV1, string(module) + "x"}})
-	corrupt, err := Push(ctx, append(append([]byte{}, module...), 0, 1, 'x'), reg.host+"/corrupt:v1", PushOptions{Options: alice()})
+	corrupt, err := Push(ctx, append(append([]byte{}, module...), 0, 1, 'x'), reg.Host+"/corrupt:v1", PushOptions{Options: alice()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg.corrupt = corrupt.Layer.Digest
+	reg.Corrupt(corrupt.Layer.Digest.String())
 
 	dead := httptest.NewServer(http.NotFoundHandler())
 	deadHost := strings.TrimPrefix(dead.URL, "http://")
@@ -323,18 +258,18 @@ func TestErrors(t *testing.T) {
 		want      error
 		msg       string
 	}{
-		{"unknown tag", reg.host + "/ok:v2", alice(), ErrNotFound, "/ok:v2: not found"},
-		{"unknown repository", reg.host + "/nope:v1", alice(), ErrNotFound, "not found"},
-		{"unknown digest", reg.host + "/ok@" + digest.FromString("x").String(), alice(), ErrNotFound, "not found"},
-		{"wrong password", reg.host + "/ok:v1", wrong, ErrUnauthorized, `refused the credentials of user "alice" (HTTP 401)`},
-		{"anonymous", reg.host + "/ok:v1", Options{PlainHTTP: true}, ErrUnauthorized, "wants credentials"},
-		{"not wasm", reg.host + "/notwasm:v1", alice(), ErrNotWasm, `does not start with the Wasm magic \0asm (starts with "#!/b")`},
-		{"container image", reg.host + "/image:v1", alice(), ErrNotWasm, "config application/vnd.oci.image.config.v1+json, layers [application/vnd.oci.image.layer.v1.tar+gzip]"},
-		{"component", reg.host + "/component:v1", alice(), ErrNotWasm, "a Wasm component"},
-		{"two modules", reg.host + "/two:v1", alice(), ErrNotWasm, "2 module layers"},
-		{"digest mismatch", reg.host + "/corrupt:v1", alice(), ErrDigestMismatch, "digest mismatch: the registry sent content of digest sha256:"},
+		{"unknown tag", reg.Host + "/ok:v2", alice(), ErrNotFound, "/ok:v2: not found"},
+		{"unknown repository", reg.Host + "/nope:v1", alice(), ErrNotFound, "not found"},
+		{"unknown digest", reg.Host + "/ok@" + digest.FromString("x").String(), alice(), ErrNotFound, "not found"},
+		{"wrong password", reg.Host + "/ok:v1", wrong, ErrUnauthorized, `refused the credentials of user "alice" (HTTP 401)`},
+		{"anonymous", reg.Host + "/ok:v1", Options{PlainHTTP: true}, ErrUnauthorized, "wants credentials"},
+		{"not wasm", reg.Host + "/notwasm:v1", alice(), ErrNotWasm, `does not start with the Wasm magic \0asm (starts with "#!/b")`},
+		{"container image", reg.Host + "/image:v1", alice(), ErrNotWasm, "config application/vnd.oci.image.config.v1+json, layers [application/vnd.oci.image.layer.v1.tar+gzip]"},
+		{"component", reg.Host + "/component:v1", alice(), ErrNotWasm, "a Wasm component"},
+		{"two modules", reg.Host + "/two:v1", alice(), ErrNotWasm, "2 module layers"},
+		{"digest mismatch", reg.Host + "/corrupt:v1", alice(), ErrDigestMismatch, "digest mismatch: the registry sent content of digest sha256:"},
 		{"unreachable", deadHost + "/ok:v1", alice(), ErrUnreachable, "connection refused"},
-		{"https to http", reg.host + "/ok:v1", Options{Username: "alice", Password: "secret"}, ErrUnreachable, "use --plain-http"},
+		{"https to http", reg.Host + "/ok:v1", Options{Username: "alice", Password: "secret"}, ErrUnreachable, "use --plain-http"},
 		{"bad reference", "localhost:5000/UPPER:v1", alice(), ErrBadReference, "want REGISTRY/REPOSITORY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -354,8 +289,8 @@ func TestErrors(t *testing.T) {
 		o         Options
 		want      error
 	}{
-		{"not wasm", reg.host + "/x:v1", []byte("hello"), alice(), ErrNotWasm},
-		{"wrong password", reg.host + "/x:v1", module, wrong, ErrUnauthorized},
+		{"not wasm", reg.Host + "/x:v1", []byte("hello"), alice(), ErrNotWasm},
+		{"wrong password", reg.Host + "/x:v1", module, wrong, ErrUnauthorized},
 		{"digest reference", pushed.Reference, module, alice(), ErrBadReference},
 		{"unreachable", deadHost + "/x:v1", module, alice(), ErrUnreachable},
 	} {

@@ -3,6 +3,7 @@ package wbpf
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/wbpf/wbpf/oci"
 	"github.com/wbpf/wbpf/runtime"
 )
 
@@ -22,6 +24,7 @@ type runOptions struct {
 	noCache     bool
 	dirs        []string
 	env         []string
+	registry    registryFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -35,9 +38,15 @@ by signal N; 134 if it trapped.
 
 Nothing is granted by default: no environment, no directories. Directories
 granted with --dir are also the only places where cgroup directories and
-uprobe binaries a guest names may resolve.`,
+uprobe binaries a guest names may resolve.
+
+An argument that is not a local file but reads as an OCI reference
+(REGISTRY/REPOSITORY[:TAG|@DIGEST], the registry a host name with a dot or a
+port, or localhost) is pulled, as with 'wbpf pull', and kept in --cache-dir by
+digest: a later run does not download it again.`,
 		Example: `  wbpf run --dir /sys/fs/cgroup/unified app.wasm -i 5
-  wbpf run -v --env LOG=debug --memory-limit 64MiB app.wasm`,
+  wbpf run -v --env LOG=debug --memory-limit 64MiB app.wasm
+  wbpf run ghcr.io/me/app:v1 -i 5`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{errors.New("run: missing APP.wasm")}
@@ -52,10 +61,11 @@ uprobe binaries a guest names may resolve.`,
 	f.SetInterspersed(false)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print full verifier logs, load statistics and failed map operations")
 	f.StringVar(&o.memoryLimit, "memory-limit", "", "cap guest memory: a size with KiB, MiB or GiB, or a number of 64 KiB pages (default 4GiB)")
-	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep compiled guests here so later starts skip compilation")
-	f.BoolVar(&o.noCache, "no-cache", false, "compile without a cache")
+	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep compiled guests (and pulled modules) here so later starts skip compilation")
+	f.BoolVar(&o.noCache, "no-cache", false, "compile without a cache (and pull without one)")
 	f.StringArrayVar(&o.dirs, "dir", nil, "grant host directory `HOST[:GUEST]` to the guest (repeatable; GUEST defaults to HOST)")
 	f.StringArrayVar(&o.env, "env", nil, "pass environment variable `K=V` to the guest (repeatable)")
+	o.registry.add(f)
 	return cmd
 }
 
@@ -105,7 +115,7 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 		cfg = cfg.WithEnv(k, v)
 	}
 
-	wasm, err := os.ReadFile(args[0])
+	wasm, err := o.load(cmd, args[0])
 	if err != nil {
 		return err
 	}
@@ -117,6 +127,27 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 		return exitStatus(code)
 	}
 	return nil
+}
+
+// load reads the module from a local file or, when there is no such file and arg reads as a
+// reference, from a registry through the module cache.
+func (o *runOptions) load(cmd *cobra.Command, arg string) ([]byte, error) {
+	if _, err := os.Stat(arg); !errors.Is(err, fs.ErrNotExist) || !oci.LooksLikeReference(arg) {
+		return os.ReadFile(arg)
+	}
+	opts, err := o.registry.options(cmd)
+	if err != nil {
+		return nil, err
+	}
+	cache := moduleCache(o.cacheDir)
+	if o.noCache {
+		cache = oci.Cache{}
+	}
+	p, err := oci.Pull(cmd.Context(), arg, cache, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wasm, nil
 }
 
 // parsePages reads a memory limit: "N" pages of 64 KiB, or a size with a

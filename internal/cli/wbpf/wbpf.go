@@ -95,7 +95,6 @@ programs in the running kernel through the wasm-bpf host interface.`,
 		SilenceErrors: true, // exitCode prints them, once
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	cmd.AddCommand(newRunCommand())
-	// push and pull (OCI distribution of guests) will be added here.
+	cmd.AddCommand(newRunCommand(), newPushCommand(), newPullCommand())
 	return cmd
 }
