@@ -112,3 +112,32 @@ func TestOpensnoop(t *testing.T) {
 		}
 	})
 }
+
+// TestUprobe attaches the uprobe example to uprobed_add in the target program the build makes,
+// granted to the guest with --dir, runs the target with 4 calls and checks each call's pid,
+// command, arguments and result. A binary outside the granted directory is refused.
+func TestUprobe(t *testing.T) {
+	dir := filepath.Dir(built(t, "uprobe/target"))
+	g := start(t, "uprobe/uprobe.wasm", runOpts{flags: []string{"--dir", dir + ":/probe"}}, "/probe/target")
+	g.waitLine(`^PID +COMM +CALL$`, 60*time.Second)
+	target := exec.Command(filepath.Join(dir, "target"), "4")
+	out, err := target.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "4 + 40 = 44") {
+		t.Fatalf("target printed %q", out)
+	}
+	for i := 1; i <= 4; i++ {
+		g.waitLine(fmt.Sprintf(`^%d +target +uprobed_add\(%d, %d\) = %d$`, target.Process.Pid, i, 10*i, 11*i), 10*time.Second)
+	}
+	g.stop()
+
+	t.Run("not granted", func(t *testing.T) {
+		g := start(t, "uprobe/uprobe.wasm", runOpts{}, filepath.Join(dir, "target"))
+		code, _ := g.wait(60 * time.Second)
+		if code != 1 {
+			t.Errorf("exit code %d for a binary outside every --dir, want 1", code)
+		}
+	})
+}
