@@ -32,3 +32,24 @@ if ! command -v go >/dev/null 2>&1; then
   echo "setup: Go 1.26 or later is required (https://go.dev/dl/)" >&2
   exit 1
 fi
+
+# The reference WIT parser the witgen tests run every generated file through: jco 1.10.0 (it
+# bundles wit-parser; later jco releases cannot read WIT files under Node 20), installed into
+# .tools/ of this checkout (git-ignored). Node and npm come from apt only when absent, so a
+# NodeSource Node (which ships its own npm) is left alone.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install packages (run as root or with sudo)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+tools="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.tools"
+jco_pkg="$tools/node_modules/@bytecodealliance/jco/package.json"
+if ! [ -x "$tools/node_modules/.bin/jco" ] || ! grep -q '"version": "1.10.0"' "$jco_pkg" 2>/dev/null; then
+  echo "setup: installing @bytecodealliance/jco@1.10.0 into $tools" >&2
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error @bytecodealliance/jco@1.10.0 >/dev/null
+fi
