@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf/btf"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wbpf/wbpf/btfgen/layout"
@@ -243,4 +244,53 @@ func TestParserRejects(t *testing.T) {
 	if errs := parse(t, bin, []string{bad}); errs[bad] == nil {
 		t.Fatal("the parser accepted an invalid identifier")
 	}
+}
+
+// TestFlags: one-bit bitfields from bit 0 become WIT flags (no fixture object has them; the
+// kernel's task_struct does). The BTF is built here: struct fl { u8 a:1, b:1, c:1; u8 d; }.
+func TestFlags(t *testing.T) {
+	u8 := &btf.Int{Name: "unsigned char", Size: 1}
+	s := &btf.Struct{Name: "fl", Size: 2, Members: []btf.Member{
+		{Name: "a", Type: u8, Offset: 0, BitfieldSize: 1},
+		{Name: "b", Type: u8, Offset: 1, BitfieldSize: 1},
+		{Name: "type", Type: u8, Offset: 2, BitfieldSize: 1},
+		{Name: "d", Type: u8, Offset: 8},
+	}}
+	b, err := btf.NewBuilder([]btf.Type{s}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b.Marshal(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := layout.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := witgen.Generate(m, witgen.Options{Source: "flags.btf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "../golden/wit/flags.wit", got)
+	if bin := jcoIfPresent(); bin != "" {
+		f := filepath.Join(t.TempDir(), "flags.wit")
+		if err := os.WriteFile(f, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if errs := parse(t, bin, []string{f}); errs[f] != nil {
+			t.Fatal(errs[f])
+		}
+	}
+}
+
+func jcoIfPresent() string {
+	abs, err := filepath.Abs(jcoPath)
+	if err != nil {
+		return ""
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return ""
+	}
+	return abs
 }
