@@ -1,0 +1,26 @@
+//go:build !wasm
+
+package wbpf
+
+import "unsafe"
+
+// Outside WebAssembly there is no host: every call fails with ENOSYS, so that generated
+// bindings and decoders still build and can be unit-tested on the development machine.
+
+func wasmLoadBPFObject(objBuf unsafe.Pointer, objLen int32) uint64 { return 0 }
+
+func wasmCloseBPFObject(obj uint64) int32 { return 0 }
+
+func wasmAttachBPFProgram(obj uint64, name unsafe.Pointer, target unsafe.Pointer) int32 {
+	return -int32(ENOSYS)
+}
+
+func wasmBPFMapFDByName(obj uint64, name unsafe.Pointer) int32 { return -int32(ENOSYS) }
+
+func wasmBPFMapOperate(fd int32, cmd int32, key unsafe.Pointer, value unsafe.Pointer, nextKey unsafe.Pointer, flags uint64) int32 {
+	return -int32(ENOSYS)
+}
+
+func wasmBPFBufferPoll(obj uint64, fd int32, ctx int32, data unsafe.Pointer, maxSize int32, timeoutMS int32) int32 {
+	return -int32(ENOSYS)
+}

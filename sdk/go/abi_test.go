@@ -1,0 +1,178 @@
+package wbpf
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strings"
+	"testing"
+
+	"github.com/wbpf/wbpf/runtime/abi"
+)
+
+// wasmType is the WebAssembly value type a Go parameter of a //go:wasmimport or
+// //go:wasmexport function lowers to.
+func wasmType(t ast.Expr) (abi.ValueType, bool) {
+	switch v := t.(type) {
+	case *ast.Ident:
+		switch v.Name {
+		case "int32", "uint32":
+			return abi.I32, true
+		case "int64", "uint64":
+			return abi.I64, true
+		}
+	case *ast.SelectorExpr:
+		if x, ok := v.X.(*ast.Ident); ok && x.Name == "unsafe" && v.Sel.Name == "Pointer" {
+			return abi.I32, true // a pointer is an offset into wasm32 memory
+		}
+	}
+	return 0, false
+}
+
+type sig struct {
+	params []abi.ValueType
+	result []abi.ValueType
+}
+
+func signature(t *testing.T, fn *ast.FuncDecl) sig {
+	t.Helper()
+	var s sig
+	for _, f := range fn.Type.Params.List {
+		vt, ok := wasmType(f.Type)
+		if !ok {
+			t.Fatalf("%s: parameter type %v has no wasm value type", fn.Name.Name, f.Type)
+		}
+		for range max(1, len(f.Names)) {
+			s.params = append(s.params, vt)
+		}
+	}
+	if fn.Type.Results != nil {
+		for _, f := range fn.Type.Results.List {
+			vt, ok := wasmType(f.Type)
+			if !ok {
+				t.Fatalf("%s: result type %v has no wasm value type", fn.Name.Name, f.Type)
+			}
+			s.result = append(s.result, vt)
+		}
+	}
+	return s
+}
+
+func want(f abi.Func) sig {
+	var s sig
+	for _, p := range f.Params {
+		s.params = append(s.params, p.Type)
+	}
+	s.result = []abi.ValueType{f.Result.Type}
+	return s
+}
+
+func (s sig) String() string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i, p := range s.params {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.String())
+	}
+	b.WriteString(") -> (")
+	for i, p := range s.result {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.String())
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// TestABI checks every //go:wasmimport of abi_wasm.go against the runtime's ABI table (module,
+// name and signature), that every function of the table a Go guest can use is declared, and
+// that the sample callback is exported under the name and with the type the host calls.
+func TestABI(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "abi_wasm.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]abi.Func{}
+	for _, fn := range abi.Funcs {
+		table[fn.Module+"."+fn.Name] = fn
+	}
+	declared := map[string]bool{}
+	exported := false
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Doc == nil {
+			continue
+		}
+		for _, c := range fn.Doc.List {
+			fields := strings.Fields(c.Text)
+			switch {
+			case len(fields) == 3 && fields[0] == "//go:wasmimport":
+				key := fields[1] + "." + fields[2]
+				def, ok := table[key]
+				if !ok {
+					t.Errorf("%s imports %s, which is not in runtime/abi", fn.Name.Name, key)
+					continue
+				}
+				declared[key] = true
+				if got, want := signature(t, fn), want(def); got.String() != want.String() {
+					t.Errorf("%s: %s is %s, runtime/abi says %s", fn.Name.Name, key, got, want)
+				}
+			case len(fields) == 2 && fields[0] == "//go:wasmexport":
+				if fields[1] != abi.DefaultCallbackExport {
+					continue
+				}
+				exported = true
+				if got, want := signature(t, fn), want(abi.SampleCallback); got.String() != want.String() {
+					t.Errorf("export %s is %s, runtime/abi says %s", fields[1], got, want)
+				}
+			}
+		}
+	}
+	for key, fn := range table {
+		// A Go guest polls through callback-wrapper: it has no function table for wasm_bpf's.
+		if fn.Module == abi.BufferPoll.Module && fn.Name == abi.BufferPoll.Name {
+			continue
+		}
+		if !declared[key] {
+			t.Errorf("%s of runtime/abi is not declared", key)
+		}
+	}
+	if !exported {
+		t.Errorf("no //go:wasmexport %s", abi.DefaultCallbackExport)
+	}
+}
+
+func TestBits(t *testing.T) {
+	b := make([]byte, 9)
+	SetBits(b, 3, 64, 0xfedcba9876543210)
+	if got := GetBits(b, 3, 64); got != 0xfedcba9876543210 {
+		t.Errorf("GetBits = %#x", got)
+	}
+	if b[0]&7 != 0 || b[8]>>3 != 0 {
+		t.Errorf("bits outside the field changed: % x", b)
+	}
+	SetBits(b, 3, 5, 0x1f)
+	if got := SignExtend(GetBits(b, 3, 5), 5); got != -1 {
+		t.Errorf("SignExtend = %d, want -1", got)
+	}
+}
+
+func TestHostless(t *testing.T) {
+	if _, err := Open([]byte("nope")); err == nil {
+		t.Error("Open accepted bytes that are not ELF")
+	}
+	o, err := Open([]byte("\x7fELF...."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Load(); err == nil || !strings.Contains(err.Error(), "invalid argument") {
+		t.Errorf("Load outside wasm: %v", err)
+	}
+	if _, err := o.Map("x"); err == nil {
+		t.Error("Map before load succeeded")
+	}
+}

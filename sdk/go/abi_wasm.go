@@ -1,0 +1,37 @@
+//go:build wasm
+
+package wbpf
+
+import "unsafe"
+
+// The host functions of ../../runtime/abi (abi_test.go checks these declarations against that
+// table). Pointers are offsets into guest memory; the Go runtime never moves heap objects, and a
+// pointer passed to an import stays alive for the call.
+
+//go:wasmimport wasm_bpf wasm_load_bpf_object
+func wasmLoadBPFObject(objBuf unsafe.Pointer, objLen int32) uint64
+
+//go:wasmimport wasm_bpf wasm_close_bpf_object
+func wasmCloseBPFObject(obj uint64) int32
+
+//go:wasmimport wasm_bpf wasm_attach_bpf_program
+func wasmAttachBPFProgram(obj uint64, name unsafe.Pointer, target unsafe.Pointer) int32
+
+//go:wasmimport wasm_bpf wasm_bpf_map_fd_by_name
+func wasmBPFMapFDByName(obj uint64, name unsafe.Pointer) int32
+
+//go:wasmimport wasm_bpf wasm_bpf_map_operate
+func wasmBPFMapOperate(fd int32, cmd int32, key unsafe.Pointer, value unsafe.Pointer, nextKey unsafe.Pointer, flags uint64) int32
+
+// The callback-wrapper poll: like wasm_bpf's, but it calls the guest's export "go-callback"
+// instead of a function-table index, which Go modules do not have.
+//
+//go:wasmimport callback-wrapper wasm_bpf_buffer_poll
+func wasmBPFBufferPoll(obj uint64, fd int32, ctx int32, data unsafe.Pointer, maxSize int32, timeoutMS int32) int32
+
+// goCallback is called by the host, from inside wasmBPFBufferPoll, once per sample.
+//
+//go:wasmexport go-callback
+func goCallback(ctx, data, size int32) int32 {
+	return dispatch(ctx, size)
+}

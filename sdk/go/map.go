@@ -1,0 +1,99 @@
+package wbpf
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Map commands of wasm_bpf_map_operate: the kernel's bpf(2) numbers.
+const (
+	cmdLookup  = 1
+	cmdUpdate  = 2
+	cmdDelete  = 3
+	cmdNextKey = 4
+)
+
+// Update flags, as in the kernel.
+const (
+	UpdateAny     = 0 // create or replace
+	UpdateNoExist = 1 // create only
+	UpdateExist   = 2 // replace only
+	UpdateLock    = 4 // BPF_F_LOCK
+)
+
+// Map is a map of a loaded object. Keys and values are byte slices of the map's key_size and
+// value_size (per-CPU maps: value_size rounded up to 8, times the possible CPUs); the host
+// checks them against guest memory, not against the map, so pass the right sizes.
+type Map struct {
+	obj  *Object
+	name string
+	fd   int32 // the host's token, -1 after Close
+}
+
+// Map returns the map called name: a map defined in .maps, or a global-variable section by its
+// section name (".bss"). The object must be loaded.
+func (o *Object) Map(name string) (*Map, error) {
+	if m, ok := o.maps[name]; ok {
+		return m, nil
+	}
+	if err := o.loaded("map " + name); err != nil {
+		return nil, err
+	}
+	n := cstring(name)
+	fd := wasmBPFMapFDByName(o.handle, unsafe.Pointer(&n[0]))
+	if err := ret(fd); err != nil {
+		return nil, fmt.Errorf("wbpf: map %s: %w", name, err)
+	}
+	m := &Map{obj: o, name: name, fd: fd}
+	o.maps[name] = m
+	return m, nil
+}
+
+// Name returns the map's name. Methods of a nil *Map (a generated skeleton's map before Load)
+// fail with ErrNotLoaded.
+func (m *Map) Name() string {
+	if m == nil {
+		return ""
+	}
+	return m.name
+}
+
+func ptr(b []byte) unsafe.Pointer {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&b[0])
+}
+
+func (m *Map) op(what string, cmd int32, key, value, next []byte, flags uint64) error {
+	if m == nil {
+		return fmt.Errorf("wbpf: map %s: %w", what, ErrNotLoaded)
+	}
+	if err := m.obj.loaded("map " + m.name); err != nil {
+		return err
+	}
+	if err := ret(wasmBPFMapOperate(m.fd, cmd, ptr(key), ptr(value), ptr(next), flags)); err != nil {
+		return fmt.Errorf("wbpf: map %s: %s: %w", m.name, what, err)
+	}
+	return nil
+}
+
+// Lookup copies the value of key into value. ENOENT if there is none.
+func (m *Map) Lookup(key, value []byte) error {
+	return m.op("lookup", cmdLookup, key, value, nil, 0)
+}
+
+// Update sets key to value; flags is UpdateAny, UpdateNoExist, UpdateExist (| UpdateLock).
+func (m *Map) Update(key, value []byte, flags uint64) error {
+	return m.op("update", cmdUpdate, key, value, nil, flags)
+}
+
+// Delete removes key. ENOENT if there is none.
+func (m *Map) Delete(key []byte) error {
+	return m.op("delete", cmdDelete, key, nil, nil, 0)
+}
+
+// NextKey stores the key after key in next; key nil gives the first key. ENOENT after the last.
+func (m *Map) NextKey(key, next []byte) error {
+	return m.op("next key", cmdNextKey, key, nil, next, 0)
+}
