@@ -56,6 +56,8 @@ func newRoot() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newHeader(), newWIT())
+	root.AddCommand(newSkeleton())
+	root.AddCommand(newGo())
 	return root
 }
 
