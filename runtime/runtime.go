@@ -151,12 +151,13 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 			fmt.Fprintf(stderr, "wbpf: closing the guest's BPF objects: %v\n", err)
 		}
 	}()
-	ictx := host.WithInstance(ctx, &host.Instance{
+	in := &host.Instance{
 		Registry:       reg,
 		Stderr:         stderr,
 		Verbose:        cfg.verbose,
 		CallbackExport: cfg.callbackExport,
-	})
+	}
+	ictx := host.WithInstance(ctx, in)
 
 	fsc := wazero.NewFSConfig()
 	for _, mt := range grants.Mounts() {
@@ -200,6 +201,13 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	if start == nil {
 		return 1, ErrNotCommand
 	}
+	// Polls deliver their samples through a dispatcher beside the guest:
+	// one call into the guest per poll instead of one per sample.
+	d, err := host.InstantiateDispatchers(ctx, rt.r, mod, in)
+	if err != nil {
+		return 1, err
+	}
+	defer d.Close(context.WithoutCancel(ctx))
 	_, err = start.Call(ictx)
 	return exitCode(ctx, err, stderr), nil
 }

@@ -38,6 +38,11 @@ type Instance struct {
 	// CallbackExport is the guest export callback-wrapper's poll calls;
 	// empty means abi.DefaultCallbackExport.
 	CallbackExport string
+
+	// dispatch, set by InstantiateDispatchers, runs a poll's callbacks
+	// inside the guest's runtime; current is the poll it is running.
+	dispatch *Dispatchers
+	current  *dispatchState
 }
 
 type instanceKey struct{}
@@ -371,7 +376,11 @@ var (
 func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
 	idx := api.DecodeU32(stack[2])
 	resolve := func() (api.Function, error) { return lookupTable(mod, idx) }
-	return poll(ctx, mod, in, resolve, stack[0], api.DecodeI32(stack[1]), stack[3], api.DecodeU32(stack[4]), api.DecodeU32(stack[5]), api.DecodeI32(stack[6]))
+	var dispatch api.Function
+	if in.dispatch != nil {
+		dispatch = in.dispatch.table
+	}
+	return poll(ctx, mod, in, resolve, dispatch, idx, stack[0], api.DecodeI32(stack[1]), stack[3], api.DecodeU32(stack[4]), api.DecodeU32(stack[5]), api.DecodeI32(stack[6]))
 }
 
 // callbackBufferPoll implements callback-wrapper's
@@ -388,13 +397,20 @@ func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack
 		name = abi.DefaultCallbackExport
 	}
 	resolve := func() (api.Function, error) { return lookupExport(mod, name) }
-	return poll(ctx, mod, in, resolve, stack[0], api.DecodeI32(stack[1]), stack[2], api.DecodeU32(stack[3]), api.DecodeU32(stack[4]), api.DecodeI32(stack[5]))
+	var dispatch api.Function
+	if in.dispatch != nil {
+		dispatch = in.dispatch.export
+	}
+	return poll(ctx, mod, in, resolve, dispatch, 0, stack[0], api.DecodeI32(stack[1]), stack[2], api.DecodeU32(stack[3]), api.DecodeU32(stack[4]), api.DecodeI32(stack[5]))
 }
 
 // poll is the common part of both polls. The callback is resolved after the
 // handles and the buffer are checked, so a bad handle reads as -EBADF
-// whatever the callback.
-func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
+// whatever the callback. With a dispatcher (see dispatch.go), the samples
+// reach the callback through it, in one call into the guest; without, by
+// one call per sample. idx is the dispatcher's first argument (the table
+// index; unused by the export dispatcher).
+func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), dispatch api.Function, idx uint32, obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
 	mem := guestMemory(mod)
 	if err := check(mem, data, maxSize); err != nil {
 		return 0, fmt.Errorf("sample buffer: %w", err)
@@ -410,21 +426,45 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 	if timeoutMS < 0 {
 		timeout = -1
 	}
-	call := make([]uint64, 3)
-	n, err := in.Registry.Poll(ctx, obj, token, timeout, func(sample []byte) int32 {
-		if !mem.Write(data, sample[:min(uint32(len(sample)), maxSize)]) {
-			// Memory never shrinks and was checked above.
-			panic(fmt.Errorf("wbpf: sample buffer at %#x vanished", data))
-		}
-		call[0], call[1], call[2] = cbCtx, api.EncodeU32(data), api.EncodeU32(uint32(len(sample)))
-		if err := fn.CallWithStack(ctx, call); err != nil {
+	p, err := in.Registry.StartPoll(ctx, obj, token, timeout)
+	if err != nil {
+		return 0, err
+	}
+	// End also runs when a callback traps or exits (the panics below).
+	defer p.End()
+	if dispatch != nil {
+		// A callback may poll another buffer: restore the outer poll after.
+		outer := in.current
+		in.current = &dispatchState{p: p, mem: mem, data: data, maxSize: maxSize}
+		defer func() { in.current = outer }()
+		if err := dispatch.CallWithStack(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
 			// The guest trapped or exited inside its callback: end the
 			// guest's whole call stack with that error (wazero passes an
 			// exit through unchanged), as if it happened outside.
 			panic(err)
 		}
-		return api.DecodeI32(call[0])
-	})
+	} else {
+		call := make([]uint64, 3)
+		for {
+			sample, ok := p.Next()
+			if !ok {
+				break
+			}
+			if !mem.Write(data, sample[:min(uint32(len(sample)), maxSize)]) {
+				// Memory never shrinks and was checked above.
+				panic(fmt.Errorf("wbpf: sample buffer at %#x vanished", data))
+			}
+			call[0], call[1], call[2] = cbCtx, api.EncodeU32(data), api.EncodeU32(uint32(len(sample)))
+			if err := fn.CallWithStack(ctx, call); err != nil {
+				panic(err) // as above
+			}
+			if ret := api.DecodeI32(call[0]); ret < 0 {
+				p.Stop(ret)
+				break
+			}
+		}
+	}
+	n, err := p.End()
 	return int64(n), err
 }
 
