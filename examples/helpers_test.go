@@ -50,6 +50,7 @@ func helper(t *testing.T, netns, name string, args ...string) string {
 //	tcp-pair CGROUP                join CGROUP (a cgroup v2 directory), bring lo up, listen on
 //	                               127.0.0.1, connect to it, exchange a message, close; prints
 //	                               "server=PORT client=PORT"
+//	udp-count ADDR P1,P2.. DURATION  count datagrams arriving on each port; prints "P1=N P2=M"
 //	tcp-send DST:PORT              connect and send a message
 func runHelper(name string, args []string) int {
 	fail := func(err error) int {
@@ -64,17 +65,49 @@ func runHelper(name string, args []string) int {
 			return fail(err)
 		}
 		n, _ := strconv.Atoi(args[2])
-		c, err := net.DialUDP("udp4", &net.UDPAddr{Port: src}, dst)
+		// Unconnected: an ICMP port unreachable for a port nobody listens on must not fail
+		// the next write.
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: src})
 		if err != nil {
 			return fail(err)
 		}
 		defer c.Close()
 		for i := 0; i < n; i++ {
-			if _, err := c.Write([]byte("wbpf-example")); err != nil {
+			if _, err := c.WriteToUDP([]byte("wbpf-example"), dst); err != nil {
 				return fail(err)
 			}
 			time.Sleep(time.Millisecond)
 		}
+	case "udp-count":
+		// udp-count ADDR PORT,PORT... DURATION: count datagrams arriving on each port.
+		d, err := time.ParseDuration(args[2])
+		if err != nil {
+			return fail(err)
+		}
+		ports := strings.Split(args[1], ",")
+		counts := make([]atomic.Int32, len(ports))
+		for i, p := range ports {
+			c, err := net.ListenPacket("udp4", args[0]+":"+p)
+			if err != nil {
+				return fail(err)
+			}
+			defer c.Close()
+			go func() {
+				buf := make([]byte, 1500)
+				for {
+					if _, _, err := c.ReadFrom(buf); err != nil {
+						return
+					}
+					counts[i].Add(1)
+				}
+			}()
+		}
+		time.Sleep(d)
+		var out []string
+		for i, p := range ports {
+			out = append(out, fmt.Sprintf("%s=%d", p, counts[i].Load()))
+		}
+		fmt.Println(strings.Join(out, " "))
 	case "tcp-send":
 		c, err := net.DialTimeout("tcp4", args[0], 5*time.Second)
 		if err != nil {
