@@ -29,7 +29,8 @@ var memlockOnce sync.Once
 // Load parses elf, relocates it against the running kernel's BTF (CO-RE),
 // creates its maps and loads its programs. It returns the object's handle.
 //
-// Kernel BTF is read once per process by cilium/ebpf and cached. Map pinning
+// Kernel BTF is decoded at most once per instance (Registry.btf), not once
+// per object as cilium/ebpf does without a shared cache. Map pinning
 // requested by the object is ignored: a pinned map would outlive the guest.
 func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	spec, err := parseObject(elf)
@@ -57,7 +58,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	// ignore it. Raising it once is harmless either way.
 	memlockOnce.Do(func() { _ = rlimit.RemoveMemlock() })
 
-	var opts ebpf.CollectionOptions
+	opts := ebpf.CollectionOptions{Cache: r.btf}
 	if r.opts.Verbose {
 		// The whole instruction-level log, so a rejection shows every
 		// step that led to it; for accepted programs only the statistics

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/runtime/internal/descriptor"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 )
@@ -63,6 +64,9 @@ type Registry struct {
 	objects descriptor.Table[*Object]
 	maps    descriptor.Table[*Map]
 	lost    uint64
+	// btf holds the kernel's BTF once an object needed it (CO-RE), for
+	// the instance's later loads; CloseAll drops it.
+	btf *btf.Cache
 }
 
 // NewRegistry returns an empty registry.
@@ -70,7 +74,7 @@ func NewRegistry(opts Options) *Registry {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	return &Registry{opts: opts}
+	return &Registry{opts: opts, btf: btf.NewCache()}
 }
 
 // object returns the live object behind handle h.
@@ -126,6 +130,7 @@ func (r *Registry) CloseAll() error {
 	for _, h := range r.objects.Handles() {
 		errs = append(errs, r.Close(uint64(h)))
 	}
+	r.btf = btf.NewCache()
 	return errors.Join(errs...)
 }
 
