@@ -2,6 +2,7 @@ package examples
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +25,13 @@ const helperEnv = "WBPF_EXAMPLES_HELPER"
 // its stdout.
 func helper(t *testing.T, netns, name string, args ...string) string {
 	t.Helper()
+	return helperIn(t, netns, nil, name, args...)
+}
+
+// helperIn is helper started in the cgroup v2 directory open as cgroup (if not nil): the
+// process is created there (clone3 CLONE_INTO_CGROUP), so everything it does counts.
+func helperIn(t *testing.T, netns string, cgroup *os.File, name string, args ...string) string {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +42,9 @@ func helper(t *testing.T, netns, name string, args ...string) string {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), helperEnv+"="+name)
+	if cgroup != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cgroup.Fd())}
+	}
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""
@@ -47,9 +59,8 @@ func helper(t *testing.T, netns, name string, args ...string) string {
 // runHelper is the test binary's helper mode. Helpers:
 //
 //	udp-send SRCPORT DST:PORT N    send N datagrams "wbpf-example" from SRCPORT
-//	tcp-pair CGROUP                join CGROUP (a cgroup v2 directory), bring lo up, listen on
-//	                               127.0.0.1, connect to it, exchange a message, close; prints
-//	                               "server=PORT client=PORT"
+//	tcp-pair                       bring lo up, listen on 127.0.0.1, connect to it, send 12
+//	                               bytes, answer 2, close; prints "server=PORT client=PORT"
 //	udp-count ADDR P1,P2.. DURATION  count datagrams arriving on each port; prints "P1=N P2=M"
 //	tcp-send DST:PORT              connect and send a message
 func runHelper(name string, args []string) int {
@@ -116,9 +127,6 @@ func runHelper(name string, args []string) int {
 		c.Write([]byte("wbpf-example"))
 		c.Close()
 	case "tcp-pair":
-		if err := os.WriteFile(filepath.Join(args[0], "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
-			return fail(err)
-		}
 		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 			return fail(fmt.Errorf("ip link set lo up: %v: %s", err, out))
 		}
@@ -135,9 +143,11 @@ func runHelper(name string, args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		c.Write([]byte("wbpf-example"))
 		buf := make([]byte, 64)
-		s.Read(buf)
+		c.Write([]byte("wbpf-example"))
+		io.ReadFull(s, buf[:12])
+		s.Write([]byte("ok"))
+		io.ReadFull(c, buf[:2])
 		fmt.Printf("server=%d client=%d\n", l.Addr().(*net.TCPAddr).Port, c.LocalAddr().(*net.TCPAddr).Port)
 		c.Close()
 		s.Close()
@@ -178,4 +188,67 @@ func vethPair(t *testing.T) (ns0, ns1 string) {
 		ip(t, "-n", c[0], "link", "set", c[1], "up")
 	}
 	return ns0, ns1
+}
+
+// netns creates a network namespace of the test's own with only lo, up.
+func netns(t *testing.T) string {
+	t.Helper()
+	testutils.RequireKernel(t)
+	testutils.RequireTool(t, "ip")
+	ns := fmt.Sprintf("wbpfex%d-%d", os.Getpid(), nsSeq.Add(1))
+	ip(t, "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ip(t, "-n", ns, "link", "set", "lo", "up")
+	return ns
+}
+
+// cgroup2 creates a cgroup v2 directory of the test's own, under the cgroup2 file system's
+// mount (mounting one in a temporary directory if there is none), and returns its path and an
+// open descriptor of it. Both go away when the test ends.
+func cgroup2(t *testing.T) (string, *os.File) {
+	t.Helper()
+	testutils.RequireKernel(t)
+	root := cgroup2Mount(t)
+	dir := filepath.Join(root, fmt.Sprintf("wbpf-examples-%d-%d", os.Getpid(), nsSeq.Add(1)))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatalf("create cgroup: %v", err)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		f.Close()
+		// The helpers have exited; the kernel may take a moment to let the cgroup go.
+		for i := 0; ; i++ {
+			err := os.Remove(dir)
+			if err == nil || i == 50 {
+				if err != nil {
+					t.Errorf("remove cgroup: %v", err)
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	return dir, f
+}
+
+func cgroup2Mount(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && f[2] == "cgroup2" {
+			return f[1]
+		}
+	}
+	dir := t.TempDir()
+	if err := syscall.Mount("cgroup2", dir, "cgroup2", 0, ""); err != nil {
+		t.Fatalf("no cgroup2 mounted, and mount -t cgroup2 %s: %v", dir, err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, 0) })
+	return dir
 }

@@ -90,3 +90,39 @@ func TestSockfilter(t *testing.T) {
 		t.Errorf("%d lines for the incoming datagrams, want 3", udp)
 	}
 }
+
+// TestSockops attaches the sockops example to a cgroup v2 of the test's own (granted with
+// --dir) and makes a TCP connection over lo in a network namespace of its own, from a helper
+// created in that cgroup: the guest must print the connect, the accept and both closes with
+// the right ports and byte counts. The same connection made from outside the cgroup must not
+// appear.
+func TestSockops(t *testing.T) {
+	cg, cgf := cgroup2(t)
+	ns := netns(t)
+	g := start(t, "sockops/sockops.wasm", runOpts{flags: []string{"--dir", cg}}, cg)
+	g.waitLine(`^TIME +EVENT +LOCAL +REMOTE$`, 60*time.Second)
+
+	var outside, inside [2]int
+	fmt.Sscanf(helper(t, ns, "tcp-pair"), "server=%d client=%d", &outside[0], &outside[1])
+	fmt.Sscanf(helperIn(t, ns, cgf, "tcp-pair"), "server=%d client=%d", &inside[0], &inside[1])
+	server, client := inside[0], inside[1]
+	const ts = `\d\d:\d\d:\d\d`
+	g.waitLine(fmt.Sprintf(`^%s CONNECT +127\.0\.0\.1:%d +-> 127\.0\.0\.1:%d$`, ts, client, server), 10*time.Second)
+	g.waitLine(fmt.Sprintf(`^%s ACCEPT +127\.0\.0\.1:%d +<- 127\.0\.0\.1:%d$`, ts, server, client), 10*time.Second)
+	// The kernel's byte counters count SYN and FIN too: 12 bytes out, 2 in, give 13 or 14.
+	m := g.waitLine(fmt.Sprintf(`^%s CLOSE +127\.0\.0\.1:%d +-- 127\.0\.0\.1:%d sent=(\d+) received=(\d+) srtt=\d+us$`, ts, client, server), 10*time.Second)
+	if m[1] != "14" || (m[2] != "3" && m[2] != "2") {
+		t.Errorf("client close: sent=%s received=%s, want 14 and 3 (or 2 before the server's FIN)", m[1], m[2])
+	}
+	m = g.waitLine(fmt.Sprintf(`^%s CLOSE +127\.0\.0\.1:%d +-- 127\.0\.0\.1:%d sent=(\d+) received=(\d+) srtt=\d+us$`, ts, server, client), 10*time.Second)
+	if m[2] != "13" && m[2] != "14" {
+		t.Errorf("server close: received=%s, want 13 or 14 (12 bytes, SYN, FIN)", m[2])
+	}
+	for _, l := range g.stop() {
+		for _, p := range outside {
+			if strings.Contains(l, fmt.Sprintf(":%d ", p)) || strings.HasSuffix(l, fmt.Sprintf(":%d", p)) {
+				t.Errorf("a connection from outside the cgroup was reported: %q", l)
+			}
+		}
+	}
+}
