@@ -1,0 +1,40 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wbpf/wbpf/internal/testutils"
+)
+
+func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
+
+// TestSmoke runs every measurement once at tiny sizes: CI checks that the harness builds, its
+// guests and the native side agree on the protocol, and the table prints. The numbers mean
+// nothing here; `make bench` (scripts/bench.sh) takes the real ones.
+func TestSmoke(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.RequireTool(t, testutils.Clang)
+	testutils.RequireTool(t, "bpftool")
+	testutils.RequireTool(t, "/usr/bin/time")
+	ctx := context.Background()
+	env, err := Prepare(ctx, testutils.RepoRoot(t), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Rounds: 1, Batch: 64, Sustained: 500, MapKeys: 16, StartRuns: 1, HeaderRuns: 1, RSSRuns: 1, Execs: 2}
+	res, err := Run(ctx, env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	res.Print(&b)
+	t.Log("\n" + b.String())
+	for _, want := range []string{"C guest / native: events per second", "Go guest / native: lookup", "bootstrap C, warm cache", "header of vmlinux"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table has no row %q", want)
+		}
+	}
+}

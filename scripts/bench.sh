@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every benchmark of issue 8 and prints the results table (package bench; see
+# BENCHMARKS.md): ring buffer throughput and lost events (native Go, C guest, Go guest),
+# map operations, start to attached cold and warm, peak RSS of `wbpf run`, and wbpfgen against
+# bpftool on vmlinux and every example object. Sides are interleaved round by round.
+# Needs root, clang-19, bpftool and /usr/bin/time. Extra arguments go to wbpfbench
+# (e.g. -rounds 5; -h lists them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+go run ./bench/cmd/wbpfbench "$@"
