@@ -799,6 +799,19 @@ func (p *printer) enumBody(e *btf.Enum, lvl int) (string, error) {
 	} else {
 		p.anon[e] = true
 	}
+	// wasm32: clang gives an enum narrowed with mode(QI/HI/DI) a signed underlying type even
+	// when every value is positive, so an unsigned 1-byte enum holding 200 would read as -56
+	// (seen end to end in btfgen/e2e). A fixed underlying type (C23, accepted by clang in any
+	// mode) keeps both the size and the signedness.
+	fixed := p.target == Wasm32 && !e.Signed && e.Size != 4
+	if fixed {
+		under, err := p.intOfSize(e.Size, false)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", layout.Describe(e), err)
+		}
+		b.WriteString(" : ")
+		b.WriteString(under)
+	}
 	names := p.names.constants(e)
 	if len(e.Values) > 0 {
 		b.WriteString(" {\n")
@@ -815,13 +828,14 @@ func (p *printer) enumBody(e *btf.Enum, lvl int) (string, error) {
 		// An anonymous enum without values cannot be written in C; an integer of its width can.
 		return p.intOfSize(e.Size, e.Signed)
 	}
-	switch e.Size {
-	case 1:
+	switch {
+	case fixed:
+	case e.Size == 1:
 		b.WriteString(" __attribute__((mode(QI)))")
-	case 2:
+	case e.Size == 2:
 		b.WriteString(" __attribute__((mode(HI)))")
-	case 4:
-	case 8:
+	case e.Size == 4:
+	case e.Size == 8:
 		b.WriteString(" __attribute__((mode(DI)))")
 	default:
 		return "", fmt.Errorf("%s: size %d has no C enum: %w", layout.Describe(e), e.Size, layout.ErrLayout)

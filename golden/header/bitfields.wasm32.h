@@ -107,11 +107,11 @@ enum bf_color {
 	BF_BLACK = 3,
 };
 
-enum bf_level {
+enum bf_level : unsigned char {
 	BF_LOW = 0,
 	BF_MID = 1,
 	BF_HIGH = 2,
-} __attribute__((mode(QI)));
+};
 
 enum bf_signed_enum {
 	BF_NEG = -2,

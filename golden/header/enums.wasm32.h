@@ -11,26 +11,26 @@ enum en_color {
 	EN_BLUE = 2,
 };
 
-enum en_small {
+enum en_small : unsigned char {
 	EN_SMALL_A = 0,
 	EN_SMALL_B = 200,
-} __attribute__((mode(QI)));
+};
 
 enum en_small_neg {
 	EN_SN_MIN = -128,
 	EN_SN_MAX = 127,
 } __attribute__((mode(QI)));
 
-enum en_mid {
+enum en_mid : unsigned short {
 	EN_MID_A = 0,
 	EN_MID_B = 60000,
-} __attribute__((mode(HI)));
+};
 
-enum en_big {
+enum en_big : unsigned long long {
 	EN_BIG_ONE = 1,
 	EN_BIG_2_32 = 4294967296ULL,
 	EN_BIG_MAX = 18446744073709551615ULL,
-} __attribute__((mode(DI)));
+};
 
 enum en_big_neg {
 	EN_BN_MIN = (-9223372036854775807LL - 1),
