@@ -80,6 +80,14 @@ type guest struct {
 	out  []string
 	done chan struct{}
 	err  error // from cmd.Wait
+	errw *logWriter
+}
+
+// stderr returns what wbpf and the guest wrote on stderr so far.
+func (g *guest) stderr() string {
+	g.errw.mu.Lock()
+	defer g.errw.mu.Unlock()
+	return string(g.errw.all)
 }
 
 // runOpts says how to run an example.
@@ -103,7 +111,8 @@ func start(t *testing.T, wasm string, o runOpts, args ...string) *guest {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), o.env...)
-	cmd.Stderr = &logWriter{t: t, prefix: filepath.Base(wasm) + " stderr: "}
+	errw := &logWriter{t: t, prefix: filepath.Base(wasm) + " stderr: "}
+	cmd.Stderr = errw
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +121,7 @@ func start(t *testing.T, wasm string, o runOpts, args ...string) *guest {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	g := &guest{t: t, cmd: cmd, done: make(chan struct{})}
+	g := &guest{t: t, cmd: cmd, done: make(chan struct{}), errw: errw}
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
@@ -211,12 +220,14 @@ type logWriter struct {
 	prefix string
 	mu     sync.Mutex
 	buf    []byte
+	all    []byte
 }
 
 func (w *logWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, p...)
+	w.all = append(w.all, p...)
 	for {
 		i := bytes.IndexByte(w.buf, '\n')
 		if i < 0 {
