@@ -238,8 +238,8 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// TestCommittedOutputsAreBuilt: the .bpf.o, .h and .wasm files committed next to each
-// example's sources are byte for byte what `make -C examples` builds from them.
+// TestCommittedOutputsAreBuilt: the .bpf.o, .h, .wasm and generated _bpf.go files committed
+// next to each example's sources are byte for byte what `make -C examples` builds from them.
 func TestCommittedOutputsAreBuilt(t *testing.T) {
 	build(t)
 	root := filepath.Join(testutils.RepoRoot(t), "examples")
@@ -273,7 +273,7 @@ func TestCommittedOutputsAreBuilt(t *testing.T) {
 // committedOutput reports whether a build output is committed (not, e.g., the uprobe target,
 // a host binary).
 func committedOutput(rel string) bool {
-	for _, ext := range []string{".bpf.o", ".h", ".wasm"} {
+	for _, ext := range []string{".bpf.o", ".h", ".wasm", "_bpf.go"} {
 		if strings.HasSuffix(rel, ext) {
 			return true
 		}
