@@ -19,5 +19,8 @@ require (
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/wbpf/wbpf/sdk/go v0.0.0
 	golang.org/x/sync v0.20.0 // indirect
 )
+
+replace github.com/wbpf/wbpf/sdk/go => ./sdk/go

@@ -106,13 +106,9 @@ func goGuest(t *testing.T, o *bpfobj.Object, obj string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for name, data := range map[string][]byte{
-		"go.mod":        []byte("module layoutguest\n\ngo 1.26\n\nrequire github.com/wbpf/wbpf v0.0.0\n\nreplace github.com/wbpf/wbpf => " + root + "\n"),
-		"go.sum":        sum,
+		"go.mod": []byte("module layoutguest\n\ngo 1.24\n\nrequire github.com/wbpf/wbpf/sdk/go v0.0.0\n\nreplace github.com/wbpf/wbpf/sdk/go => " +
+			filepath.Join(root, "sdk", "go") + "\n"),
 		"main.go":       main,
 		"layout_bpf.go": bindings,
 		"layout.bpf.o":  o.Bytes,
