@@ -43,6 +43,12 @@ type Options struct {
 	HeaderRuns int
 	// RSSRuns is the number of peak-memory runs per guest; each traces Execs short processes.
 	RSSRuns, Execs int
+	// OldWBPF, if set, is a second wbpf binary (an older build) whose C and Go guests run as
+	// further sides, interleaved with the others, for before/after comparisons.
+	OldWBPF string
+	// ConsumersOnly stops after the consumer measurements (throughput, sustained load, map
+	// operations).
+	ConsumersOnly bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }

@@ -32,6 +32,15 @@ func Run(ctx context.Context, env *Env, opts Options) (*Results, error) {
 		{"C guest", wbpf(env.CGuest)},
 		{"Go guest", wbpf(env.GoGst)},
 	}
+	if opts.OldWBPF != "" {
+		old := func(guest string) []string {
+			return []string{opts.OldWBPF, "run", "--cache-dir", filepath.Join(env.Work, "cache-consumers-old"), guest}
+		}
+		sides = append(sides, []struct {
+			name string
+			argv []string
+		}{{"C guest, old wbpf", old(env.CGuest)}, {"Go guest, old wbpf", old(env.GoGst)}}...)
+	}
 	var cs []*consumer
 	defer func() {
 		for _, c := range cs {
@@ -65,6 +74,10 @@ func Run(ctx context.Context, env *Env, opts Options) (*Results, error) {
 		}
 	}
 	cs = nil
+	if opts.ConsumersOnly {
+		res.LoadAfter = loadAvg()
+		return res, nil
+	}
 
 	logf("start to attached: %d runs each", opts.StartRuns)
 	if err := startup(ctx, res, env, opts); err != nil {

@@ -32,6 +32,8 @@ func run() int {
 	flag.IntVar(&opts.Batch, "batch", opts.Batch, "records per throughput batch (at most 4681)")
 	flag.IntVar(&opts.Sustained, "sustained", opts.Sustained, "records per sustained-load run")
 	flag.IntVar(&opts.MapKeys, "map-keys", opts.MapKeys, "keys per map-operation run")
+	flag.StringVar(&opts.OldWBPF, "old-wbpf", "", "also run the C and Go guests under this other wbpf `binary` (before/after comparisons)")
+	flag.BoolVar(&opts.ConsumersOnly, "consumers-only", false, "only the consumer measurements (throughput, sustained load, map operations)")
 	flag.Parse()
 	if *native != "" {
 		return bench.ServeNativeMain(*native)

@@ -22,6 +22,7 @@ type Map struct {
 
 	ring    *ringbuf.Reader
 	ringRec ringbuf.Record
+	view    *ringView // see BufferPoll.Fill
 	perf    *perf.Reader
 	perfRec perf.Record
 	lost    uint64
@@ -158,6 +159,10 @@ func (m *Map) closeReaders() error {
 	if m.ring != nil {
 		errs = append(errs, m.ring.Close())
 		m.ring = nil
+	}
+	if m.view != nil {
+		errs = append(errs, m.view.close())
+		m.view = nil
 	}
 	if m.perf != nil {
 		errs = append(errs, m.perf.Close())

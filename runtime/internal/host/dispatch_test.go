@@ -2,9 +2,13 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
+	"os"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/wbpf/wbpf/internal/testutils"
 )
 
 // The dispatcher modules are written out by hand: both variants must be
@@ -23,4 +27,126 @@ func TestDispatcherModule(t *testing.T) {
 		}
 		c.Close(ctx)
 	}
+}
+
+// batchGuest instantiates a guest that exports memory (2 pages) and a
+// go-callback forwarding to cb, with its dispatchers.
+func batchGuest(t *testing.T, in *Instance, cb func(ctx context.Context, ctxArg, data, size uint32) int32) api.Module {
+	t.Helper()
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+	t.Cleanup(func() { r.Close(ctx) })
+	_, err := r.NewHostModuleBuilder("env").NewFunctionBuilder().
+		WithFunc(func(ctx context.Context, c, data, size uint32) int32 { return cb(ctx, c, data, size) }).
+		Export("cb").Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(b []byte, s string) []byte { return append(appendU32(b, uint32(len(s))), s...) }
+	bin := []byte{0, 'a', 's', 'm', 1, 0, 0, 0,
+		1, 8, 1, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f} // type (i32,i32,i32)->i32
+	imp := append(name(name([]byte{1}, "env"), "cb"), 0, 0)
+	bin = append(append(appendU32(append(bin, 2), uint32(len(imp))), imp...), 3, 2, 1, 0, 5, 3, 1, 0, 2)
+	exp := append(name([]byte{2}, "go-callback"), 0, 1)
+	exp = append(name(exp, "memory"), 2, 0)
+	bin = append(append(appendU32(append(bin, 7), uint32(len(exp))), exp...),
+		10, 12, 1, 10, 0, 0x20, 0, 0x20, 1, 0x20, 2, 0x10, 0, 0x0b)
+	mod, err := r.InstantiateWithConfig(ctx, bin, wazero.NewModuleConfig().WithName("guest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := InstantiateDispatchers(ctx, r, mod, in)
+	if err != nil || d.export == nil {
+		t.Fatalf("dispatchers: %v", err)
+	}
+	return mod
+}
+
+// TestDispatcherBatches: the dispatcher stages several samples per host
+// call, yet every callback sees its sample at data, a negative result
+// leaves the rest in the ring, and a poll or close from a callback neither
+// repeats nor loses samples.
+func TestDispatcherBatches(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	in, stderr := newInstance(t)
+	var seqs []uint32
+	var mod api.Module
+	var onSample func(ctx context.Context, n int) int32
+	mod = batchGuest(t, in, func(ctx context.Context, c, data, size uint32) int32 {
+		b, _ := mod.Memory().Read(data, 16)
+		if c != 0x55 || data != dataAt || size != demoEventSize || binary.LittleEndian.Uint32(b) != uint32(os.Getpid()) {
+			t.Errorf("callback (%#x, %#x, %d), sample %x", c, data, size, b)
+		}
+		seqs = append(seqs, binary.LittleEndian.Uint32(b[4:]))
+		return onSample(ctx, len(seqs))
+	})
+	h := loadDemo(t, mod, in)
+	setTarget(t, mod, in, h)
+	attach(t, mod, in, h, "wt_on_getppid", "")
+	tok := mapToken(t, mod, in, h, "wt_events")
+	poll := func(ctx context.Context) int64 {
+		// 64 bytes: three 16-byte samples per batch.
+		return call(ctx, fCbPoll, mod, in, h, tok, 0x55, dataAt, 64, 1000)
+	}
+	wantSeqs := func(from, to int) {
+		t.Helper()
+		for i, s := range seqs {
+			if s != uint32(from+i) {
+				t.Fatalf("sequence numbers %v, want %d..%d", seqs, from, to)
+			}
+		}
+		if len(seqs) != to-from+1 {
+			t.Fatalf("sequence numbers %v, want %d..%d", seqs, from, to)
+		}
+		seqs = seqs[:0]
+	}
+
+	// Stopped in the middle of the second batch.
+	trigger(10)
+	onSample = func(_ context.Context, n int) int32 {
+		if n == 5 {
+			return -5
+		}
+		return 0
+	}
+	if c := poll(bg); c != -5 {
+		t.Fatalf("poll = %d, want -5; stderr: %s", c, stderr)
+	}
+	wantSeqs(1, 5)
+	onSample = func(context.Context, int) int32 { return 0 }
+	if c := poll(bg); c != 5 {
+		t.Fatalf("poll = %d, want the remaining 5", c)
+	}
+	wantSeqs(6, 10)
+
+	// A poll of the same ring from the first callback delivers the rest.
+	trigger(7)
+	onSample = func(ctx context.Context, n int) int32 {
+		if n == 1 {
+			if c := poll(ctx); c != 6 {
+				t.Errorf("nested poll = %d, want 6", c)
+			}
+		}
+		return 0
+	}
+	if c := poll(bg); c != 1 {
+		t.Fatalf("outer poll = %d, want 1", c)
+	}
+	wantSeqs(11, 17)
+
+	// A close from the second callback ends the poll after it.
+	trigger(5)
+	onSample = func(ctx context.Context, n int) int32 {
+		if n == 2 {
+			if got := call(ctx, fClose, mod, in, h); got != 0 {
+				t.Errorf("close = %d", got)
+			}
+		}
+		return 0
+	}
+	if c := poll(bg); c != 2 {
+		t.Fatalf("poll = %d, want 2", c)
+	}
+	wantSeqs(18, 19)
 }

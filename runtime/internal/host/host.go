@@ -196,6 +196,8 @@ func loadObject(_ context.Context, mod api.Module, in *Instance, stack []uint64)
 // interface promises); a negative errno only if the kernel failed to
 // release something.
 func closeObject(_ context.Context, _ api.Module, in *Instance, stack []uint64) (int64, error) {
+	// From a callback: consume what was delivered while the ring is there.
+	in.settle()
 	return 0, in.Registry.Close(stack[0])
 }
 
@@ -376,7 +378,7 @@ var (
 func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
 	idx := api.DecodeU32(stack[2])
 	resolve := func() (api.Function, error) { return lookupTable(mod, idx) }
-	var dispatch api.Function
+	var dispatch *dispatcher
 	if in.dispatch != nil {
 		dispatch = in.dispatch.table
 	}
@@ -397,7 +399,7 @@ func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack
 		name = abi.DefaultCallbackExport
 	}
 	resolve := func() (api.Function, error) { return lookupExport(mod, name) }
-	var dispatch api.Function
+	var dispatch *dispatcher
 	if in.dispatch != nil {
 		dispatch = in.dispatch.export
 	}
@@ -410,7 +412,11 @@ func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack
 // reach the callback through it, in one call into the guest; without, by
 // one call per sample. idx is the dispatcher's first argument (the table
 // index; unused by the export dispatcher).
-func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), dispatch api.Function, idx uint32, obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
+func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), dispatch *dispatcher, idx uint32, obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
+	// Called from a callback: the batch that callback belongs to must not
+	// be delivered further (this poll may read the same ring, or overwrite
+	// the batch in the same buffer).
+	in.settle()
 	mem := guestMemory(mod)
 	if err := check(mem, data, maxSize); err != nil {
 		return 0, fmt.Errorf("sample buffer: %w", err)
@@ -435,9 +441,16 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 	if dispatch != nil {
 		// A callback may poll another buffer: restore the outer poll after.
 		outer := in.current
-		in.current = &dispatchState{p: p, mem: mem, data: data, maxSize: maxSize}
-		defer func() { in.current = outer }()
-		if err := dispatch.CallWithStack(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
+		in.current = &dispatchState{d: dispatch, p: p, mem: mem, data: data, maxSize: maxSize}
+		dispatch.abort.Set(0)
+		defer func() {
+			in.current = outer
+			if outer != nil && outer.aborted {
+				// The same dispatcher instance may have run this poll.
+				outer.d.abort.Set(1)
+			}
+		}()
+		if err := dispatch.fn.CallWithStack(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
 			// The guest trapped or exited inside its callback: end the
 			// guest's whole call stack with that error (wazero passes an
 			// exit through unchanged), as if it happened outside.
