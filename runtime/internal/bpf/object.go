@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,8 +21,6 @@ type Object struct {
 	links   []link.Link
 	sockets []int
 }
-
-var memlockOnce sync.Once
 
 // Load parses elf, relocates it against the running kernel's BTF (CO-RE),
 // creates its maps and loads its programs. It returns the object's handle.
@@ -56,7 +52,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later ones
 	// ignore it. Raising it once is harmless either way.
-	memlockOnce.Do(func() { _ = rlimit.RemoveMemlock() })
+	removeMemlock()
 
 	opts := ebpf.CollectionOptions{Cache: r.btf}
 	if r.opts.Verbose {
@@ -67,6 +63,9 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
+		if errors.Is(err, unix.EPERM) {
+			err = explainRefusal(err, spec, currentHostFacts())
+		}
 		return 0, loadError(err, r.opts.Verbose)
 	}
 	if r.opts.Verbose {
