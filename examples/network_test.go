@@ -21,7 +21,7 @@ func TestXDP(t *testing.T) {
 	g.waitLine(`^Counting packets received on wbpf0\.\.\. Hit Ctrl-C to end\.$`, 60*time.Second)
 	helper(t, ns1, "udp-send", "5555", "10.199.0.1:7777", "25")
 	g.waitLine(fmt.Sprintf(`^ +UDP +25 +%d$`, 25*udpFrame), 10*time.Second)
-	g.stop()
+	g.stopSleeping()
 }
 
 // TestTC counts on wbpf0's ingress (tcx) and, with -d 7001, drops UDP and TCP packets to port
@@ -38,7 +38,7 @@ func TestTC(t *testing.T) {
 	helper(t, ns1, "udp-send", "5555", "10.199.0.1:7000", "20")
 	helper(t, ns1, "udp-send", "5556", "10.199.0.1:7001", "10")
 	g.waitLine(fmt.Sprintf(`^ +UDP +30 +%d +10$`, 30*udpFrame), 10*time.Second)
-	g.stop()
+	g.stopSleeping()
 	if got := strings.TrimSpace(recv()); got != "7000=20 7001=0" {
 		t.Errorf("receiver counted %q, want %q", got, "7000=20 7001=0")
 	}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"io"
 	"slices"
+	"time"
 
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 )
@@ -24,7 +25,18 @@ type Config struct {
 	memoryLimitPages uint32
 	verbose          bool
 	callbackExport   string
+	// interruptGrace applies when graceSet; otherwise DefaultInterruptGrace.
+	interruptGrace time.Duration
+	graceSet       bool
+	stop           <-chan struct{}
 }
+
+// DefaultInterruptGrace is how long a guest has to end by itself once its
+// run is interrupted (the CLI's first Ctrl-C) before it is stopped. Long
+// enough to leave a poll loop, print a summary and close objects, which
+// takes milliseconds (a poll returns -EINTR at once); short enough that a
+// user who pressed Ctrl-C is not left waiting on a guest that ignores it.
+const DefaultInterruptGrace = 2 * time.Second
 
 // NewConfig returns the default configuration. Like the original wasm-bpf
 // runtimes it grants nothing: no environment, no directories.
@@ -104,4 +116,32 @@ func (c Config) WithVerbose(v bool) Config {
 func (c Config) WithCallbackExport(name string) Config {
 	c.callbackExport = name
 	return c
+}
+
+// WithInterruptGrace sets how long a guest has to end by itself after the
+// run's context is done (default DefaultInterruptGrace). From that moment,
+// every buffer poll in progress or started later returns -EINTR and the
+// sleep in progress (or the next one) returns early, so that a guest can
+// leave its loop, print what it has and return its own status, as a native
+// tool does on Ctrl-C. A guest still running when the grace ends is stopped
+// wherever it is, even in a busy loop, and Run returns ExitInterrupted.
+// d <= 0 stops the guest as soon as the context is done.
+func (c Config) WithInterruptGrace(d time.Duration) Config {
+	c.interruptGrace, c.graceSet = max(d, 0), true
+	return c
+}
+
+// WithStop gives Run a second way to end the guest: once stop is closed,
+// the guest is stopped at once, whether or not the grace period runs (the
+// CLI closes it on a second Ctrl-C). Run returns ExitInterrupted.
+func (c Config) WithStop(stop <-chan struct{}) Config {
+	c.stop = stop
+	return c
+}
+
+func (c Config) grace() time.Duration {
+	if c.graceSet {
+		return c.interruptGrace
+	}
+	return DefaultInterruptGrace
 }

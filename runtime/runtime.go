@@ -13,9 +13,11 @@
 //	mod, err := rt.Compile(ctx, wasm)
 //	code, err := rt.Run(ctx, mod, cfg)
 //
-// However a guest ends (return, exit, trap, or ctx cancelled by a signal),
-// every link, program, map and socket it created is closed before Run
-// returns.
+// Cancelling ctx interrupts the guest: its buffer polls return -EINTR, and
+// it has a grace period (Config.WithInterruptGrace, 2 s by default) to end
+// by itself with its own status before it is stopped. However a guest ends
+// (return, exit, trap, interrupted or stopped), every link, program, map
+// and socket it created is closed before Run returns.
 package runtime
 
 import (
@@ -24,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -36,9 +39,12 @@ import (
 
 // Exit codes Run returns when the guest did not choose one itself.
 const (
-	// ExitInterrupted: ctx was cancelled (SIGINT, SIGTERM, a deadline)
-	// before the guest finished; 128+SIGINT, as a shell reports it. The
-	// CLI replaces it by 128+signal for the signal it actually received.
+	// ExitInterrupted: the guest was stopped: it did not end within the
+	// interrupt grace period after ctx was cancelled (SIGINT, SIGTERM, a
+	// deadline), or Config.WithStop's channel closed; 128+SIGINT, as a
+	// shell reports it. The CLI replaces it by 128+signal for the signal
+	// it actually received. A guest that ends by itself within the grace
+	// period keeps its own status.
 	ExitInterrupted = 130
 	// ExitTrap: the guest trapped (unreachable, out-of-bounds access,
 	// abort()); 128+SIGABRT, as a native program that aborts. The trap is
@@ -67,7 +73,8 @@ type Module struct {
 // memory limit; the rest of cfg is ignored here.
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	rc := wazero.NewRuntimeConfig().
-		// A signal cancels ctx; the guest must stop even in a busy loop.
+		// When the interrupt grace ends, the guest must stop even in a
+		// busy loop.
 		WithCloseOnContextDone(true)
 	if cfg.memoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.memoryLimitPages)
@@ -116,8 +123,9 @@ func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 func (m *Module) Close(ctx context.Context) error { return m.c.Close(ctx) }
 
 // Run compiles wasm and runs it as a WASI command with cfg. It returns the
-// guest's exit status (0 if _start returned), ExitInterrupted if ctx was
-// cancelled first, or ExitTrap if the guest trapped. err is only for
+// guest's exit status (0 if _start returned), ExitInterrupted if it was
+// stopped (see Config.WithInterruptGrace), or ExitTrap if the guest
+// trapped. err is only for
 // failures on the host side: a module that does not compile or link, a
 // cache directory that cannot be created.
 func Run(ctx context.Context, wasm []byte, cfg Config) (int, error) {
@@ -151,13 +159,28 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 			fmt.Fprintf(stderr, "wbpf: closing the guest's BPF objects: %v\n", err)
 		}
 	}()
+	// Two stages (RATIONALE.md, "Interruption"): ctx done interrupts the
+	// guest (intr: polls return -EINTR, a sleep wakes) and starts the grace
+	// period; at its end, or when cfg.stop closes, kill closes the module
+	// wherever the guest is. intr derives from the kill context, so a
+	// stopped guest's poll wakes too.
+	killCtx, kill := context.WithCancel(context.WithoutCancel(ctx))
+	defer kill()
+	intr, interrupt := context.WithCancel(killCtx)
+	defer interrupt()
+	ended := make(chan struct{})
+	defer close(ended)
+	var graceEnded atomic.Bool
+	go watch(ctx, cfg, interrupt, kill, ended, &graceEnded)
+
 	in := &host.Instance{
 		Registry:       reg,
 		Stderr:         stderr,
 		Verbose:        cfg.verbose,
 		CallbackExport: cfg.callbackExport,
+		Interrupt:      intr,
 	}
-	ictx := host.WithInstance(ctx, in)
+	ictx := host.WithInstance(killCtx, in)
 
 	fsc := wazero.NewFSConfig()
 	for _, mt := range grants.Mounts() {
@@ -173,15 +196,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader).
-		// Sleeping guests must wake up for a signal too.
-		WithNanosleep(func(ns int64) {
-			t := time.NewTimer(time.Duration(ns))
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-			}
-		})
+		WithNanosleep(sleeper(intr, killCtx))
 	if cfg.stdin != nil {
 		mc = mc.WithStdin(cfg.stdin)
 	}
@@ -209,7 +224,65 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	}
 	defer d.Close(context.WithoutCancel(ctx))
 	_, err = start.Call(ictx)
-	return exitCode(ctx, err, stderr), nil
+	if graceEnded.Load() {
+		fmt.Fprintf(stderr, "wbpf: guest still running %v after the interrupt: stopped\n", cfg.grace())
+	}
+	return exitCode(killCtx, err, stderr), nil
+}
+
+// watch runs the two stages of an interruption until the guest has ended:
+// when ctx is done it interrupts the guest and gives it cfg's grace period;
+// at its end (graceEnded), or at once when cfg.stop closes, it kills the
+// guest.
+func watch(ctx context.Context, cfg Config, interrupt, kill func(), ended <-chan struct{}, graceEnded *atomic.Bool) {
+	select {
+	case <-ctx.Done():
+	case <-cfg.stop:
+		kill()
+		return
+	case <-ended:
+		return
+	}
+	interrupt()
+	grace := cfg.grace()
+	if grace <= 0 {
+		kill()
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		graceEnded.Store(true)
+	case <-cfg.stop:
+	case <-ended:
+		return
+	}
+	kill()
+}
+
+// sleeper is the guest's nanosleep. The sleep in progress when the run is
+// interrupted, or the first one after, returns early: a guest that reports
+// every interval (runqlat) can report once more and see from its clock
+// that it was woken. Later sleeps run their course, so that a guest that
+// does not check is not turned into a busy loop for the grace period; the
+// kill wakes every sleep.
+func sleeper(intr, kill context.Context) func(ns int64) {
+	var woken atomic.Bool
+	return func(ns int64) {
+		wake := intr.Done()
+		if woken.Load() {
+			wake = nil
+		}
+		t := time.NewTimer(time.Duration(ns))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-wake:
+			woken.Store(true)
+		case <-kill.Done():
+		}
+	}
 }
 
 // exitCode turns the result of _start into the process's exit status.

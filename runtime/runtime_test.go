@@ -92,8 +92,14 @@ func TestLifecycle(t *testing.T) {
 		{name: "return", mode: 0, code: 0},
 		{name: "exit", mode: 1, code: 7},
 		{name: "trap", mode: 2, code: ExitTrap, stderr: "wbpf: guest trapped: "},
+		// A guest that ignores the interruption is stopped at the end of
+		// the grace period (TestInterrupt times it).
 		{name: "interrupt while spinning", mode: 3, cancel: true, code: ExitInterrupted},
 		{name: "interrupt while polling", mode: 4, cancel: true, code: ExitInterrupted},
+		// A guest that handles -EINTR ends with its own status, whether
+		// the interruption finds it in a poll or between two.
+		{name: "interrupt in a poll", mode: 6, cancel: true, code: 16},
+		{name: "interrupt between polls", mode: 7, cancel: true, code: 17},
 		{name: "trap in callback", mode: 5, code: ExitTrap, stderr: "unreachable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,5 +216,116 @@ func TestRun_CompilationCache(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) == 0 {
 		t.Error("cache directory stayed empty")
+	}
+}
+
+// TestInterrupt times the two stages of an interruption: a guest that
+// ignores -EINTR (polling on) or never polls (spinning) is stopped at the
+// end of the grace period, not before and not much after; closing the
+// stop channel (the CLI's second signal) or a grace of 0 stops it at once;
+// a guest that handles -EINTR keeps its own status even with a grace
+// shorter than the time it was given.
+func TestInterrupt(t *testing.T) {
+	testutils.RequireKernel(t)
+	const grace = 500 * time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		mode     int32
+		grace    time.Duration
+		stop     bool // close the stop channel right after cancelling
+		code     int
+		min, max time.Duration // time from the cancellation to the end
+		stderr   string
+	}{
+		{name: "ignores EINTR", mode: 4, grace: grace, code: ExitInterrupted, min: grace, max: grace + time.Second, stderr: "still running 500ms after the interrupt"},
+		{name: "spins", mode: 3, grace: grace, code: ExitInterrupted, min: grace, max: grace + time.Second},
+		{name: "second signal", mode: 4, grace: time.Minute, stop: true, code: ExitInterrupted, max: time.Second},
+		{name: "no grace", mode: 3, grace: 0, code: ExitInterrupted, max: time.Second},
+		{name: "handles EINTR", mode: 6, grace: time.Minute, code: 16, max: time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := testutils.LeakCheck(t, demoNames...)
+			attached := make(chan struct{})
+			rt := lifecycleRuntime(t, tc.mode, attached)
+			mod, err := rt.Compile(context.Background(), readFile(t, "testdata/wat/lifecycle.wasm"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stop := make(chan struct{})
+			var stderr syncBuffer
+			cfg := NewConfig().WithStderr(&stderr).WithInterruptGrace(tc.grace).WithStop(stop)
+			done := make(chan int, 1)
+			go func() {
+				code, err := rt.Run(ctx, mod, cfg)
+				if err != nil {
+					t.Error(err)
+				}
+				done <- code
+			}()
+			select {
+			case <-attached:
+			case <-time.After(20 * time.Second):
+				t.Fatal("guest did not attach within 20s")
+			}
+			time.Sleep(50 * time.Millisecond) // in its loop
+			cancelled := time.Now()
+			cancel()
+			if tc.stop {
+				close(stop)
+			}
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("guest still running 20s after the interrupt")
+			}
+			took := time.Since(cancelled)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tc.code, stderr.String())
+			}
+			if took < tc.min || took > tc.max {
+				t.Errorf("ended %v after the interrupt, want between %v and %v", took, tc.min, tc.max)
+			}
+			if tc.stderr != "" && !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tc.stderr)
+			}
+			// Maps go once the kernel's deferred frees have run.
+			if err := snap.WaitGone(5*time.Second, demoNames...); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestSleeper: the sleep in progress when the run is interrupted returns
+// early, later ones run their course, and the kill wakes any of them.
+func TestSleeper(t *testing.T) {
+	kill, stop := context.WithCancel(context.Background())
+	defer stop()
+	intr, interrupt := context.WithCancel(kill)
+	sleep := sleeper(intr, kill)
+	timed := func(d time.Duration) time.Duration {
+		start := time.Now()
+		sleep(int64(d))
+		return time.Since(start)
+	}
+	if took := timed(20 * time.Millisecond); took < 20*time.Millisecond {
+		t.Errorf("a 20ms sleep took %v", took)
+	}
+	time.AfterFunc(50*time.Millisecond, interrupt)
+	if took := timed(time.Minute); took > 10*time.Second {
+		t.Errorf("the sleep in progress at the interrupt took %v", took)
+	}
+	if took := timed(100 * time.Millisecond); took < 100*time.Millisecond {
+		t.Errorf("a 100ms sleep after the interrupt took %v: only the first one returns early", took)
+	}
+	time.AfterFunc(50*time.Millisecond, stop)
+	if took := timed(time.Minute); took > 10*time.Second {
+		t.Errorf("the sleep in progress at the kill took %v", took)
+	}
+	if took := timed(time.Minute); took > time.Second {
+		t.Errorf("a sleep after the kill took %v", took)
 	}
 }

@@ -36,6 +36,13 @@ func newRunCommand() *cobra.Command {
 belong to the guest. The exit status is the guest's; 128+N if it was stopped
 by signal N; 134 if it trapped.
 
+SIGINT (Ctrl-C) or SIGTERM interrupts the guest: a wasm_bpf_buffer_poll in
+progress or started later returns -EINTR, and a sleep in progress returns
+early, so that the guest can leave its loop, print a summary and exit with
+its own status. A guest still running ` + runtime.DefaultInterruptGrace.String() + ` later, or at a second signal, is
+stopped wherever it is (status 128+N). Either way everything it attached or
+loaded in the kernel is removed before wbpf exits.
+
 Nothing is granted by default: no environment, no directories. Directories
 granted with --dir are also the only places where cgroup directories and
 uprobe binaries a guest names may resolve.
@@ -83,7 +90,9 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 		WithStdin(cmd.InOrStdin()).
 		WithStdout(cmd.OutOrStdout()).
 		WithStderr(cmd.ErrOrStderr()).
-		WithVerbose(o.verbose)
+		WithVerbose(o.verbose).
+		WithInterruptGrace(runtime.DefaultInterruptGrace).
+		WithStop(stopFrom(cmd.Context()))
 	if o.memoryLimit != "" {
 		pages, err := parsePages(o.memoryLimit)
 		if err != nil {

@@ -33,23 +33,35 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // Run runs the wbpf command line with args (without the program name) and
-// returns the process exit status. SIGINT and SIGTERM cancel the running
-// guest; the status is then 128 + the signal's number.
+// returns the process exit status. The first SIGINT or SIGTERM interrupts
+// the running guest: its polls return -EINTR and it has the runtime's
+// interrupt grace period to end with its own status; a second signal, or
+// the end of the grace period, stops it, and the status is then 128 + the
+// signal's number.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	var caught os.Signal
+	stop := make(chan struct{})
+	finished := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		select {
 		case s := <-sigs:
 			caught = s
-			cancel()
-		case <-ctx.Done():
+			cancel() // first signal: interrupt
+		case <-finished:
+			return
+		}
+		select {
+		case s := <-sigs:
+			caught = s
+			close(stop) // second signal: stop now
+		case <-finished:
 		}
 	}()
 
@@ -58,10 +70,22 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd.SetIn(stdin)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	err := cmd.ExecuteContext(ctx)
-	cancel()
+	err := cmd.ExecuteContext(withStop(ctx, stop))
+	close(finished)
 	<-done
 	return exitCode(err, caught, stderr)
+}
+
+type stopKey struct{}
+
+// withStop hands the run command the channel closed on a second signal.
+func withStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+func stopFrom(ctx context.Context) <-chan struct{} {
+	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
+	return stop
 }
 
 // exitCode is the one place errors become exit statuses and are printed.

@@ -38,6 +38,11 @@ type Instance struct {
 	// CallbackExport is the guest export callback-wrapper's poll calls;
 	// empty means abi.DefaultCallbackExport.
 	CallbackExport string
+	// Interrupt, if set, is done once the run is interrupted: polls return
+	// -EINTR from then on, while the guest keeps running (the context of
+	// its calls is cancelled only to stop it). It must be done whenever
+	// that context is, so that a stopped guest's poll wakes up too.
+	Interrupt context.Context
 
 	// dispatch, set by InstantiateDispatchers, runs a poll's callbacks
 	// inside the guest's runtime; current is the poll it is running.
@@ -372,7 +377,9 @@ var (
 //   - -EINVAL: fd is not a buffer map, or sample_fn is not a function of
 //     type (i32, i32, i32) -> i32 in the table (or there is no table: C
 //     guests link with -Wl,--export-table);
-//   - -EINTR: the run was interrupted before any sample arrived.
+//   - -EINTR: the run was interrupted before any sample arrived (then
+//     every later poll also returns -EINTR at once, so that the guest
+//     leaves its loop).
 //
 // A trap or exit inside the callback ends the guest as it would anywhere.
 func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
@@ -432,7 +439,16 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 	if timeoutMS < 0 {
 		timeout = -1
 	}
-	p, err := in.Registry.StartPoll(ctx, obj, token, timeout)
+	pctx := ctx
+	if in.Interrupt != nil {
+		pctx = in.Interrupt
+		// Not even the samples already there: a guest that polls in a
+		// loop must see -EINTR however busy its buffer.
+		if pctx.Err() != nil {
+			return 0, bpf.ErrInterrupted
+		}
+	}
+	p, err := in.Registry.StartPoll(pctx, obj, token, timeout)
 	if err != nil {
 		return 0, err
 	}

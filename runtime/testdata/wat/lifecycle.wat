@@ -4,6 +4,8 @@
 ;; wbpftest.mode says:
 ;;   0 returns from _start       1 proc_exit(7)      2 traps
 ;;   3 spins forever             4 polls forever     5 callback traps
+;;   6 polls (blocking) until a poll returns -EINTR, then exits 16
+;;   7 polls (not waiting) until a poll returns -EINTR, then exits 17
 ;; Exit 10/11/12/13: load, attach, map lookup or .bss update failed.
 (module
   (import "wasm_bpf" "wasm_load_bpf_object" (func $load (param i32 i32) (result i64)))
@@ -56,5 +58,19 @@
       (then (loop $wait
         (drop (call $poll (local.get $h) (local.get $tok) (i32.const 1) (i32.const 0)
                           (i32.const 1024) (i32.const 64) (i32.const 100)))
+        (br $wait))))
+    (if (i32.eq (local.get $mode) (i32.const 6))
+      (then (loop $wait
+        (if (i32.eq (call $poll (local.get $h) (local.get $tok) (i32.const 0) (i32.const 0)
+                                (i32.const 1024) (i32.const 64) (i32.const -1))
+                    (i32.const -4))
+          (then (call $exit (i32.const 16))))
+        (br $wait))))
+    (if (i32.eq (local.get $mode) (i32.const 7))
+      (then (loop $wait
+        (if (i32.eq (call $poll (local.get $h) (local.get $tok) (i32.const 0) (i32.const 0)
+                                (i32.const 1024) (i32.const 64) (i32.const 0))
+                    (i32.const -4))
+          (then (call $exit (i32.const 17))))
         (br $wait)))))
 )
