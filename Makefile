@@ -16,10 +16,10 @@ setup:
 build: setup
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# The main job on a shipped default: the wasm32 header of examples' shared demo object.
+# The main job on shipped defaults: the wasm32 header of a shipped BPF program, then the bootstrap
+# example guest on the kernel for a few seconds.
 demo: build
-	$(CLANG) $(BPF_CFLAGS) -c testdata/demo/demo.bpf.c -o $(BIN)/demo.bpf.o
-	$(BIN)/wbpfgen header $(BIN)/demo.bpf.o
+	BIN=$(BIN) CLANG=$(CLANG) bash scripts/demo.sh
 
 # Every test, kernel tests included (run as root on a BPF-enabled kernel).
 test: setup
@@ -39,9 +39,13 @@ testdata/bad/nobtf.o: testdata/bad/nobtf.c
 testdata/%.bpf.o: testdata/%.bpf.c
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Every benchmark of BENCHMARKS.md, sides interleaved (root; not part of make test).
 bench: build
-	bash scripts/bench-header.sh
-	$(GO) test -run XXX -bench . -benchtime 400000x ./runtime/internal/host
+	bash scripts/bench.sh
+
+# Every example's BPF object, skeleton, C and Go guests (committed; tests check they are current).
+examples: setup
+	$(MAKE) -C examples GO=$(GO) CLANG=$(CLANG)
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
