@@ -20,6 +20,11 @@ const batch = 4096
 // BenchmarkRingbufGuest measures events per second from demo.bpf.o's ring
 // buffer into a trivial guest callback (driver.wat's $record) through
 // wasm_bpf_buffer_poll, in a real wazero instance.
+//
+// A unit benchmark of the host function, not the product's number: this
+// instance runs without wazero's close-on-cancel that `wbpf run` needs, its
+// callback is one WAT instruction, and it is called straight from Go. The
+// comparison with native readers is package bench (BENCHMARKS.md).
 func BenchmarkRingbufGuest(b *testing.B) {
 	testutils.RequireKernel(b)
 	in, stderr := newInstance(b)
