@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,20 +16,22 @@ import (
 const udpFrame = 54
 
 // TestXDP counts on wbpf0, in a network namespace of the test's own, the 25 UDP datagrams a
-// helper sends from the peer namespace: exactly 25 UDP packets of 54 bytes.
+// helper sends from the peer namespace: exactly 25 UDP packets of 54 bytes. On Ctrl-C the guest
+// prints the counters once more and exits 0.
 func TestXDP(t *testing.T) {
 	ns0, ns1 := vethPair(t)
 	g := start(t, "xdp/xdp.wasm", runOpts{netns: ns0}, "wbpf0", "1")
 	g.waitLine(`^Counting packets received on wbpf0\.\.\. Hit Ctrl-C to end\.$`, 60*time.Second)
 	helper(t, ns1, "udp-send", "5555", "10.199.0.1:7777", "25")
-	g.waitLine(fmt.Sprintf(`^ +UDP +25 +%d$`, 25*udpFrame), 10*time.Second)
-	g.stopSleeping()
+	udp := fmt.Sprintf(`^ +UDP +25 +%d$`, 25*udpFrame)
+	g.waitLine(udp, 10*time.Second)
+	checkFinalReport(t, g, `^\d\d:\d\d:\d\d +PROTO +PACKETS +BYTES$`, udp)
 }
 
 // TestTC counts on wbpf0's ingress (tcx) and, with -d 7001, drops UDP and TCP packets to port
 // 7001. A helper sends 20 datagrams to port 7000 and 10 to 7001 while another, in the
 // receiving namespace, counts what arrives: all of 7000's, none of 7001's; the guest must
-// report 30 UDP packets seen and 10 dropped.
+// report 30 UDP packets seen and 10 dropped, and again in its final report on Ctrl-C.
 func TestTC(t *testing.T) {
 	ns0, ns1 := vethPair(t)
 	g := start(t, "tc/tc.wasm", runOpts{netns: ns0}, "-d", "7001", "wbpf0", "1")
@@ -37,10 +41,33 @@ func TestTC(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // listening
 	helper(t, ns1, "udp-send", "5555", "10.199.0.1:7000", "20")
 	helper(t, ns1, "udp-send", "5556", "10.199.0.1:7001", "10")
-	g.waitLine(fmt.Sprintf(`^ +UDP +30 +%d +10$`, 30*udpFrame), 10*time.Second)
-	g.stopSleeping()
+	udp := fmt.Sprintf(`^ +UDP +30 +%d +10$`, 30*udpFrame)
+	g.waitLine(udp, 10*time.Second)
+	checkFinalReport(t, g, `^\d\d:\d\d:\d\d +PROTO +PACKETS +BYTES +DROPPED$`, udp)
 	if got := strings.TrimSpace(recv()); got != "7000=20 7001=0" {
 		t.Errorf("receiver counted %q, want %q", got, "7000=20 7001=0")
+	}
+}
+
+// checkFinalReport interrupts a guest that prints a report every interval (xdp, tc), which must
+// then print one more and exit 0 (stop): the last report, from the last line matching header to
+// the end, must have been printed after the interrupt and hold a line matching want.
+func checkFinalReport(t *testing.T, g *guest, header, want string) {
+	t.Helper()
+	before := len(g.output())
+	out := g.stop()
+	hx, wx := regexp.MustCompile(header), regexp.MustCompile(want)
+	last := -1
+	for i, l := range out {
+		if hx.MatchString(l) {
+			last = i
+		}
+	}
+	if last < before {
+		t.Fatalf("no report printed after the interrupt (%d lines before it, %d in all)", before, len(out))
+	}
+	if !slices.ContainsFunc(out[last+1:], wx.MatchString) {
+		t.Errorf("final report %q has no line matching %q", out[last:], want)
 	}
 }
 

@@ -26,7 +26,9 @@ const sleeps = 2000
 // after it starts the test sleeps 100 µs `sleeps` times on one thread, then idles. The tables
 // must be well-formed log2 histograms, count at least those wakeups in all, and the last one
 // (an idle second) must hold fewer than them: the guest clears the map every interval, so the
-// counts do not accumulate. With -P, the table is headed by the test's pid and command.
+// counts do not accumulate. With -P, the table is headed by the test's pid and command. Without
+// an interval (one of 99999999 s) it reports only on Ctrl-C, the table of the interval so far,
+// and exits 0, as libbpf-tools' runqlat does.
 func testRunqlat(t *testing.T, wasm string) {
 	pid := os.Getpid()
 	t.Run("pid", func(t *testing.T) {
@@ -50,6 +52,15 @@ func testRunqlat(t *testing.T, wasm string) {
 		}
 		if last := tables[len(tables)-1].total; last >= sleeps {
 			t.Errorf("last interval counted %d waits, want fewer than %d: the histogram was not cleared", last, sleeps)
+		}
+	})
+	t.Run("interrupt", func(t *testing.T) {
+		g := start(t, wasm, runOpts{}, "-p", strconv.Itoa(pid))
+		g.waitLine(`^Tracing run queue latency`, 60*time.Second)
+		sleepMany(sleeps/4, 100*time.Microsecond)
+		tables := parseHists(t, g.stop(), "usecs")
+		if len(tables) != 1 || tables[0].total < sleeps/4 {
+			t.Errorf("want one table after the interrupt, counting at least the test's %d wakeups, got %+v", sleeps/4, tables)
 		}
 	})
 	t.Run("per-process-ms", func(t *testing.T) {

@@ -1,7 +1,9 @@
 // xdp: count the packets an interface receives, by IP protocol, with XDP; a wbpf C guest.
-// Every INTERVAL seconds it prints the totals so far.
+// Every INTERVAL seconds it prints the totals so far; on Ctrl-C it prints them once more and
+// exits 0.
 //
 // usage: xdp.wasm IFACE [INTERVAL]
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,23 @@
 #include "xdp.skel.h"
 
 #define NON_IP 256
+
+/* sleep_interrupted sleeps for seconds and reports whether wbpf cut the sleep short because it
+ * was interrupted (SIGINT or SIGTERM; RATIONALE.md, "Interruption"). A WASI guest has no signal
+ * handler, and sleep() returns 0 either way (WASI's poll_oneoff has no EINTR), so the monotonic
+ * clock tells: a sleep that ran its course took at least the time asked for. wbpf cuts short
+ * only the sleep in progress at the interrupt, or the next one, so the guest must leave its loop
+ * then, within the grace period (2 s in wbpf run). */
+static bool sleep_interrupted(int seconds)
+{
+    struct timespec t0, t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sleep((unsigned int)seconds);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long elapsed_ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+    return elapsed_ns < seconds * 1000000000LL;
+}
 
 static const char *proto_name(unsigned int p)
 {
@@ -71,7 +90,8 @@ int main(int argc, char **argv)
     }
     printf("Counting packets received on %s... Hit Ctrl-C to end.\n", argv[1]);
     for (;;) {
-        sleep((unsigned int)interval); /* Ctrl-C: wbpf ends the guest and detaches */
+        /* Ctrl-C cuts the sleep short: print the final counters, then end. */
+        bool exiting = sleep_interrupted(interval);
         char ts[16];
         time_t t = time(NULL);
         strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
@@ -85,6 +105,8 @@ int main(int argc, char **argv)
             if (s.packets)
                 printf("%-8s %-8s %10llu %12llu\n", "", proto_name(key), s.packets, s.bytes);
         }
+        if (exiting)
+            break;
     }
 out:
     xdp_bpf__destroy(skel);

@@ -1,7 +1,8 @@
 // Command runqlat summarizes run queue (scheduler) latency as a log2 histogram (after
 // libbpf-tools' runqlat), as a Go guest for wbpf: the same BPF object as the C example
 // (../runqlat.bpf.c), driven through the bindings wbpfgen generated (runqlat_bpf.go). Every
-// interval it reads the histograms from the map hists, prints them and deletes them.
+// interval it reads the histograms from the map hists, prints them and deletes them. On Ctrl-C
+// it prints the tables of the interval so far and exits 0, as libbpf-tools' runqlat does.
 //
 // Build: GOOS=wasip1 GOARCH=wasm go build -trimpath -buildvcs=false -ldflags="-s -w" -o runqlat.wasm .
 // Run:   wbpf run runqlat.wasm [-m] [-P] [-p PID] [INTERVAL [COUNT]]
@@ -71,10 +72,24 @@ func run(ms, perProcess bool, pid int32, interval time.Duration, count int) erro
 		unit = "msecs"
 	}
 
+	// The ring buffer interval_wait, which the BPF programs never write, is what the guest waits
+	// on between reports (see waitInterval).
+	wait, err := skel.Maps.IntervalWait.NewReader(func([]byte) int { return 0 })
+	if errors.Is(err, wbpf.EINTR) {
+		return nil // Ctrl-C already
+	} else if err != nil {
+		return err
+	}
+	defer wait.Close()
+
 	fmt.Println("Tracing run queue latency... Hit Ctrl-C to end.")
 	hists := skel.Maps.Hists
-	for ; count > 0; count-- {
-		time.Sleep(interval) // returns early on Ctrl-C; wbpf then ends the guest
+	for {
+		// Ctrl-C ends the wait: print what this interval has counted so far, then end.
+		exiting, err := waitInterval(wait, interval)
+		if err != nil {
+			return err
+		}
 		fmt.Println()
 		var prev *uint32
 		for {
@@ -106,8 +121,33 @@ func run(ms, perProcess bool, pid int32, interval time.Duration, count int) erro
 				return fmt.Errorf("delete: %w", err)
 			}
 		}
+		if count--; exiting || count == 0 {
+			return nil
+		}
 	}
-	return nil
+}
+
+// waitInterval waits for d, or until wbpf is interrupted (SIGINT or SIGTERM; RATIONALE.md,
+// "Interruption"), which it reports. A Go guest hears the interrupt only as -EINTR from a buffer
+// poll: wbpf also cuts a sleep short, but time.Sleep goes back to sleep until its time is up
+// (and wbpf would stop the guest at the end of the grace period). So it polls rd, on a ring
+// buffer nothing writes, with the time left as the timeout; once interrupted, every poll
+// returns EINTR at once.
+func waitInterval(rd *wbpf.Reader, d time.Duration) (interrupted bool, err error) {
+	deadline := time.Now().Add(d)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false, nil
+		}
+		// Poll waits whole milliseconds (<= 0 would mean 100 ms), at most about 24 days.
+		_, err := rd.Poll(max(left, time.Millisecond))
+		if errors.Is(err, wbpf.EINTR) {
+			return true, nil
+		} else if err != nil {
+			return false, err
+		}
+	}
 }
 
 // printLog2Hist prints the table of libbpf-tools' trace_helpers.c.
