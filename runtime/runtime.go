@@ -279,7 +279,13 @@ func sleeper(intr, kill context.Context) func(ns int64) {
 		select {
 		case <-t.C:
 		case <-wake:
-			woken.Store(true)
+			select {
+			case <-t.C:
+				// The sleep had run its full time too: the guest cannot tell it was
+				// interrupted, so keep the wakeup for its next sleep.
+			default:
+				woken.Store(true)
+			}
 		case <-kill.Done():
 		}
 	}
