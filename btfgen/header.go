@@ -187,7 +187,7 @@ func (p *printer) roots(want []string) ([]btf.Type, error) {
 	if len(want) == 0 {
 		referenced := make(map[*btf.Enum]bool)
 		for _, t := range p.m.Types() {
-			eachChild(t, func(c btf.Type) {
+			layout.EachChild(t, func(c btf.Type) {
 				if e, ok := c.(*btf.Enum); ok && e.Name == "" {
 					referenced[e] = true
 				}
@@ -229,39 +229,6 @@ func (p *printer) roots(want []string) ([]btf.Type, error) {
 		}
 	}
 	return roots, nil
-}
-
-// eachChild calls fn for each type t refers to directly, as a member, target or element.
-func eachChild(t btf.Type, fn func(btf.Type)) {
-	switch v := t.(type) {
-	case *btf.Struct:
-		for i := range v.Members {
-			fn(v.Members[i].Type)
-		}
-	case *btf.Union:
-		for i := range v.Members {
-			fn(v.Members[i].Type)
-		}
-	case *btf.Pointer:
-		fn(v.Target)
-	case *btf.Array:
-		fn(v.Type)
-	case *btf.Typedef:
-		fn(v.Type)
-	case *btf.Const:
-		fn(v.Type)
-	case *btf.Volatile:
-		fn(v.Type)
-	case *btf.Restrict:
-		fn(v.Type)
-	case *btf.TypeTag:
-		fn(v.Type)
-	case *btf.FuncProto:
-		fn(v.Return)
-		for _, prm := range v.Params {
-			fn(prm.Type)
-		}
-	}
 }
 
 func (p *printer) root(t btf.Type) error {

@@ -87,7 +87,7 @@ func newPlanner(m *layout.Model) *planner {
 			order = append(order, t)
 			bases = append(bases, orDefault(kebab(t.TypeName()), "unnamed"))
 		case *btf.Typedef:
-			target := skipQuals(v.Type)
+			target := layout.SkipQualifiers(v.Type)
 			switch target.(type) {
 			case *btf.Struct, *btf.Union, *btf.Enum:
 				if target.TypeName() == "" {
@@ -127,29 +127,11 @@ func kindKey(t btf.Type) string {
 
 const maxDepth = 64
 
-func skipQuals(t btf.Type) btf.Type {
-	for range maxDepth {
-		switch v := t.(type) {
-		case *btf.Const:
-			t = v.Type
-		case *btf.Volatile:
-			t = v.Type
-		case *btf.Restrict:
-			t = v.Type
-		case *btf.TypeTag:
-			t = v.Type
-		default:
-			return t
-		}
-	}
-	return t
-}
-
 // use returns how a member or element of type t is written in WIT and the declarations it
 // needs. hint names an anonymous struct, union or enum met here. An empty expr means t has no
 // value in WIT (void, a function, a struct only declared).
 func (p *planner) use(t btf.Type, hint string) (wtype, []*decl, error) {
-	t = skipQuals(t)
+	t = layout.SkipQualifiers(t)
 	switch v := t.(type) {
 	case *btf.Int:
 		if v.Encoding&btf.Bool != 0 && v.Size == 1 {
@@ -249,7 +231,7 @@ func (p *planner) array(a *btf.Array, hint string) (wtype, []*decl, error) {
 	var elem btf.Type = a
 	total := uint64(1)
 	for range maxDepth {
-		arr, ok := skipQuals(elem).(*btf.Array)
+		arr, ok := layout.SkipQualifiers(elem).(*btf.Array)
 		if !ok {
 			break
 		}
@@ -353,7 +335,7 @@ func (p *planner) what(t btf.Type) string {
 func (p *planner) isDerived(t btf.Type) bool { _, ok := p.base[t]; return !ok }
 
 func (p *planner) typedef(v *btf.Typedef) (*decl, error) {
-	target := skipQuals(v.Type)
+	target := layout.SkipQualifiers(v.Type)
 	if p.claimed[target] == v {
 		return p.declFor(target, "")
 	}
@@ -859,9 +841,9 @@ func cTypeDepth(t btf.Type, depth int) string {
 	case *btf.Volatile:
 		return "volatile " + cTypeDepth(v.Type, depth+1)
 	case *btf.Restrict, *btf.TypeTag:
-		return cTypeDepth(skipQuals(v), depth+1)
+		return cTypeDepth(layout.SkipQualifiers(v), depth+1)
 	case *btf.Pointer:
-		if _, ok := skipQuals(v.Target).(*btf.FuncProto); ok {
+		if _, ok := layout.SkipQualifiers(v.Target).(*btf.FuncProto); ok {
 			return "function pointer"
 		}
 		return cTypeDepth(v.Target, depth+1) + " *"

@@ -129,7 +129,7 @@ func Generate(m *layout.Model, opts Options) ([]byte, error) {
 	byName := make(map[string][]*decl)
 	referenced := make(map[btf.Type]bool)
 	for _, t := range m.Types() {
-		eachChild(t, func(c btf.Type) {
+		layout.EachChild(t, func(c btf.Type) {
 			if e, ok := c.(*btf.Enum); ok && e.Name == "" {
 				referenced[e] = true
 			}
@@ -222,39 +222,6 @@ func Generate(m *layout.Model, opts Options) ([]byte, error) {
 	b.WriteString("}\n\n")
 	fmt.Fprintf(&b, "world %s {\n  import %s;\n}\n", world, InterfaceName)
 	return b.Bytes(), nil
-}
-
-// eachChild calls fn for each type t refers to directly.
-func eachChild(t btf.Type, fn func(btf.Type)) {
-	switch v := t.(type) {
-	case *btf.Struct:
-		for i := range v.Members {
-			fn(v.Members[i].Type)
-		}
-	case *btf.Union:
-		for i := range v.Members {
-			fn(v.Members[i].Type)
-		}
-	case *btf.Pointer:
-		fn(v.Target)
-	case *btf.Array:
-		fn(v.Type)
-	case *btf.Typedef:
-		fn(v.Type)
-	case *btf.Const:
-		fn(v.Type)
-	case *btf.Volatile:
-		fn(v.Type)
-	case *btf.Restrict:
-		fn(v.Type)
-	case *btf.TypeTag:
-		fn(v.Type)
-	case *btf.FuncProto:
-		fn(v.Return)
-		for _, prm := range v.Params {
-			fn(prm.Type)
-		}
-	}
 }
 
 const ind = "  "

@@ -347,3 +347,36 @@ func orAnon(name string) string {
 	}
 	return name
 }
+
+// EachChild calls fn for each type t refers to directly, as a member, target or element.
+func EachChild(t btf.Type, fn func(btf.Type)) {
+	switch v := t.(type) {
+	case *btf.Struct:
+		for i := range v.Members {
+			fn(v.Members[i].Type)
+		}
+	case *btf.Union:
+		for i := range v.Members {
+			fn(v.Members[i].Type)
+		}
+	case *btf.Pointer:
+		fn(v.Target)
+	case *btf.Array:
+		fn(v.Type)
+	case *btf.Typedef:
+		fn(v.Type)
+	case *btf.Const:
+		fn(v.Type)
+	case *btf.Volatile:
+		fn(v.Type)
+	case *btf.Restrict:
+		fn(v.Type)
+	case *btf.TypeTag:
+		fn(v.Type)
+	case *btf.FuncProto:
+		fn(v.Return)
+		for _, prm := range v.Params {
+			fn(prm.Type)
+		}
+	}
+}
