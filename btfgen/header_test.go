@@ -3,7 +3,6 @@ package btfgen_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/wbpf/wbpf/internal/golden"
+
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
@@ -19,8 +19,6 @@ import (
 	"github.com/wbpf/wbpf/btfgen"
 	"github.com/wbpf/wbpf/btfgen/layout"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const vmlinux = "/sys/kernel/btf/vmlinux"
 
@@ -68,25 +66,10 @@ func loadVmlinux(t *testing.T) *layout.Model {
 	return vmlinuxModel
 }
 
-// compare checks got against a golden file, or rewrites it with -update.
-func compare(t *testing.T, golden string, got []byte) {
+// compare checks got against a golden file (go test -update rewrites it).
+func compare(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-	}
+	golden.Compare(t, path, got)
 }
 
 func header(t testing.TB, m *layout.Model, src string, target btfgen.Target) []byte {

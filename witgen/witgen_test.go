@@ -3,7 +3,6 @@ package witgen_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,14 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wbpf/wbpf/internal/golden"
+
 	"github.com/cilium/ebpf/btf"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/wbpf/wbpf/btfgen/layout"
 	"github.com/wbpf/wbpf/witgen"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const vmlinux = "/sys/kernel/btf/vmlinux"
 
@@ -60,24 +58,10 @@ func generate(t testing.TB, path string, opts witgen.Options) []byte {
 	return out
 }
 
-func compare(t *testing.T, golden string, got []byte) {
+// compare checks got against a golden file (go test -update rewrites it).
+func compare(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-	}
+	golden.Compare(t, path, got)
 }
 
 func TestGolden(t *testing.T) {

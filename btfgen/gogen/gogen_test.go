@@ -2,20 +2,17 @@ package gogen_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/wbpf/wbpf/internal/golden"
 
 	"github.com/wbpf/wbpf/btfgen/bpfobj"
 	"github.com/wbpf/wbpf/btfgen/gogen"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func fixtures(t *testing.T) []string {
 	t.Helper()
@@ -48,24 +45,10 @@ func generate(t *testing.T, path string, opts gogen.Options) []byte {
 	return b
 }
 
-func compare(t *testing.T, golden string, got []byte) {
+// compare checks got against a golden file (go test -update rewrites it).
+func compare(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-	}
+	golden.Compare(t, path, got)
 }
 
 // The golden files end in .go.golden, not .go, so that the go command does not build them.

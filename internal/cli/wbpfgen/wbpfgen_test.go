@@ -3,18 +3,15 @@ package wbpfgen_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/wbpf/wbpf/internal/golden"
 
 	"github.com/wbpf/wbpf/internal/cli/wbpfgen"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const demo = "../../../testdata/demo/demo.bpf.o"
 
@@ -118,19 +115,8 @@ func TestHeaderToFile(t *testing.T) {
 	}
 }
 
-func compare(t *testing.T, golden, got string) {
+// compare checks got against a golden file (go test -update rewrites it).
+func compare(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-	}
+	golden.Compare(t, path, []byte(got))
 }
