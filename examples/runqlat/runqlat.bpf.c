@@ -50,17 +50,6 @@ struct {
 	__type(value, struct hist);
 } hists SEC(".maps");
 
-/*
- * Never written. The Go guest (go/main.go) waits out each interval in a poll of this ring
- * buffer, with the interval as the timeout: under wbpf a buffer poll is what returns -EINTR on
- * Ctrl-C, while Go's time.Sleep sleeps on through the early wakeup the interrupt gives a sleep.
- * The C guest sleeps and reads the clock instead. 64 KiB: a multiple of any page size.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} interval_wait SEC(".maps");
-
 static struct hist zero;
 
 char LICENSE[] SEC("license") = "GPL";

@@ -72,22 +72,14 @@ func run(ms, perProcess bool, pid int32, interval time.Duration, count int) erro
 		unit = "msecs"
 	}
 
-	// The ring buffer interval_wait, which the BPF programs never write, is what the guest waits
-	// on between reports (see waitInterval).
-	wait, err := skel.Maps.IntervalWait.NewReader(func([]byte) int { return 0 })
-	if errors.Is(err, wbpf.EINTR) {
-		return nil // Ctrl-C already
-	} else if err != nil {
-		return err
-	}
-	defer wait.Close()
-
 	fmt.Println("Tracing run queue latency... Hit Ctrl-C to end.")
 	hists := skel.Maps.Hists
 	for {
-		// Ctrl-C ends the wait: print what this interval has counted so far, then end.
-		exiting, err := waitInterval(wait, interval)
-		if err != nil {
+		// Ctrl-C cuts the sleep short (wbpf.Sleep says so, time.Sleep would sleep on): print
+		// what this interval has counted so far, then end.
+		err := wbpf.Sleep(interval)
+		exiting := errors.Is(err, wbpf.EINTR)
+		if err != nil && !exiting {
 			return err
 		}
 		fmt.Println()
@@ -123,29 +115,6 @@ func run(ms, perProcess bool, pid int32, interval time.Duration, count int) erro
 		}
 		if count--; exiting || count == 0 {
 			return nil
-		}
-	}
-}
-
-// waitInterval waits for d, or until wbpf is interrupted (SIGINT or SIGTERM; RATIONALE.md,
-// "Interruption"), which it reports. A Go guest hears the interrupt only as -EINTR from a buffer
-// poll: wbpf also cuts a sleep short, but time.Sleep goes back to sleep until its time is up
-// (and wbpf would stop the guest at the end of the grace period). So it polls rd, on a ring
-// buffer nothing writes, with the time left as the timeout; once interrupted, every poll
-// returns EINTR at once.
-func waitInterval(rd *wbpf.Reader, d time.Duration) (interrupted bool, err error) {
-	deadline := time.Now().Add(d)
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false, nil
-		}
-		// Poll waits whole milliseconds (<= 0 would mean 100 ms), at most about 24 days.
-		_, err := rd.Poll(max(left, time.Millisecond))
-		if errors.Is(err, wbpf.EINTR) {
-			return true, nil
-		} else if err != nil {
-			return false, err
 		}
 	}
 }

@@ -27,9 +27,8 @@ type Runqlat struct {
 
 // RunqlatMaps are the maps of runqlat.bpf.o, usable after Load.
 type RunqlatMaps struct {
-	Hists        RunqlatHistsMap        // "hists", Hash
-	IntervalWait RunqlatIntervalWaitMap // "interval_wait", RingBuf
-	Start        RunqlatStartMap        // "start", Hash
+	Hists RunqlatHistsMap // "hists", Hash
+	Start RunqlatStartMap // "start", Hash
 }
 
 // RunqlatPrograms are the programs of runqlat.bpf.o.
@@ -42,8 +41,8 @@ type RunqlatPrograms struct {
 // OpenRunqlat copies the embedded object. Nothing reaches the kernel before Load, so
 // global variables can still be set.
 func OpenRunqlat() (*Runqlat, error) {
-	if len(runqlatObject) != 8640 {
-		return nil, fmt.Errorf("runqlat.bpf.o: embedded object has %d bytes, generated for 8640 (run go generate again)", len(runqlatObject))
+	if len(runqlatObject) != 8416 {
+		return nil, fmt.Errorf("runqlat.bpf.o: embedded object has %d bytes, generated for 8416 (run go generate again)", len(runqlatObject))
 	}
 	obj, err := wbpf.Open(runqlatObject)
 	if err != nil {
@@ -77,9 +76,6 @@ func (s *Runqlat) Load() error {
 	}
 	var err error
 	if s.Maps.Hists.Map, err = s.Object.Map("hists"); err != nil {
-		return err
-	}
-	if s.Maps.IntervalWait.Map, err = s.Object.Map("interval_wait"); err != nil {
 		return err
 	}
 	if s.Maps.Start.Map, err = s.Object.Map("start"); err != nil {
@@ -142,19 +138,6 @@ func (m RunqlatHistsMap) NextKey(key *uint32) (uint32, error) {
 	}
 	err := m.Map.NextKey(k, wbpf.Bytes(&next))
 	return next, err
-}
-
-// RunqlatIntervalWaitMap is the map "interval_wait" (RingBuf).
-// Map is nil until Load.
-type RunqlatIntervalWaitMap struct {
-	Map *wbpf.Map
-}
-
-// NewReader calls fn with each sample of the ring buffer (valid during the call;
-// wbpf.Decode turns it into a generated type); fn returns 0 to go on, a negative value to stop
-// the poll.
-func (m RunqlatIntervalWaitMap) NewReader(fn wbpf.SampleFunc) (*wbpf.Reader, error) {
-	return m.Map.NewReader(fn)
 }
 
 // RunqlatStartMap is the map "start" (Hash): uint32 to uint64.
