@@ -67,6 +67,9 @@ type Runtime struct {
 // Module is a compiled guest, ready to run any number of times.
 type Module struct {
 	c wazero.CompiledModule
+	// wasm (the caller's bytes, not a copy) is scanned for embedded BPF
+	// objects at each Run (bpf.PrefetchKernelBTF).
+	wasm []byte
 }
 
 // NewRuntime returns a Runtime using cfg's compilation cache directory and
@@ -116,7 +119,7 @@ func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	return &Module{c: c}, nil
+	return &Module{c: c, wasm: wasm}, nil
 }
 
 // Close releases the compiled code.
@@ -144,6 +147,10 @@ func Run(ctx context.Context, wasm []byte, cfg Config) (int, error) {
 // Run runs the compiled module m with cfg's arguments, stdio, environment,
 // directories and verbosity, as the package-level Run does.
 func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) {
+	// The kernel BTF the guest's embedded CO-RE objects need is decoded in
+	// the background while the guest instantiates and starts (RATIONALE.md,
+	// "Kernel BTF ahead of the guest").
+	kernelBTF := bpf.PrefetchKernelBTF(m.wasm)
 	stderr := cfg.stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -152,7 +159,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	if err != nil {
 		return 1, err
 	}
-	reg := bpf.NewRegistry(bpf.Options{Stderr: stderr, Verbose: cfg.verbose, Grants: grants})
+	reg := bpf.NewRegistry(bpf.Options{Stderr: stderr, Verbose: cfg.verbose, Grants: grants, KernelBTF: kernelBTF})
 	// Whatever happened to the guest, nothing it created stays in the kernel.
 	defer func() {
 		if err := reg.CloseAll(); err != nil {

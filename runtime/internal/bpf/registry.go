@@ -55,6 +55,10 @@ type Options struct {
 	Verbose bool
 	// Grants decides which cgroup and binary paths a guest may name.
 	Grants *grant.Grants
+	// KernelBTF, if set, is the cache of kernel BTF the instance's loads
+	// share, possibly being filled already (PrefetchKernelBTF); nil: a new
+	// one, filled on the first load that needs it.
+	KernelBTF *btf.Cache
 }
 
 // Registry holds everything one guest instance created in the kernel.
@@ -74,7 +78,11 @@ func NewRegistry(opts Options) *Registry {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	return &Registry{opts: opts, btf: btf.NewCache()}
+	c := opts.KernelBTF
+	if c == nil {
+		c = btf.NewCache()
+	}
+	return &Registry{opts: opts, btf: c}
 }
 
 // object returns the live object behind handle h.
