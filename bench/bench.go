@@ -49,6 +49,9 @@ type Options struct {
 	// ConsumersOnly stops after the consumer measurements (throughput, sustained load, map
 	// operations).
 	ConsumersOnly bool
+	// StartOnly runs only start to attached and peak memory (with OldWBPF's warm starts
+	// as further variants).
+	StartOnly bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }

@@ -22,6 +22,14 @@ func Run(ctx context.Context, env *Env, opts Options) (*Results, error) {
 			fmt.Fprintf(opts.Log, format+"\n", args...)
 		}
 	}
+	if opts.StartOnly {
+		logf("start to attached: %d runs each", opts.StartRuns)
+		if err := startup(ctx, res, env, opts); err != nil {
+			return nil, err
+		}
+		res.LoadAfter = loadAvg()
+		return res, nil
+	}
 	cache := filepath.Join(env.Work, "cache-consumers")
 	wbpf := func(guest string) []string { return []string{env.WBPF, "run", "--cache-dir", cache, guest} }
 	sides := []struct {
@@ -315,13 +323,19 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 		name, wasm string
 		cold       bool
 		target     float64
+		old        bool // under opts.OldWBPF
 	}
 	vs := []variant{
-		{"bootstrap C, cold cache", env.CBootstrap, true, 0},
-		{"bootstrap C, warm cache", env.CBootstrap, false, 30},
-		{goName + ", cold cache", env.GoBootstrap, true, 0},
-		{goName + ", warm cache", env.GoBootstrap, false, 100},
-		{"native Go (cilium/ebpf) bootstrap", "", false, 0},
+		{"bootstrap C, cold cache", env.CBootstrap, true, 0, false},
+		{"bootstrap C, warm cache", env.CBootstrap, false, 30, false},
+		{goName + ", cold cache", env.GoBootstrap, true, 0, false},
+		{goName + ", warm cache", env.GoBootstrap, false, 100, false},
+		{"native Go (cilium/ebpf) bootstrap", "", false, 0, false},
+	}
+	if opts.OldWBPF != "" {
+		vs = append(vs,
+			variant{"bootstrap C, warm cache, old wbpf", env.CBootstrap, false, 30, true},
+			variant{goName + ", warm cache, old wbpf", env.GoBootstrap, false, 100, true})
 	}
 	warm := filepath.Join(env.Work, "cache-warm")
 	argv := func(v variant, r int) []string {
@@ -333,10 +347,13 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 			dir = filepath.Join(env.Work, fmt.Sprintf("cache-cold-%d", r))
 			os.RemoveAll(dir)
 		}
+		if v.old {
+			return []string{opts.OldWBPF, "run", "--cache-dir", warm + "-old", v.wasm}
+		}
 		return []string{env.WBPF, "run", "--cache-dir", dir, v.wasm}
 	}
-	for _, v := range vs[:4] { // fill the warm cache
-		if !v.cold {
+	for _, v := range vs { // fill the warm caches
+		if !v.cold && v.wasm != "" {
 			if _, _, err := firstLine(ctx, argv(v, 0), 0, nil); err != nil {
 				return err
 			}
@@ -366,8 +383,9 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 			_ = runTrue(ctx)
 		}
 	}
-	rss := make([]Stat, 4)
 	rvs := []variant{vs[1], vs[3], vs[0], vs[4]}
+	rvs = append(rvs, vs[5:]...)
+	rss := make([]Stat, len(rvs))
 	rvs[2].name = "bootstrap C, cold cache (compiles)"
 	for r := range opts.RSSRuns {
 		err := rotate(len(rvs), r, func(i int) error {

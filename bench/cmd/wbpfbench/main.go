@@ -34,6 +34,7 @@ func run() int {
 	flag.IntVar(&opts.MapKeys, "map-keys", opts.MapKeys, "keys per map-operation run")
 	flag.StringVar(&opts.OldWBPF, "old-wbpf", "", "also run the C and Go guests under this other wbpf `binary` (before/after comparisons)")
 	flag.BoolVar(&opts.ConsumersOnly, "consumers-only", false, "only the consumer measurements (throughput, sustained load, map operations)")
+	flag.BoolVar(&opts.StartOnly, "start-only", false, "only start to attached and peak memory (with -old-wbpf: its warm starts too)")
 	flag.Parse()
 	if *native != "" {
 		return bench.ServeNativeMain(*native)
