@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 )
@@ -130,8 +132,20 @@ func (s *Snapshot) WaitGone(timeout time.Duration, names ...string) error {
 }
 
 // kernelObjects lists every program, map and link in the kernel. Objects that vanish while
-// being listed are left out.
+// being listed are left out. An object caught halfway through its release answers EAGAIN (seen
+// for links while another test's guest ended): the listing is taken again.
 func kernelObjects() ([]KernelObject, error) {
+	for try := 0; ; try++ {
+		objs, err := listKernelObjects()
+		if errors.Is(err, unix.EAGAIN) && try < 20 {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		return objs, err
+	}
+}
+
+func listKernelObjects() ([]KernelObject, error) {
 	var out []KernelObject
 	progNames := map[uint32]string{}
 
