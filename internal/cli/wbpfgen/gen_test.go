@@ -45,24 +45,7 @@ func TestGenErrors(t *testing.T) {
 			{"two-args", cmd + "-two-args", []string{demo, demo}, 2},
 		} {
 			t.Run(cmd+"/"+tc.name, func(t *testing.T) {
-				args := []string{cmd}
-				for _, a := range tc.args {
-					args = append(args, strings.ReplaceAll(a, "DIR", dir))
-				}
-				code, stdout, stderr := run(args...)
-				if code != tc.code {
-					t.Errorf("exit status %d, want %d (stderr %q)", code, tc.code, stderr)
-				}
-				if stdout != "" {
-					t.Errorf("stdout not empty: %q", stdout)
-				}
-				if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "wbpfgen: ") {
-					t.Errorf("want one line on stderr, got %q", stderr)
-				}
-				if _, err := os.Stat(out); err == nil {
-					t.Errorf("output file %s was written", out)
-				}
-				compare(t, filepath.Join("testdata", tc.golden+".stderr"), strings.ReplaceAll(stderr, dir, "DIR"))
+				checkFailure(t, dir, out, tc.golden, tc.code, append([]string{cmd}, tc.args...))
 			})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,27 +70,34 @@ func TestErrors(t *testing.T) {
 		{"bad-flag", []string{"header", "--no-such-flag", demo}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := make([]string, len(tc.args))
-			for i, a := range tc.args {
-				args[i] = strings.ReplaceAll(a, "DIR", dir)
-			}
-			code, stdout, stderr := run(args...)
-			if code != tc.code {
-				t.Errorf("exit status %d, want %d (stderr %q)", code, tc.code, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout not empty: %q", stdout)
-			}
-			if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "wbpfgen: ") {
-				t.Errorf("want one line on stderr, got %q", stderr)
-			}
-			if _, err := os.Stat(out); err == nil {
-				t.Errorf("output file %s was written", out)
-			}
-			got := strings.ReplaceAll(stderr, dir, "DIR")
-			compare(t, filepath.Join("testdata", tc.name+".stderr"), got)
+			checkFailure(t, dir, out, tc.name, tc.code, tc.args)
 		})
 	}
+}
+
+// checkFailure runs wbpfgen with args (DIR replaced by dir) and checks the contract for bad
+// input: exit status code, nothing on stdout, one line on stderr equal to testdata/GOLDEN.stderr
+// (with dir shown as DIR), and no output file at out.
+func checkFailure(t *testing.T, dir, out, golden string, code int, args []string) {
+	t.Helper()
+	args = slices.Clone(args)
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "DIR", dir)
+	}
+	got, stdout, stderr := run(args...)
+	if got != code {
+		t.Errorf("exit status %d, want %d (stderr %q)", got, code, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout not empty: %q", stdout)
+	}
+	if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "wbpfgen: ") {
+		t.Errorf("want one line on stderr, got %q", stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("output file %s was written", out)
+	}
+	compare(t, filepath.Join("testdata", golden+".stderr"), strings.ReplaceAll(stderr, dir, "DIR"))
 }
 
 func TestHeaderToFile(t *testing.T) {

@@ -35,25 +35,7 @@ func TestWITErrors(t *testing.T) {
 		{"world-clash", "wit-world-clash", []string{"wit", demo, "--world", "types", "-o", out}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := make([]string, len(tc.args))
-			for i, a := range tc.args {
-				args[i] = strings.ReplaceAll(a, "DIR", dir)
-			}
-			code, stdout, stderr := run(args...)
-			if code != tc.code {
-				t.Errorf("exit status %d, want %d (stderr %q)", code, tc.code, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout not empty: %q", stdout)
-			}
-			if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "wbpfgen: ") {
-				t.Errorf("want one line on stderr, got %q", stderr)
-			}
-			if _, err := os.Stat(out); err == nil {
-				t.Errorf("output file %s was written", out)
-			}
-			got := strings.ReplaceAll(stderr, dir, "DIR")
-			compare(t, filepath.Join("testdata", tc.golden+".stderr"), got)
+			checkFailure(t, dir, out, tc.golden, tc.code, tc.args)
 		})
 	}
 }
