@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/wbpf/wbpf/internal/golden"
+	"github.com/wbpf/wbpf/internal/testutils"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -22,24 +23,9 @@ import (
 
 const vmlinux = "/sys/kernel/btf/vmlinux"
 
-// fixtures are the committed test objects; each is one subtest.
-func fixtures(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, pat := range []string{"../testdata/btf/*.bpf.o", "../testdata/demo/*.bpf.o"} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m...)
-	}
-	if len(out) == 0 {
-		t.Fatal("no test objects under testdata/ (run make testdata)")
-	}
-	return out
-}
+func fixtures(t *testing.T) []string { return golden.Fixtures(t, "..") }
 
-func objName(path string) string { return strings.TrimSuffix(filepath.Base(path), ".bpf.o") }
+func objName(path string) string { return golden.ObjName(path) }
 
 func load(t testing.TB, path string) *layout.Model {
 	t.Helper()
@@ -212,18 +198,7 @@ func clangPath(t *testing.T) string {
 	return p
 }
 
-func run(t *testing.T, dir, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if len(out) > 8000 {
-			out = append(out[:8000], "\n... (truncated)"...)
-		}
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-}
+func run(t *testing.T, dir, name string, args ...string) { testutils.Run(t, dir, name, args...) }
 
 // runWasm runs a WASI command module and returns its output and exit status.
 func runWasm(t *testing.T, path string) (string, uint32) {

@@ -19,11 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wbpf/wbpf/btfgen"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
-	"github.com/wbpf/wbpf/btfgen/gogen"
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime"
+	"github.com/wbpf/wbpf/skeleton"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/skeleton/gogen"
 )
 
 func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
@@ -76,7 +76,7 @@ func TestLayoutsEndToEnd(t *testing.T) {
 }
 
 func cGuest(t *testing.T, o *bpfobj.Object) []byte {
-	skel, err := btfgen.Skeleton(o, btfgen.SkeletonOptions{})
+	skel, err := skeleton.Generate(o, skeleton.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

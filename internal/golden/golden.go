@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,3 +35,24 @@ func Compare(t testing.TB, path string, got []byte) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
+
+// Fixtures returns the committed BPF test objects (testdata/btf and testdata/demo) as paths
+// below root, the repository's top directory relative to the test; each is usually one subtest.
+func Fixtures(tb testing.TB, root string) []string {
+	tb.Helper()
+	var out []string
+	for _, pat := range []string{"testdata/btf/*.bpf.o", "testdata/demo/*.bpf.o"} {
+		m, err := filepath.Glob(filepath.Join(root, pat))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, m...)
+	}
+	if len(out) == 0 {
+		tb.Fatal("no test objects under testdata/ (run make testdata)")
+	}
+	return out
+}
+
+// ObjName is a fixture's name: its file name without .bpf.o.
+func ObjName(path string) string { return strings.TrimSuffix(filepath.Base(path), ".bpf.o") }

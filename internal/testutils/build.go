@@ -125,3 +125,17 @@ func Main(m testingM) int {
 	buildMu.Unlock()
 	return code
 }
+
+// Run runs a command in dir and fails the test with its output (cut to 8 KB) when it fails.
+func Run(tb testing.TB, dir, name string, args ...string) {
+	tb.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if len(out) > 8000 {
+			out = append(out[:8000], "\n... (truncated)"...)
+		}
+		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
-	"github.com/wbpf/wbpf/btfgen/gogen"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/skeleton/gogen"
 )
 
 func newGo() *cobra.Command {

@@ -5,8 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	"github.com/wbpf/wbpf/btfgen"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
+	"github.com/wbpf/wbpf/skeleton"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 func newSkeleton() *cobra.Command {
@@ -31,7 +31,7 @@ APP_bpf__bss_read/_write (and __data_read/_write) copy the views from and to the
 			if err != nil {
 				return inputError(in, err)
 			}
-			b, err := btfgen.Skeleton(o, btfgen.SkeletonOptions{Name: name})
+			b, err := skeleton.Generate(o, skeleton.Options{Name: name})
 			if err != nil {
 				return fmt.Errorf("%s: %w", in, err)
 			}

@@ -11,20 +11,19 @@ package gogen
 
 import (
 	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"go/format"
 	"sort"
 	"strconv"
 	"strings"
-	"text/template"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/btfgen"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/templates"
 )
 
 // SDKImport is the import path of the Go guest SDK the bindings use.
@@ -48,10 +47,7 @@ type Options struct {
 	ObjectFile string
 }
 
-//go:embed go.tpl
-var goText string
-
-var goTmpl = template.Must(template.New("go").Parse(goText))
+var goTmpl = templates.Parse("go.tpl", nil)
 
 type gen struct {
 	m         *layout.Model

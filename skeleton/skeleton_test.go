@@ -1,4 +1,4 @@
-package btfgen_test
+package skeleton_test
 
 import (
 	"bytes"
@@ -7,21 +7,21 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/wbpf/wbpf/btfgen"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
+	"github.com/wbpf/wbpf/skeleton"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 // skeletonGolden are the fixtures whose skeletons are golden files (each embeds its object's
 // bytes, so only a few are kept); every fixture's skeleton is compiled by TestSkeletonCompiles.
 var skeletonGolden = []string{"demo", "ringbuf", "names", "enums"}
 
-func skeleton(t *testing.T, path string) []byte {
+func generate(t *testing.T, path string) []byte {
 	t.Helper()
 	o, err := bpfobj.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := btfgen.Skeleton(o, btfgen.SkeletonOptions{})
+	b, err := skeleton.Generate(o, skeleton.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestSkeletonGolden(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			compare(t, filepath.Join("..", "golden", "skeleton", name+".skel.h"), skeleton(t, path))
+			compare(t, filepath.Join("..", "golden", "skeleton", name+".skel.h"), generate(t, path))
 		})
 	}
 }
@@ -54,7 +54,7 @@ func TestSkeletonCompiles(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			write(t, dir, name+".skel.h", skeleton(t, path))
+			write(t, dir, name+".skel.h", generate(t, path))
 			write(t, dir, "main.c", []byte(fmt.Sprintf(`#include %q
 int main(void)
 {
@@ -84,7 +84,7 @@ func TestSkeletonName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := btfgen.Skeleton(o, btfgen.SkeletonOptions{Name: "procs"})
+	b, err := skeleton.Generate(o, skeleton.Options{Name: "procs"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestSkeletonName(t *testing.T) {
 			t.Errorf("skeleton lacks %q", want)
 		}
 	}
-	if _, err := btfgen.Skeleton(o, btfgen.SkeletonOptions{Name: "no-dash"}); err == nil {
+	if _, err := skeleton.Generate(o, skeleton.Options{Name: "no-dash"}); err == nil {
 		t.Error("name no-dash accepted")
 	}
 }

@@ -1,84 +1,78 @@
-package btfgen
+// Package skeleton generates what a guest program drives a BPF object through: the C skeleton
+// on sdk/c (this package), the Go bindings on sdk/go (skeleton/gogen), and the object model both
+// read, maps, programs and global sections of an ELF BPF object (skeleton/bpfobj).
+package skeleton
 
 import (
-	"bufio"
 	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
-	"text/template"
 
 	"github.com/cilium/ebpf/btf"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
+	"github.com/wbpf/wbpf/btfgen"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/templates"
 )
 
 // ErrNameClash: a name the skeleton invents is already a type of the object.
 var ErrNameClash = errors.New("name clash")
 
-//go:embed skeleton.h.tpl
-var skeletonText string
+var skeletonTmpl = templates.Parse("skeleton.h.tpl", nil)
 
-var skeletonTmpl = template.Must(template.New("skeleton").Parse(skeletonText))
-
-// SkeletonOptions control Skeleton.
-type SkeletonOptions struct {
+// Options control Generate.
+type Options struct {
 	// Name is the skeleton's C prefix: struct NAME_bpf, NAME_bpf__open, ... Default: the object
 	// file's name without .bpf.o.
 	Name string
 }
 
-// Skeleton returns a C skeleton of the object for Wasm guests on sdk/c/wbpf.h: the object's
+// Generate returns a C skeleton of the object for Wasm guests on sdk/c/wbpf.h: the object's
 // wasm32 header (exactly what `wbpfgen header` prints, under the same include guard), packed
 // structs for its global-variable sections, struct NAME_bpf with every map, program and link,
 // NAME_bpf__open, __load, __open_and_load, __attach, __detach, __destroy, __elf_bytes, and
 // NAME_bpf__SECTION_read/_write for the .data and .bss sections after load.
-func Skeleton(o *bpfobj.Object, opts SkeletonOptions) ([]byte, error) {
+func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	name := opts.Name
 	if name == "" {
 		name = bpfobj.DefaultName(o.Source)
 	}
-	if ident(name) != name || name == "" {
+	if btfgen.Ident(name) != name || name == "" {
 		return nil, fmt.Errorf("skeleton name %q is not a C identifier", name)
 	}
 	var types bytes.Buffer
-	out := bufio.NewWriter(&types)
-	p := newPrinter(out, o.Model, Wasm32)
-	roots, err := p.roots(nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.body(roots, GuardFor(o.Source, Wasm32)); err != nil {
+	tp := btfgen.NewTypePrinter(&types, o.Model, btfgen.Wasm32)
+	if err := tp.Types(nil, btfgen.GuardFor(o.Source, btfgen.Wasm32)); err != nil {
 		return nil, err
 	}
 	d := skelData{
 		Source: o.Source,
 		Name:   name,
-		Guard:  strings.TrimSuffix(GuardFor(o.Source, Wasm32), "_H__") + "_SKEL_H__",
+		Guard:  strings.TrimSuffix(btfgen.GuardFor(o.Source, btfgen.Wasm32), "_H__") + "_SKEL_H__",
 	}
-	fields := newScope(true)
+	fields := btfgen.NewNames()
 	for _, m := range o.Maps {
-		d.Maps = append(d.Maps, skelItem{Field: fields.unique(ident(m.Name)), Name: m.Name})
+		d.Maps = append(d.Maps, skelItem{Field: fields.Unique(btfgen.Ident(m.Name)), Name: m.Name})
 	}
 	for _, s := range o.Sections {
-		field := fields.unique(ident(strings.ReplaceAll(strings.TrimPrefix(s.Name, "."), ".", "_")))
+		field := fields.Unique(btfgen.Ident(strings.ReplaceAll(strings.TrimPrefix(s.Name, "."), ".", "_")))
 		tag := name + "_bpf__" + field
-		if p.names.tagTaken[tag] {
+		if tp.TagTaken(tag) {
 			return nil, fmt.Errorf("struct %s: %w with a type of the object (choose another --name)", tag, ErrNameClash)
 		}
-		out.WriteString("\n")
-		if err := p.datasecStruct(tag, s); err != nil {
+		if err := tp.GlobalsStruct(tag, s.Size, globals(s)); err != nil {
 			return nil, fmt.Errorf("section %s: %w", s.Name, err)
 		}
 		d.Maps = append(d.Maps, skelItem{Field: field, Name: s.Name})
 		d.Sections = append(d.Sections, skelSection{Field: field, Name: s.Name, Tag: tag, NoBits: s.NoBits, ReadOnly: s.ReadOnly})
 	}
-	progs := newScope(true)
+	progs := btfgen.NewNames()
 	for _, pr := range o.Programs {
-		d.Progs = append(d.Progs, skelProg{skelItem: skelItem{Field: progs.unique(ident(pr.Name)), Name: pr.Name}, Section: pr.Section, Auto: pr.AutoAttach})
+		d.Progs = append(d.Progs, skelProg{skelItem: skelItem{Field: progs.Unique(btfgen.Ident(pr.Name)), Name: pr.Name}, Section: pr.Section, Auto: pr.AutoAttach})
 	}
-	if err := out.Flush(); err != nil {
+	if err := tp.Flush(); err != nil {
 		return nil, err
 	}
 	d.Types = strings.TrimRight(types.String(), "\n")
@@ -112,49 +106,12 @@ type skelSection struct {
 	NoBits, ReadOnly bool
 }
 
-// datasecStruct prints a packed struct holding the global variables of s at their offsets, with
-// the same static assertions as the header's structs.
-func (p *printer) datasecStruct(tag string, s bpfobj.Section) error {
-	sc := newScope(true)
-	members := make([]*btf.Member, len(s.Vars))
+func globals(s bpfobj.Section) []btfgen.Global {
+	g := make([]btfgen.Global, len(s.Vars))
 	for i, v := range s.Vars {
-		members[i] = &btf.Member{Name: v.Name, Type: stripQuals(v.Type)}
-		sc.add(members[i])
+		g[i] = btfgen.Global{Name: v.Name, Type: stripQuals(v.Type), Offset: v.Offset, Size: v.Size}
 	}
-	full := "struct " + tag
-	var asserts []assertion
-	fmt.Fprintf(p.out, "%s {\n", full)
-	var cur uint32
-	for i, v := range s.Vars {
-		mb := members[i]
-		if v.Offset < cur {
-			return fmt.Errorf("variable %s at %d overlaps the previous one: %w", v.Name, v.Offset, layout.ErrLayout)
-		}
-		size, err := p.m.Size(mb.Type)
-		if err != nil {
-			return err
-		}
-		if size != v.Size {
-			return fmt.Errorf("variable %s: %d bytes, its type has %d: %w", v.Name, v.Size, size, layout.ErrLayout)
-		}
-		if v.Offset > cur {
-			p.wasmPad(p.out, cur*8, v.Offset*8, 1, sc)
-		}
-		if err := p.need(mb.Type, true); err != nil {
-			return err
-		}
-		f := layout.Field{Member: mb, Offset: v.Offset * 8, Bits: size * 8}
-		if err := p.member(p.out, f, 1, sc, "", 0, &asserts); err != nil {
-			return err
-		}
-		cur = v.Offset + size
-	}
-	if cur < s.Size {
-		p.wasmPad(p.out, cur*8, s.Size*8, 1, sc)
-	}
-	p.out.WriteString("} __attribute__((packed));\n\n")
-	p.writeAsserts(full, s.Size, asserts)
-	return nil
+	return g
 }
 
 // stripQuals drops const and volatile from a variable's type and its array elements, as
