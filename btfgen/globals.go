@@ -33,6 +33,10 @@ func (tp *TypePrinter) Types(want []string, guard string) error {
 	return tp.p.body(roots, guard)
 }
 
+// TypesOf prints roots and what they depend on, inside the include guard, in the order given
+// (BTF order keeps the output stable).
+func (tp *TypePrinter) TypesOf(roots []btf.Type, guard string) error { return tp.p.body(roots, guard) }
+
 // TagTaken reports whether the printed types already use tag as a struct, union or enum tag.
 func (tp *TypePrinter) TagTaken(tag string) bool { return tp.p.names.tagTaken[tag] }
 
