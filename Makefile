@@ -6,7 +6,7 @@ CLANG   ?= clang-19
 BPF_CFLAGS ?= -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell uname -m)-linux-gnu -fdebug-prefix-map=$(CURDIR)=.
 BIN     := bin
 
-.PHONY: all setup build demo test testdata examples bench check clean
+.PHONY: all setup build demo test fuzz testdata examples bench check clean
 
 all: build
 
@@ -26,6 +26,12 @@ test: setup
 	$(GO) vet ./...
 	cd sdk/go && GOOS=wasip1 GOARCH=wasm $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(GO) test -count=1 -timeout 60m ./...
+	FUZZTIME=3s GO=$(GO) bash scripts/fuzz.sh
+
+# Every fuzz target for FUZZTIME (default 30s) each; fails on a crasher or a target that runs no
+# input. Crashers land in the package's testdata/fuzz/NAME/: commit them as seeds.
+fuzz:
+	FUZZTIME=$(or $(FUZZTIME),30s) GO=$(GO) bash scripts/fuzz.sh
 
 # Rebuild the committed BPF test objects from their sources.
 TESTDATA_SRC := $(wildcard testdata/btf/*.bpf.c testdata/demo/*.bpf.c testdata/e2e/*.bpf.c)
