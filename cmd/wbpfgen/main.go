@@ -4,14 +4,16 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 
 	"github.com/wbpf/wbpf/internal/cli/wbpfgen"
+	"github.com/wbpf/wbpf/internal/outfile"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := wbpfgen.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// SIGINT and SIGTERM end wbpfgen at once (128+signal), removing the temporary file of an
+	// -o write in progress: a generator has nothing else to undo.
+	stop := outfile.ExitOnSignal()
+	code := wbpfgen.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

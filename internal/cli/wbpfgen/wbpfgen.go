@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/wbpf/wbpf/btfgen"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/internal/outfile"
 )
 
 // Exit statuses.
@@ -132,35 +133,17 @@ func inputError(path string, err error) error {
 	return err
 }
 
-// writeOutput streams what gen writes to path through a temporary file renamed into place, so a
-// failure never leaves a half-written file; with no path it streams to stdout.
+// writeOutput streams what gen writes to path with internal/outfile's rules (a failure never
+// leaves a half-written file, -o goes through symlinks, /dev/null and FIFOs are written in
+// place, an interrupted run leaves no temporary file); with no path it streams to stdout.
 func writeOutput(stdout io.Writer, path string, gen func(io.Writer) error) error {
 	if path == "" {
 		return gen(stdout)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("%s: cannot write: %w", path, pe.Err)
-		}
-		return fmt.Errorf("%s: cannot write: %w", path, err)
+	err := outfile.Write(context.Background(), path, outfile.Options{}, gen)
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return fmt.Errorf("%s: cannot write: %w", path, pe.Err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := gen(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: write: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return err
 }

@@ -128,3 +128,44 @@ func compare(t *testing.T, path, got string) {
 	t.Helper()
 	golden.Compare(t, path, []byte(got))
 }
+
+// TestOutputFiles: every generator's -o writes through a symlink to its target and writes
+// /dev/null in place instead of replacing it.
+func TestOutputFiles(t *testing.T) {
+	for _, cmd := range []string{"header", "wit", "skeleton", "go"} {
+		t.Run(cmd, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, "target.out")
+			os.WriteFile(target, []byte("old"), 0o600)
+			link := filepath.Join(dir, "link.out")
+			if err := os.Symlink("target.out", link); err != nil {
+				t.Fatal(err)
+			}
+			// The same run into a plain file of the same name (the header's guard comes from it).
+			ref := filepath.Join(t.TempDir(), "link.out")
+			if code, _, stderr := run(cmd, demo, "-o", ref); code != 0 {
+				t.Fatalf("-o file: exit %d: %s", code, stderr)
+			}
+			want, _ := os.ReadFile(ref)
+			if code, _, stderr := run(cmd, demo, "-o", link); code != 0 {
+				t.Fatalf("-o link: exit %d: %s", code, stderr)
+			}
+			if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+				t.Error("-o replaced the symlink by a file")
+			}
+			got, _ := os.ReadFile(target)
+			if !bytes.Equal(got, want) {
+				t.Errorf("the link's target does not hold the output (%d bytes, want %d)", len(got), len(want))
+			}
+			if st, _ := os.Stat(target); st.Mode().Perm() != 0o600 {
+				t.Errorf("target mode %v, want the 0600 it had", st.Mode())
+			}
+			if code, _, stderr := run(cmd, demo, "-o", "/dev/null"); code != 0 {
+				t.Fatalf("-o /dev/null: exit %d: %s", code, stderr)
+			}
+			if st, err := os.Stat("/dev/null"); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+				t.Fatalf("/dev/null is no longer a character device: %v", err)
+			}
+		})
+	}
+}
