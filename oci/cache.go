@@ -1,19 +1,22 @@
 package oci
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/wbpf/wbpf/internal/outfile"
 )
 
 // Cache keeps manifests and modules by digest under Dir, as Dir/blobs/ALG/HEX. A zero Cache
-// (empty Dir) keeps nothing. Entries are written through a temporary file and a rename, and
-// verified against their digest when read, so a torn or altered entry is a miss, not a
-// wrong module.
+// (empty Dir) keeps nothing. Entries are written through a temporary file and a rename
+// (internal/outfile), and verified against their digest when read, so a torn or altered
+// entry is a miss, not a wrong module.
 type Cache struct{ Dir string }
 
 func (c Cache) path(d digest.Digest) string {
@@ -21,6 +24,7 @@ func (c Cache) path(d digest.Digest) string {
 }
 
 // Get returns the content of d, or false when it is not cached (or no longer matches d).
+// It is for small blobs (manifests); modules are read with open.
 func (c Cache) Get(d digest.Digest) ([]byte, bool) {
 	if c.Dir == "" || d.Validate() != nil {
 		return nil, false
@@ -34,6 +38,14 @@ func (c Cache) Get(d digest.Digest) ([]byte, bool) {
 
 // Put stores b under its digest d.
 func (c Cache) Put(d digest.Digest, b []byte) error {
+	return c.write(context.Background(), d, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// write stores under d what gen writes; gen must have verified it against d.
+func (c Cache) write(ctx context.Context, d digest.Digest, gen func(io.Writer) error) error {
 	if c.Dir == "" {
 		return nil
 	}
@@ -44,40 +56,29 @@ func (c Cache) Put(d digest.Digest, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	if err := WriteFile(p, b, 0o644); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	return nil
+	return outfile.Write(ctx, p, outfile.Options{}, gen)
 }
 
-// WriteFile writes b to path through a temporary file in the same directory and a rename:
-// path is either left as it was or holds all of b, never a part.
-func WriteFile(path string, b []byte, perm fs.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+// open returns the cached blob desc, opened at its start, once it has checked its size and
+// digest by reading it through; false when it is not cached or does not match (a damaged
+// entry, which the next write replaces).
+func (c Cache) open(desc ocispec.Descriptor) (*os.File, bool) {
+	if c.Dir == "" || desc.Digest.Validate() != nil {
+		return nil, false
+	}
+	f, err := os.Open(c.path(desc.Digest))
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) { // name path, not the temporary file's pattern
-			err = &fs.PathError{Op: "write", Path: path, Err: pe.Err}
+		return nil, false
+	}
+	st, err := f.Stat()
+	if err == nil && st.Mode().IsRegular() && st.Size() == desc.Size {
+		v := desc.Digest.Verifier()
+		if _, err = io.Copy(v, f); err == nil && v.Verified() {
+			if _, err = f.Seek(0, io.SeekStart); err == nil {
+				return f, true
+			}
 		}
-		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	f.Close()
+	return nil, false
 }

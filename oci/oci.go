@@ -39,7 +39,6 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
 	"oras.land/oras-go/v2/registry/remote/errcode"
-	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
 // Media types and annotations of the layouts wbpf pushes and pulls.
@@ -81,7 +80,10 @@ type Options struct {
 	Username, Password string
 	// Progress, when set, gets a progress line for large transfers (see NewProgress).
 	Progress func(label string, total int64) Progress
-	// HTTPClient replaces the default retrying client (tests).
+	// Timeouts bound every request (zero fields: the defaults).
+	Timeouts Timeouts
+	// HTTPClient replaces the default client, which applies Timeouts and retries 5xx answers
+	// (tests).
 	HTTPClient *http.Client
 }
 
@@ -122,7 +124,7 @@ func (o Options) repository(ref registry.Reference) (*remote.Repository, error) 
 	repo.PlainHTTP = o.PlainHTTP
 	hc := o.HTTPClient
 	if hc == nil {
-		hc = retry.DefaultClient
+		hc = o.Timeouts.httpClient()
 	}
 	client := &auth.Client{Client: hc, Cache: auth.NewCache()}
 	client.SetUserAgent("wbpf")
@@ -147,6 +149,12 @@ func (o Options) classify(err error, what, host string) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, ErrTimeout), errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrNotWasm):
+		return fmt.Errorf("%s: %w", what, err)
+	case errors.As(err, &netErr) && netErr.Timeout() && strings.Contains(err.Error(), "awaiting response headers"):
+		return fmt.Errorf("%s: %w: %s sent no response within %v (--header-timeout)", what, ErrTimeout, host, o.Timeouts.withDefaults().Header)
+	case errors.As(err, &netErr) && netErr.Timeout() && strings.Contains(err.Error(), "dial "):
+		return fmt.Errorf("%s: %w: %s: no connection within %v (--connect-timeout)", what, ErrUnreachable, host, o.Timeouts.withDefaults().Connect)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", what, err)
 	case errors.Is(err, auth.ErrBasicCredentialNotFound):

@@ -358,29 +358,6 @@ func TestProgress(t *testing.T) {
 	}
 }
 
-func TestWriteFile(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "app.wasm")
-	if err := WriteFile(p, module, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(p); !bytes.Equal(b, module) {
-		t.Errorf("content %q", b)
-	}
-	if st, _ := os.Stat(p); st.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v", st.Mode())
-	}
-	// Over a directory: the rename fails and nothing is left behind.
-	os.Mkdir(filepath.Join(dir, "d"), 0o755)
-	os.WriteFile(filepath.Join(dir, "d", "x"), nil, 0o644)
-	if err := WriteFile(filepath.Join(dir, "d"), module, 0o644); err == nil {
-		t.Error("WriteFile over a non-empty directory succeeded")
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
-		t.Errorf("left behind: %v", entries)
-	}
-}
-
 func mustParse(t *testing.T, s string) orasregistry.Reference {
 	t.Helper()
 	r, err := ParseReference(s)

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
-	"path"
-	"slices"
+	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 )
 
@@ -23,61 +28,106 @@ const (
 
 // Pulled is a module fetched by Pull.
 type Pulled struct {
-	Wasm     []byte
+	Wasm []byte
+	*Artifact
+}
+
+// Artifact is a resolved Wasm artifact: its manifest and module layer, the module not yet
+// read (WriteTo reads it).
+type Artifact struct {
+	// Name is the reference as given, normalised (REGISTRY/REPOSITORY:TAG or @DIGEST).
+	Name     string
 	Manifest ocispec.Descriptor
 	Layer    ocispec.Descriptor
-	// Title is the module's file name from the layer's (else the manifest's) title, or "".
+	// Title is the module's file name from the layer's (else the manifest's) title, when it
+	// is a safe file name, else "".
 	Title string
-	// Downloaded is false when the module came from the cache.
+	// RefusedTitle is a title the artifact records but that is not a safe file name (a path,
+	// a hidden file, control characters...), and Refused says why.
+	RefusedTitle, Refused string
+	// Downloaded is true once the module came from the registry rather than the cache.
 	Downloaded bool
+
+	ref      registry.Reference
+	manifest []byte
+	cache    Cache
+	o        Options
+	repo     *remote.Repository
 }
 
 // Pull fetches the Wasm module at ref (REGISTRY/REPOSITORY[:TAG|@DIGEST]) in the CNCF layout
 // or the ecli/wasm-to-oci layout, verifying every blob against its digest. With a reference
 // by digest whose manifest is cached, it makes no request at all; by tag, one request to
-// resolve the tag when the module is cached.
+// resolve the tag when the module is cached. The module is streamed to disk (the cache, or
+// an unlinked temporary file) and read into memory only once verified, so an endless or
+// wrong layer costs no memory.
 func Pull(ctx context.Context, ref string, cache Cache, o Options) (*Pulled, error) {
+	a, err := Resolve(ctx, ref, cache, o)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if cache.Dir == "" {
+		f, err := os.CreateTemp("", "wbpf-pull-*")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Name, err)
+		}
+		os.Remove(f.Name())
+		defer f.Close()
+		if err := a.download(ctx, f); err != nil {
+			return nil, err
+		}
+		buf.Grow(int(a.Layer.Size))
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		if _, err := buf.ReadFrom(f); err != nil {
+			return nil, err
+		}
+	} else {
+		// The cache verifies before it copies: Grow is bounded by what passed the digest.
+		if _, err := a.WriteTo(ctx, &buf); err != nil {
+			return nil, err
+		}
+	}
+	return &Pulled{Wasm: buf.Bytes(), Artifact: a}, nil
+}
+
+// Resolve reads the manifest of the Wasm artifact at ref (from the cache when ref is a digest
+// it holds) and finds its module layer, without reading the module.
+func Resolve(ctx context.Context, ref string, cache Cache, o Options) (*Artifact, error) {
 	r, err := ParseReference(ref)
 	if err != nil {
 		return nil, err
 	}
-	name := r.String()
-	var repo *remote.Repository
-	remoteRepo := func() (*remote.Repository, error) {
-		if repo == nil {
-			repo, err = o.repository(r)
-		}
-		return repo, err
-	}
-
-	var manifest []byte
-	var desc ocispec.Descriptor
+	a := &Artifact{Name: r.String(), ref: r, cache: cache, o: o}
+	name := a.Name
 	if d, err := r.Digest(); err == nil {
 		if b, ok := cache.Get(d); ok {
-			manifest = b
-			desc = ocispec.Descriptor{Digest: d, Size: int64(len(b)), MediaType: mediaTypeOf(b)}
+			a.manifest = b
+			a.Manifest = ocispec.Descriptor{Digest: d, Size: int64(len(b)), MediaType: mediaTypeOf(b)}
 		}
 	}
-	if manifest == nil {
-		repo, err := remoteRepo()
+	if a.manifest == nil {
+		repo, err := a.repository()
 		if err != nil {
 			return nil, err
 		}
-		desc, err = repo.Resolve(ctx, r.Reference)
+		a.Manifest, err = repo.Resolve(ctx, r.Reference)
 		if err != nil {
 			return nil, o.classify(err, name, r.Registry)
 		}
-		if b, ok := cache.Get(desc.Digest); ok {
-			manifest = b
+		if b, ok := cache.Get(a.Manifest.Digest); ok {
+			a.manifest = b
 		} else {
-			if desc.Size > maxManifest {
-				return nil, fmt.Errorf("%s: %w: manifest of %d bytes", name, ErrNotWasm, desc.Size)
+			if a.Manifest.Size > maxManifest {
+				return nil, fmt.Errorf("%s: %w: manifest of %d bytes", name, ErrNotWasm, a.Manifest.Size)
 			}
-			rc, err := repo.Manifests().Fetch(ctx, desc)
+			rc, err := repo.Manifests().Fetch(ctx, a.Manifest)
 			if err != nil {
 				return nil, o.classify(err, name, r.Registry)
 			}
-			manifest, err = readVerified(rc, desc, nil)
+			a.manifest, err = readVerified(rc, a.Manifest)
 			rc.Close()
 			if err != nil {
 				return nil, o.classify(err, name+": manifest", r.Registry)
@@ -85,59 +135,149 @@ func Pull(ctx context.Context, ref string, cache Cache, o Options) (*Pulled, err
 		}
 	}
 
-	m, err := parseManifest(manifest, desc.MediaType)
+	m, err := parseManifest(a.manifest, a.Manifest.MediaType)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	layer, err := wasmLayer(m)
-	if err != nil {
+	if a.Layer, err = wasmLayer(m); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p := &Pulled{Manifest: desc, Layer: layer, Title: title(layer, m)}
-	if b, ok := cache.Get(layer.Digest); ok {
-		p.Wasm = b
-	} else {
-		repo, err := remoteRepo()
+	if err := a.Layer.Digest.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: layer: %w: %v", name, ErrDigestMismatch, err)
+	}
+	if a.Layer.Size < 8 || a.Layer.Size > maxModule {
+		return nil, fmt.Errorf("%s: %w: a module layer of %d bytes (at most %d)", name, ErrNotWasm, a.Layer.Size, maxModule)
+	}
+	a.Title, a.RefusedTitle, a.Refused = title(a.Layer, m)
+	_ = cache.Put(a.Manifest.Digest, a.manifest)
+	return a, nil
+}
+
+func (a *Artifact) repository() (*remote.Repository, error) {
+	if a.repo == nil {
+		repo, err := a.o.repository(a.ref)
 		if err != nil {
 			return nil, err
 		}
-		what := name + ": layer " + layer.Digest.String()
-		rc, err := repo.Blobs().Fetch(ctx, layer)
-		if err != nil {
-			return nil, o.classify(err, what, r.Registry)
-		}
-		var w io.Writer
-		if pr := o.progress("pulling "+shortDigest(layer.Digest), layer.Size); pr != nil {
-			defer pr.Done()
-			w = pr
-		}
-		p.Wasm, err = readVerified(rc, layer, w)
-		rc.Close()
-		if err != nil {
-			return nil, o.classify(err, what, r.Registry)
-		}
-		p.Downloaded = true
+		a.repo = repo
 	}
-	if err := checkWasm(p.Wasm); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	// The cache only saves time: a failure to fill it does not fail the pull.
-	_ = cache.Put(desc.Digest, manifest)
-	_ = cache.Put(layer.Digest, p.Wasm)
-	return p, nil
+	return a.repo, nil
 }
 
-// readVerified reads the blob desc from r (copying it to w as it comes, if set) and checks its
-// size and digest.
-func readVerified(r io.Reader, desc ocispec.Descriptor, w io.Writer) ([]byte, error) {
+// WriteTo writes the verified module to w. With a cache, the module is downloaded into the
+// cache first (unless there already) and w gets only verified bytes; without one, it streams
+// from the registry to w, which must then be discarded if WriteTo fails (outfile does that).
+func (a *Artifact) WriteTo(ctx context.Context, w io.Writer) (int64, error) {
+	if a.cache.Dir == "" {
+		return a.Layer.Size, a.download(ctx, w)
+	}
+	f, ok := a.cache.open(a.Layer)
+	if !ok {
+		err := a.cache.write(ctx, a.Layer.Digest, func(cw io.Writer) error { return a.download(ctx, cw) })
+		var derr downloadError
+		if errors.As(err, &derr) {
+			return 0, derr.err
+		}
+		if err != nil {
+			// The cache only saves time: when it cannot be written, stream past it.
+			return a.Layer.Size, a.download(ctx, w)
+		}
+		if f, ok = a.cache.open(a.Layer); !ok {
+			return a.Layer.Size, a.download(ctx, w)
+		}
+	}
+	defer f.Close()
+	return io.Copy(w, f)
+}
+
+// downloadError marks the errors of the download itself, as opposed to the cache's.
+type downloadError struct{ err error }
+
+func (e downloadError) Error() string { return e.err.Error() }
+func (e downloadError) Unwrap() error { return e.err }
+
+// download streams the module layer from the registry to w through a verifier: the declared
+// size is a hard limit, the Wasm magic is checked on the first 8 bytes, the digest at the end.
+func (a *Artifact) download(ctx context.Context, w io.Writer) error {
+	repo, err := a.repository()
+	if err != nil {
+		return downloadError{err}
+	}
+	what := a.Name + ": layer " + a.Layer.Digest.String()
+	rc, err := repo.Blobs().Fetch(ctx, a.Layer)
+	if err != nil && strings.Contains(err.Error(), "mismatch Content-Length") {
+		err = fmt.Errorf("%w: the registry's Content-Length is not the %d bytes the manifest declares", ErrDigestMismatch, a.Layer.Size)
+	}
+	if err != nil {
+		return downloadError{a.o.classify(err, what, a.ref.Registry)}
+	}
+	defer rc.Close()
+	v := &verifier{w: w, desc: a.Layer, h: a.Layer.Digest.Algorithm().Hash()}
+	var src io.Reader = rc
+	if pr := a.o.progress("pulling "+shortDigest(a.Layer.Digest), a.Layer.Size); pr != nil {
+		defer pr.Done()
+		src = io.TeeReader(rc, pr)
+	}
+	_, err = io.Copy(v, src)
+	if err == nil {
+		err = v.finish()
+	}
+	if err != nil {
+		if errors.Is(err, ErrNotWasm) {
+			return downloadError{fmt.Errorf("%s: %w", a.Name, err)}
+		}
+		return downloadError{a.o.classify(err, what, a.ref.Registry)}
+	}
+	a.Downloaded = true
+	return nil
+}
+
+// verifier passes a blob through to w while checking it against its descriptor.
+type verifier struct {
+	w    io.Writer
+	desc ocispec.Descriptor
+	h    hash.Hash
+	n    int64
+	head []byte
+}
+
+func (v *verifier) Write(b []byte) (int, error) {
+	if v.n+int64(len(b)) > v.desc.Size {
+		return 0, fmt.Errorf("%w: the registry sent more than the %d bytes the manifest declares", ErrDigestMismatch, v.desc.Size)
+	}
+	if len(v.head) < 8 {
+		v.head = append(v.head, b[:min(len(b), 8-len(v.head))]...)
+		if len(v.head) == 8 {
+			if err := checkWasm(v.head); err != nil {
+				return 0, err
+			}
+		}
+	}
+	v.h.Write(b)
+	v.n += int64(len(b))
+	return v.w.Write(b)
+}
+
+func (v *verifier) finish() error {
+	if v.n != v.desc.Size {
+		return fmt.Errorf("%w: got %d bytes, want %d", ErrDigestMismatch, v.n, v.desc.Size)
+	}
+	if err := checkWasm(v.head); err != nil {
+		return err
+	}
+	if got := digest.NewDigest(v.desc.Digest.Algorithm(), v.h); got != v.desc.Digest {
+		return fmt.Errorf("%w: the registry sent content of digest %s", ErrDigestMismatch, got)
+	}
+	return nil
+}
+
+// readVerified reads the small blob desc (a manifest) from r and checks its size and digest.
+func readVerified(r io.Reader, desc ocispec.Descriptor) ([]byte, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDigestMismatch, err)
 	}
-	if desc.Size < 0 || desc.Size > maxModule {
+	if desc.Size < 0 || desc.Size > maxManifest {
 		return nil, fmt.Errorf("%w: blob of %d bytes", ErrNotWasm, desc.Size)
-	}
-	if w != nil {
-		r = io.TeeReader(r, w)
 	}
 	b, err := io.ReadAll(io.LimitReader(r, desc.Size+1))
 	if err != nil {
@@ -202,12 +342,45 @@ func wasmLayer(m *ocispec.Manifest) (ocispec.Descriptor, error) {
 	return ocispec.Descriptor{}, fmt.Errorf("%w: %d module layers; wbpf runs one module", ErrNotWasm, len(found))
 }
 
-// title is the module's file name from the artifact, if it names one safely.
-func title(layer ocispec.Descriptor, m *ocispec.Manifest) string {
+// title is the module's file name from the artifact: the layer's title, else the manifest's.
+// A title that is not a safe file name is returned as refused, with the reason, and not used.
+func title(layer ocispec.Descriptor, m *ocispec.Manifest) (ok, refused, why string) {
 	for _, t := range []string{layer.Annotations[AnnotationTitle], m.Annotations[AnnotationTitle]} {
-		if t != "" && t == path.Base(t) && !slices.Contains([]string{".", "..", "/"}, t) && !strings.Contains(t, "\\") {
-			return t
+		if t == "" {
+			continue
 		}
+		if why := unsafeName(t); why != "" {
+			return "", t, why
+		}
+		return t, "", ""
+	}
+	return "", "", ""
+}
+
+// unsafeName says why name, chosen by a registry, may not name a file in the current
+// directory; "" if it may. Only a plain visible file name is allowed: no separators, no
+// hidden files (.bashrc), no control or invisible formatting characters (newlines, U+202E
+// that shows "exe.txt" for "txt.exe"), valid UTF-8, at most 255 bytes.
+func unsafeName(name string) string {
+	switch {
+	case !utf8.ValidString(name):
+		return "not valid UTF-8"
+	case len(name) > 255:
+		return "longer than 255 bytes"
+	case strings.ContainsAny(name, "/\\"):
+		return "contains a path separator"
+	case strings.HasPrefix(name, "."):
+		return "a hidden file name"
+	case strings.HasPrefix(name, "-"):
+		return "starts with -"
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return fmt.Sprintf("contains the character %U", r)
+		}
+	}
+	if strings.TrimSpace(name) != name {
+		return "starts or ends with a space"
 	}
 	return ""
 }

@@ -1,7 +1,6 @@
 package wbpf
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/wbpf/wbpf/internal/outfile"
 	"github.com/wbpf/wbpf/oci"
 )
 
@@ -24,18 +25,37 @@ type registryFlags struct {
 	plainHTTP     bool
 	username      string
 	passwordStdin bool
+	timeouts      oci.Timeouts
 }
 
 func (r *registryFlags) add(f *pflag.FlagSet) {
 	f.BoolVar(&r.plainHTTP, "plain-http", false, "talk HTTP instead of HTTPS to the registry (local registries)")
 	f.StringVar(&r.username, "username", "", "registry user name; the password comes from --password-stdin (default: the Docker config's credentials, else anonymous)")
 	f.BoolVar(&r.passwordStdin, "password-stdin", false, "read the registry password from standard input")
+	f.DurationVar(&r.timeouts.Connect, "connect-timeout", oci.DefaultConnectTimeout, "give up connecting to the registry after this `DURATION` (0: never)")
+	f.DurationVar(&r.timeouts.Header, "header-timeout", oci.DefaultHeaderTimeout, "give up on a request the registry does not answer within this `DURATION` (0: never)")
+	f.DurationVar(&r.timeouts.Idle, "idle-timeout", oci.DefaultIdleTimeout, "give up on a transfer that brings less than 1 KiB in this `DURATION` (0: never)")
+}
+
+// zeroIsNever turns the flags' 0 ("never") into oci.Timeouts' negative, whose 0 is the default.
+func zeroIsNever(t oci.Timeouts) oci.Timeouts {
+	for _, d := range []*time.Duration{&t.Connect, &t.Header, &t.Idle} {
+		if *d == 0 {
+			*d = -1
+		}
+	}
+	return t
 }
 
 // options reads the password, if asked to, and sets up a progress line when stderr is a
 // terminal.
 func (r *registryFlags) options(cmd *cobra.Command) (oci.Options, error) {
-	o := oci.Options{PlainHTTP: r.plainHTTP, Username: r.username}
+	o := oci.Options{PlainHTTP: r.plainHTTP, Username: r.username, Timeouts: zeroIsNever(r.timeouts)}
+	for name, d := range map[string]time.Duration{"--connect-timeout": r.timeouts.Connect, "--header-timeout": r.timeouts.Header, "--idle-timeout": r.timeouts.Idle} {
+		if d < 0 {
+			return o, usageError{fmt.Errorf("%s %v: want a positive duration, or 0 for none", name, d)}
+		}
+	}
 	if r.passwordStdin != (r.username != "") {
 		return o, usageError{errors.New("--username and --password-stdin go together")}
 	}
@@ -150,6 +170,7 @@ type pullOptions struct {
 	registry registryFlags
 	output   string
 	cacheDir string
+	force    bool
 }
 
 func newPullCommand() *cobra.Command {
@@ -162,7 +183,14 @@ func newPullCommand() *cobra.Command {
 component with .wasm. Reads the CNCF Wasm OCI artifact layout and the layout
 of eunomia-bpf's ecli and wasm-to-oci. The module is verified against its
 digest, checked to be a Wasm module, and kept in the cache by digest; the file
-is written whole or not at all.`,
+is written whole or not at all.
+
+An existing file is not replaced unless --force is given (a file that already
+holds this module is left as it is, and the pull succeeds). -o writes through
+symlinks, and writes devices and FIFOs (-o /dev/null) in place. A file name
+recorded by the artifact is used only if it is a plain visible file name (no
+path separators, no leading dot, no control characters); otherwise wbpf says
+so and uses the repository's name.`,
 		Example: `  wbpf pull ghcr.io/me/app:v1
   wbpf pull --plain-http -o app.wasm localhost:5000/app@sha256:...`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -175,6 +203,7 @@ is written whole or not at all.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "", "write the module to `FILE` (- for standard output)")
+	f.BoolVarP(&o.force, "force", "f", false, "replace the output file if it exists")
 	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep pulled modules here, by digest")
 	o.registry.add(f)
 	return cmd
@@ -189,28 +218,57 @@ func (o *pullOptions) run(cmd *cobra.Command, ref string) error {
 	if err != nil {
 		return err
 	}
-	p, err := oci.Pull(cmd.Context(), ref, moduleCache(o.cacheDir), opts)
-	if err != nil {
+	ctx := cmd.Context()
+	cache := moduleCache(o.cacheDir)
+	if o.output == "-" {
+		p, err := oci.Pull(ctx, ref, cache, opts)
+		if err != nil {
+			return err
+		}
+		_, err = cmd.OutOrStdout().Write(p.Wasm)
 		return err
 	}
-	if o.output == "-" {
-		_, err := io.Copy(cmd.OutOrStdout(), bytes.NewReader(p.Wasm))
+	a, err := oci.Resolve(ctx, ref, cache, opts)
+	if err != nil {
 		return err
 	}
 	out := o.output
 	if out == "" {
-		out = p.Title
-	}
-	if out == "" {
-		out = path.Base(r.Repository) + ".wasm"
-	}
-	if err := oci.WriteFile(out, p.Wasm, 0o644); err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe.Path == out {
-			return err
+		out = a.Title
+		if out == "" {
+			out = path.Base(r.Repository) + ".wasm"
 		}
-		return fmt.Errorf("write %s: %w", out, err)
+		if a.RefusedTitle != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "wbpf: not using the file name %q that %s records (%s); writing %s\n", a.RefusedTitle, a.Name, a.Refused, out)
+		}
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: %s/%s@%s (%d bytes)\n", out, r.Registry, r.Repository, p.Manifest.Digest, len(p.Wasm))
+	err = outfile.Write(ctx, out, outfile.Options{NoClobber: !o.force}, func(w io.Writer) error {
+		_, err := a.WriteTo(ctx, w)
+		return err
+	})
+	switch {
+	case errors.Is(err, fs.ErrExist) && holds(out, a.Layer.Digest):
+		// Already there: nothing to replace.
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s: already exists and is not this module (--force replaces it)", out)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %s/%s@%s (%d bytes)\n", out, r.Registry, r.Repository, a.Manifest.Digest, a.Layer.Size)
 	return nil
+}
+
+// holds reports whether the regular file at path has content of digest d.
+func holds(path string, d digest.Digest) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || d.Validate() != nil {
+		return false
+	}
+	v := d.Verifier()
+	_, err = io.Copy(v, f)
+	return err == nil && v.Verified()
 }
