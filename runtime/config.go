@@ -91,7 +91,10 @@ func (c Config) WithDirMount(host, guest string) Config {
 
 // WithCompilationCacheDir keeps compiled guests in dir, so a second start
 // of the same module skips compilation. Empty means no cache. It applies
-// when a Runtime is created (NewRuntime, Run), not to Runtime.Run.
+// when a Runtime is created (NewRuntime, Run), not to Runtime.Run. Each
+// entry carries a checksum of its own: a damaged one (truncated, altered)
+// is removed and rebuilt with one warning line on stderr, never a failed
+// run (see internal/compcache).
 func (c Config) WithCompilationCacheDir(dir string) Config {
 	c.cacheDir = dir
 	return c

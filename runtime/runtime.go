@@ -33,6 +33,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
+	"github.com/wbpf/wbpf/runtime/internal/compcache"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 	"github.com/wbpf/wbpf/runtime/internal/host"
 )
@@ -62,6 +63,7 @@ var ErrNotCommand = errors.New("module is not a WASI command (no _start export)"
 type Runtime struct {
 	r     wazero.Runtime
 	cache wazero.CompilationCache
+	guard *compcache.Guard // nil without a cache directory
 }
 
 // Module is a compiled guest, ready to run any number of times.
@@ -89,6 +91,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			return nil, fmt.Errorf("compilation cache %s: %w", cfg.cacheDir, err)
 		}
 		rt.cache = cache
+		rt.guard = compcache.New(cfg.cacheDir, true, cfg.stderr) // true: WithCloseOnContextDone above
 		rc = rc.WithCompilationCache(cache)
 	}
 	rt.r = wazero.NewRuntimeWithConfig(ctx, rc)
@@ -113,9 +116,24 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	return err
 }
 
-// Compile validates and compiles a guest (or fetches it from the cache).
+// Compile validates and compiles a guest (or fetches it from the cache). A damaged cache
+// entry is removed and the guest compiled again, with one warning line on the config's
+// stderr (internal/compcache).
 func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
+	var entry string
+	intact := false
+	if rt.guard != nil {
+		entry = rt.guard.Entry(wasm)
+		intact = rt.guard.Check(entry)
+	}
 	c, err := rt.r.CompileModule(ctx, wasm)
+	if rt.guard != nil && compcache.IsCacheError(err) && rt.guard.Damaged(entry, err) {
+		intact = false
+		c, err = rt.r.CompileModule(ctx, wasm)
+	}
+	if err == nil && rt.guard != nil && !intact {
+		rt.guard.Record(entry)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
