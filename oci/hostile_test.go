@@ -71,6 +71,11 @@ func TestPull_Hostile(t *testing.T) {
 	if p, err := Pull(ctx, reg.Host+"/ok:v1", Cache{}, o); err != nil || !bytes.Equal(p.Wasm, mod) {
 		t.Fatalf("a well-behaved repository: %v", err)
 	}
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	if p, err := Pull(ctx, reg.Host+"/ok:v1", Cache{Dir: filepath.Join(file, "cache")}, o); err != nil || !bytes.Equal(p.Wasm, mod) {
+		t.Fatalf("a cache that cannot be written does not fail the pull: %v", err)
+	}
 	for _, tc := range []struct {
 		repo string
 		want error
@@ -86,15 +91,16 @@ func TestPull_Hostile(t *testing.T) {
 		{"short", ErrDigestMismatch, "the registry's Content-Length is not the 4096 bytes the manifest declares", 2 * time.Second},
 		{"huge", ErrNotWasm, "a module layer of 4294967296 bytes (at most 1073741824)", 2 * time.Second},
 	} {
-		for _, cached := range []bool{false, true} {
-			name := tc.repo
-			if cached {
-				name += "/cache"
-			}
-			t.Run(name, func(t *testing.T) {
+		for _, mode := range []string{"", "cache", "unwritable-cache"} {
+			t.Run(tc.repo+"/"+mode, func(t *testing.T) {
 				cache := Cache{}
-				if cached {
+				switch mode {
+				case "cache":
 					cache.Dir = t.TempDir()
+				case "unwritable-cache": // under a regular file: every write fails
+					file := filepath.Join(t.TempDir(), "file")
+					os.WriteFile(file, nil, 0o644)
+					cache.Dir = filepath.Join(file, "cache")
 				}
 				reg.Sent.Store(0)
 				runtime.GC()

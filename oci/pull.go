@@ -66,29 +66,16 @@ func Pull(ctx context.Context, ref string, cache Cache, o Options) (*Pulled, err
 	if err != nil {
 		return nil, err
 	}
+	f, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Only verified content gets here: the buffer is bounded by what passed the digest.
 	var buf bytes.Buffer
-	if cache.Dir == "" {
-		f, err := os.CreateTemp("", "wbpf-pull-*")
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a.Name, err)
-		}
-		os.Remove(f.Name())
-		defer f.Close()
-		if err := a.download(ctx, f); err != nil {
-			return nil, err
-		}
-		buf.Grow(int(a.Layer.Size))
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		if _, err := buf.ReadFrom(f); err != nil {
-			return nil, err
-		}
-	} else {
-		// The cache verifies before it copies: Grow is bounded by what passed the digest.
-		if _, err := a.WriteTo(ctx, &buf); err != nil {
-			return nil, err
-		}
+	buf.Grow(int(a.Layer.Size))
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name, err)
 	}
 	return &Pulled{Wasm: buf.Bytes(), Artifact: a}, nil
 }
@@ -164,30 +151,55 @@ func (a *Artifact) repository() (*remote.Repository, error) {
 	return a.repo, nil
 }
 
-// WriteTo writes the verified module to w. With a cache, the module is downloaded into the
-// cache first (unless there already) and w gets only verified bytes; without one, it streams
-// from the registry to w, which must then be discarded if WriteTo fails (outfile does that).
+// WriteTo writes the module to w once verified: w never sees a byte that has not passed the
+// size and digest checks.
 func (a *Artifact) WriteTo(ctx context.Context, w io.Writer) (int64, error) {
-	if a.cache.Dir == "" {
-		return a.Layer.Size, a.download(ctx, w)
-	}
-	f, ok := a.cache.open(a.Layer)
-	if !ok {
-		err := a.cache.write(ctx, a.Layer.Digest, func(cw io.Writer) error { return a.download(ctx, cw) })
-		var derr downloadError
-		if errors.As(err, &derr) {
-			return 0, derr.err
-		}
-		if err != nil {
-			// The cache only saves time: when it cannot be written, stream past it.
-			return a.Layer.Size, a.download(ctx, w)
-		}
-		if f, ok = a.cache.open(a.Layer); !ok {
-			return a.Layer.Size, a.download(ctx, w)
-		}
+	f, err := a.open(ctx)
+	if err != nil {
+		return 0, err
 	}
 	defer f.Close()
 	return io.Copy(w, f)
+}
+
+// open returns the verified module as a file at its start: the cache's entry (downloaded into
+// the cache first if need be) or, without a usable cache, an unlinked temporary file the
+// download went to. Either way the download streams to disk, never to memory.
+func (a *Artifact) open(ctx context.Context) (*os.File, error) {
+	if f, ok := a.cache.open(a.Layer); ok {
+		return f, nil
+	}
+	if a.cache.Dir != "" {
+		err := a.cache.write(ctx, a.Layer.Digest, func(cw io.Writer) error { return a.download(ctx, cw) })
+		var derr downloadError
+		if errors.As(err, &derr) {
+			return nil, derr.err
+		}
+		if err == nil {
+			if f, ok := a.cache.open(a.Layer); ok {
+				return f, nil
+			}
+		}
+		// The cache only saves time: when it cannot be written, download past it.
+	}
+	f, err := os.CreateTemp("", ".wbpf-pull-*")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name, err)
+	}
+	os.Remove(f.Name())
+	if err := a.download(ctx, f); err != nil {
+		f.Close()
+		var derr downloadError
+		if errors.As(err, &derr) {
+			err = derr.err
+		}
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // downloadError marks the errors of the download itself, as opposed to the cache's.
