@@ -15,6 +15,12 @@
 // reference by digest needs no network once cached, and a reference by tag costs one manifest
 // request.
 //
+// Hostile registries: every request has connect, header and idle timeouts ([Timeouts]); the
+// module streams to disk through a verifier whose hard limit is the size the manifest declares
+// and which checks the magic at byte 8 and the digest as the bytes arrive, so memory stays flat
+// whatever the registry sends; a title is used as a file name only if it is a plain visible
+// one ([Artifact.Title], [Artifact.RefusedTitle]).
+//
 // Credentials: [Options.Username] and [Options.Password] when set, else the Docker config
 // file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json, with its credential
 // helpers) for that registry, else anonymous. [Options.PlainHTTP] talks HTTP instead of
