@@ -90,6 +90,10 @@ func TestPull_Output(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("stalled registry: took %v", took)
 	}
+	code, _, stderr = runIn(t, "", "run", "--plain-http", "--no-cache", "--header-timeout", "200ms", reg.Host+"/stall:v1")
+	if code != exitFailure || !strings.Contains(stderr, "sent no response within 200ms (--header-timeout)") {
+		t.Errorf("run from a stalled registry: exit %d, stderr %q", code, stderr)
+	}
 	if code, _, stderr := pull("--idle-timeout", "-1s", reg.Host+"/app:v1"); code != exitUsage || !strings.Contains(stderr, "--idle-timeout -1s: want a positive duration") {
 		t.Errorf("negative timeout: exit %d, stderr %q", code, stderr)
 	}
