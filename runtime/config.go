@@ -83,9 +83,18 @@ func (c Config) WithDir(dir string) Config {
 }
 
 // WithDirMount grants the host directory host, visible to the guest as
-// guest (e.g. "/" or "/data").
+// guest (e.g. "/" or "/data"). Every path the guest names resolves beneath
+// host, as openat2's RESOLVE_BENEATH does: ".." stops at the grant, and
+// symbolic links are followed only while they stay inside it.
 func (c Config) WithDirMount(host, guest string) Config {
 	c.mounts = append(slices.Clip(c.mounts), grant.Mount{Host: host, Guest: guest})
+	return c
+}
+
+// WithReadOnlyDirMount is WithDirMount for a grant the guest may only read:
+// writing, creating, truncating or removing anything in it fails with EROFS.
+func (c Config) WithReadOnlyDirMount(host, guest string) Config {
+	c.mounts = append(slices.Clip(c.mounts), grant.Mount{Host: host, Guest: guest, ReadOnly: true})
 	return c
 }
 

@@ -30,12 +30,15 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/compcache"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 	"github.com/wbpf/wbpf/runtime/internal/host"
+	"github.com/wbpf/wbpf/runtime/internal/wasifs"
 )
 
 // Exit codes Run returns when the guest did not choose one itself.
@@ -207,10 +210,11 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	}
 	ictx := host.WithInstance(killCtx, in)
 
-	fsc := wazero.NewFSConfig()
-	for _, mt := range grants.Mounts() {
-		fsc = fsc.WithDirMount(mt.Host, mt.Guest)
+	fsc, closeFS, err := guestFS(grants)
+	if err != nil {
+		return 1, err
 	}
+	defer closeFS()
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(). // _start is called below, to tell link errors from guest errors
@@ -253,6 +257,32 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		fmt.Fprintf(stderr, "wbpf: guest still running %v after the interrupt: stopped\n", cfg.grace())
 	}
 	return exitCode(killCtx, err, stderr), nil
+}
+
+// guestFS mounts every grant as a file system that resolves beneath it
+// (package wasifs), not wazero's DirFS, which follows symbolic links out.
+func guestFS(grants *grant.Grants) (wazero.FSConfig, func(), error) {
+	fsc := wazero.NewFSConfig()
+	var opened []*wasifs.FS
+	closeAll := func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}
+	for _, mt := range grants.Mounts() {
+		f, err := wasifs.New(mt.Host)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		opened = append(opened, f)
+		var sf experimentalsys.FS = f
+		if mt.ReadOnly {
+			sf = wasifs.ReadOnly(f)
+		}
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(sf, mt.Guest)
+	}
+	return fsc, closeAll, nil
 }
 
 // watch runs the two stages of an interruption until the guest has ended:

@@ -70,7 +70,7 @@ digest: a later run does not download it again.`,
 	f.StringVar(&o.memoryLimit, "memory-limit", "", "cap guest memory: a size with KiB, MiB or GiB, or a number of 64 KiB pages (default 4GiB)")
 	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep compiled guests (and pulled modules) here so later starts skip compilation")
 	f.BoolVar(&o.noCache, "no-cache", false, "compile without a cache (and pull without one)")
-	f.StringArrayVar(&o.dirs, "dir", nil, "grant host directory `HOST[:GUEST]` to the guest (repeatable; GUEST defaults to HOST)")
+	f.StringArrayVar(&o.dirs, "dir", nil, "grant host directory `HOST[:GUEST[:ro]]` to the guest (repeatable; GUEST defaults to HOST; ro: read-only)")
 	f.StringArrayVar(&o.env, "env", nil, "pass environment variable `K=V` to the guest (repeatable)")
 	o.registry.add(f)
 	return cmd
@@ -104,17 +104,15 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 		cfg = cfg.WithCompilationCacheDir(o.cacheDir)
 	}
 	for _, d := range o.dirs {
-		host, guest, ok := strings.Cut(d, ":")
-		if !ok {
-			guest = host
+		host, guest, ro, err := parseDir(d)
+		if err != nil {
+			return usageError{fmt.Errorf("--dir %s: %w", d, err)}
 		}
-		if st, err := os.Stat(host); err != nil || !st.IsDir() {
-			return usageError{fmt.Errorf("--dir %s: %s is not a directory", d, host)}
+		if ro {
+			cfg = cfg.WithReadOnlyDirMount(host, guest)
+		} else {
+			cfg = cfg.WithDirMount(host, guest)
 		}
-		if guest == "" {
-			return usageError{fmt.Errorf("--dir %s: empty guest path", d)}
-		}
-		cfg = cfg.WithDirMount(host, guest)
 	}
 	for _, kv := range o.env {
 		k, v, ok := strings.Cut(kv, "=")
@@ -136,6 +134,34 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 		return exitStatus(code)
 	}
 	return nil
+}
+
+// parseDir reads HOST[:GUEST[:ro|rw]].
+func parseDir(d string) (host, guest string, ro bool, err error) {
+	parts := strings.Split(d, ":")
+	if len(parts) > 3 {
+		return "", "", false, errors.New("want HOST[:GUEST[:ro|rw]]")
+	}
+	host, guest = parts[0], parts[0]
+	if len(parts) > 1 {
+		guest = parts[1]
+	}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			ro = true
+		case "rw":
+		default:
+			return "", "", false, fmt.Errorf("mode %q: want ro or rw", parts[2])
+		}
+	}
+	if st, err := os.Stat(host); err != nil || !st.IsDir() {
+		return "", "", false, fmt.Errorf("%s is not a directory", host)
+	}
+	if guest == "" {
+		return "", "", false, errors.New("empty guest path")
+	}
+	return host, guest, ro, nil
 }
 
 // load reads the module from a local file or, when there is no such file and arg reads as a

@@ -24,6 +24,8 @@ var ErrNotGranted = errors.New("path is not inside a directory granted with --di
 type Mount struct {
 	Host  string
 	Guest string
+	// ReadOnly: the guest may read, not write, create or remove.
+	ReadOnly bool
 }
 
 // Grants is an immutable set of mounts.
@@ -44,7 +46,7 @@ func New(mounts []Mount) (*Grants, error) {
 		if guest == "" {
 			guest = "/"
 		}
-		g.mounts = append(g.mounts, Mount{Host: host, Guest: path.Clean(guest)})
+		g.mounts = append(g.mounts, Mount{Host: host, Guest: path.Clean(guest), ReadOnly: m.ReadOnly})
 	}
 	return g, nil
 }
