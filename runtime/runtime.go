@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -37,6 +38,7 @@ import (
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/compcache"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/guestmem"
 	"github.com/wbpf/wbpf/runtime/internal/host"
 	"github.com/wbpf/wbpf/runtime/internal/wasifs"
 )
@@ -208,7 +210,9 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		CallbackExport: cfg.callbackExport,
 		Interrupt:      intr,
 	}
-	ictx := host.WithInstance(killCtx, in)
+	// Guest memory is one reservation, grown in place (package guestmem):
+	// wazero's default copies it on growth, RSS reaching 3-4x the limit.
+	ictx := experimental.WithMemoryAllocator(host.WithInstance(killCtx, in), guestmem.Allocator)
 
 	fsc, closeFS, err := guestFS(grants)
 	if err != nil {
