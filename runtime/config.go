@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 )
 
@@ -19,6 +20,10 @@ type Config struct {
 	args             []string
 	env              []string // alternating key, value
 	mounts           []grant.Mount
+	net              []string
+	allow            []string
+	privileged       bool
+	limits           Limits
 	stdin            io.Reader
 	stdout, stderr   io.Writer
 	cacheDir         string
@@ -95,6 +100,51 @@ func (c Config) WithDirMount(host, guest string) Config {
 // writing, creating, truncating or removing anything in it fails with EROFS.
 func (c Config) WithReadOnlyDirMount(host, guest string) Config {
 	c.mounts = append(slices.Clip(c.mounts), grant.Mount{Host: host, Guest: guest, ReadOnly: true})
+	return c
+}
+
+// WithNet grants the network interface name (xdp, tc and socket filter
+// targets); "*" grants every interface. Nothing is granted by default.
+func (c Config) WithNet(name string) Config {
+	c.net = append(slices.Clip(c.net), name)
+	return c
+}
+
+// WithAllow adds a grant to the capability policy checked when the guest
+// loads an object: "prog:TYPE" (xdp, tc, sock_ops, cgroup_skb, lsm,
+// fmod_ret, ...), "helper:NAME" (bpf_send_signal, ...) or "kfunc:NAME".
+// The default allows what observability tools need (RATIONALE.md,
+// "Capability policy"); Run fails on a grant it does not know.
+func (c Config) WithAllow(grant string) Config {
+	c.allow = append(slices.Clip(c.allow), grant)
+	return c
+}
+
+// WithPrivileged lifts the capability policy: the guest may load anything
+// the kernel accepts from root.
+func (c Config) WithPrivileged(p bool) Config {
+	c.privileged = p
+	return c
+}
+
+// Limits bound what one guest may hold in the kernel; a zero field means
+// its default (DefaultLimits), a negative one no limit. A guest over a
+// limit gets an errno (EMFILE for objects, maps and descriptors, ENOMEM for
+// map memory, E2BIG for attachments) and stderr a line naming the flag.
+type Limits struct {
+	Objects     int   // objects loaded at once (default 16)
+	Maps        int   // maps over all objects (256)
+	MapBytes    int64 // map memory, (key+value) x max entries (512 MiB)
+	Attachments int   // links and socket filters (32)
+	Descriptors int   // kernel descriptors: maps, programs, links, sockets (512)
+}
+
+// DefaultLimits are the limits a zero Limits means.
+var DefaultLimits = Limits(bpf.DefaultLimits)
+
+// WithLimits sets the per-guest limits.
+func (c Config) WithLimits(l Limits) Config {
+	c.limits = l
 	return c
 }
 

@@ -40,6 +40,7 @@ import (
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 	"github.com/wbpf/wbpf/runtime/internal/guestmem"
 	"github.com/wbpf/wbpf/runtime/internal/host"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 	"github.com/wbpf/wbpf/runtime/internal/wasifs"
 )
 
@@ -182,7 +183,14 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	if err != nil {
 		return 1, err
 	}
-	reg := bpf.NewRegistry(bpf.Options{Stderr: stderr, Verbose: cfg.verbose, Grants: grants, KernelBTF: kernelBTF})
+	pol, err := policy.Parse(cfg.allow, cfg.privileged)
+	if err != nil {
+		return 1, err
+	}
+	reg := bpf.NewRegistry(bpf.Options{
+		Stderr: stderr, Verbose: cfg.verbose, Grants: grants, KernelBTF: kernelBTF,
+		Net: grant.NewInterfaces(cfg.net), Policy: pol, Limits: bpf.Limits(cfg.limits),
+	})
 	// Whatever happened to the guest, nothing it created stays in the kernel.
 	defer func() {
 		if err := reg.CloseAll(); err != nil {

@@ -141,7 +141,7 @@ func TestLifecycle(t *testing.T) {
 			var code int
 			go func() {
 				defer close(done)
-				code, err = rt.Run(ctx, mod, NewConfig().WithStderr(&stderr))
+				code, err = rt.Run(ctx, mod, NewConfig().WithPrivileged(true).WithStderr(&stderr))
 			}()
 			select {
 			case <-done:
@@ -261,7 +261,7 @@ func TestInterrupt(t *testing.T) {
 			defer cancel()
 			stop := make(chan struct{})
 			var stderr syncBuffer
-			cfg := NewConfig().WithStderr(&stderr).WithInterruptGrace(tc.grace).WithStop(stop)
+			cfg := NewConfig().WithPrivileged(true).WithStderr(&stderr).WithInterruptGrace(tc.grace).WithStop(stop)
 			done := make(chan int, 1)
 			go func() {
 				code, err := rt.Run(ctx, mod, cfg)

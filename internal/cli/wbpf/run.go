@@ -24,6 +24,11 @@ type runOptions struct {
 	noCache     bool
 	dirs        []string
 	env         []string
+	net         []string
+	allow       []string
+	privileged  bool
+	limits      runtime.Limits
+	mapMemory   string
 	registry    registryFlags
 }
 
@@ -43,15 +48,33 @@ its own status. A guest still running ` + runtime.DefaultInterruptGrace.String()
 stopped wherever it is (status 128+N). Either way everything it attached or
 loaded in the kernel is removed before wbpf exits.
 
-Nothing is granted by default: no environment, no directories. Directories
-granted with --dir are also the only places where cgroup directories and
-uprobe binaries a guest names may resolve.
+Nothing is granted by default: no environment, no directories, no network
+interfaces. Every path the guest opens resolves beneath a --dir grant (links
+that lead out are refused, as openat2's RESOLVE_BENEATH does); granted
+directories are also the only places where cgroup directories and uprobe
+binaries a guest names may resolve. xdp, tc and socket filter programs attach
+only to interfaces granted with --net.
+
+A capability policy is checked when the guest loads a BPF object. By default
+it may load observability programs (tracepoints, raw tracepoints, kprobes,
+uprobes, fentry/fexit, tp_btf, iterators, perf events, socket filters) that
+call no helper which acts on other processes or the kernel
+(bpf_probe_write_user, bpf_override_return, bpf_send_signal, bpf_sys_bpf, ...).
+Grant more with --allow prog:TYPE (xdp, tc, sock_ops, cgroup_skb, lsm,
+fmod_ret, ...), --allow helper:NAME, --allow kfunc:NAME, or everything with
+--privileged. A refusal names the program and the flag that grants it.
+
+Per-guest limits (defaults in the flags below) bound the objects, maps, map
+memory, attachments and kernel descriptors a guest holds; over a limit the
+guest gets an errno (EMFILE, ENOMEM, E2BIG) and stderr names the flag.
 
 An argument that is not a local file but reads as an OCI reference
 (REGISTRY/REPOSITORY[:TAG|@DIGEST], the registry a host name with a dot or a
 port, or localhost) is pulled, as with 'wbpf pull', and kept in --cache-dir by
 digest: a later run does not download it again.`,
 		Example: `  wbpf run --dir /sys/fs/cgroup/unified app.wasm -i 5
+  wbpf run --net eth0 --allow prog:xdp xdp.wasm eth0
+  wbpf run --dir /data:/data:ro app.wasm
   wbpf run -v --env LOG=debug --memory-limit 64MiB app.wasm
   wbpf run ghcr.io/me/app:v1 -i 5`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -72,6 +95,15 @@ digest: a later run does not download it again.`,
 	f.BoolVar(&o.noCache, "no-cache", false, "compile without a cache (and pull without one)")
 	f.StringArrayVar(&o.dirs, "dir", nil, "grant host directory `HOST[:GUEST[:ro]]` to the guest (repeatable; GUEST defaults to HOST; ro: read-only)")
 	f.StringArrayVar(&o.env, "env", nil, "pass environment variable `K=V` to the guest (repeatable)")
+	f.StringArrayVar(&o.net, "net", nil, "grant network interface `IFACE` to xdp, tc and socket filter programs (repeatable; '*' for all)")
+	f.StringArrayVar(&o.allow, "allow", nil, "grant the capability policy `prog:TYPE`, helper:NAME or kfunc:NAME (repeatable)")
+	f.BoolVar(&o.privileged, "privileged", false, "lift the capability policy: load any program root may load")
+	d := runtime.DefaultLimits
+	f.IntVar(&o.limits.Objects, "max-objects", d.Objects, "most BPF objects the guest may hold at once (-1: no limit)")
+	f.IntVar(&o.limits.Maps, "max-maps", d.Maps, "most BPF maps the guest may hold (-1: no limit)")
+	f.StringVar(&o.mapMemory, "max-map-memory", fmt.Sprintf("%dMiB", d.MapBytes>>20), "most memory of the guest's maps, (key+value) x max entries: a size with KiB, MiB or GiB (-1: no limit)")
+	f.IntVar(&o.limits.Attachments, "max-attachments", d.Attachments, "most programs the guest may attach (-1: no limit)")
+	f.IntVar(&o.limits.Descriptors, "max-descriptors", d.Descriptors, "most kernel descriptors (maps, programs, links, sockets) the guest may hold (-1: no limit)")
 	o.registry.add(f)
 	return cmd
 }
@@ -114,6 +146,32 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 			cfg = cfg.WithDirMount(host, guest)
 		}
 	}
+	for _, n := range o.net {
+		if n == "" {
+			return usageError{errors.New("--net: empty interface name")}
+		}
+		cfg = cfg.WithNet(n)
+	}
+	for _, a := range o.allow {
+		cfg = cfg.WithAllow(a)
+	}
+	cfg = cfg.WithPrivileged(o.privileged)
+	limits := o.limits
+	if o.mapMemory == "-1" {
+		limits.MapBytes = -1
+	} else {
+		n, err := parseBytes(o.mapMemory)
+		if err != nil {
+			return usageError{fmt.Errorf("--max-map-memory: %w", err)}
+		}
+		limits.MapBytes = n
+	}
+	for name, v := range map[string]int{"--max-objects": limits.Objects, "--max-maps": limits.Maps, "--max-attachments": limits.Attachments, "--max-descriptors": limits.Descriptors} {
+		if v == 0 || v < -1 {
+			return usageError{fmt.Errorf("%s %d: want a positive number, or -1 for no limit", name, v)}
+		}
+	}
+	cfg = cfg.WithLimits(limits)
 	for _, kv := range o.env {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -183,6 +241,30 @@ func (o *runOptions) load(cmd *cobra.Command, arg string) ([]byte, error) {
 		return nil, err
 	}
 	return p.Wasm, nil
+}
+
+// parseBytes reads a size: a number of bytes, or one with a KiB/MiB/GiB
+// (or K/M/G) suffix.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		bytes  int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}}
+	num, unit := s, int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, unit = n, u.bytes
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q: want a positive size like 256MiB", s)
+	}
+	if n > math.MaxInt64/unit {
+		return 0, fmt.Errorf("%q: too large", s)
+	}
+	return n * unit, nil
 }
 
 // parsePages reads a memory limit: "N" pages of 64 KiB, or a size with a

@@ -86,7 +86,7 @@ func TestRun_Help(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--help = %d", code)
 	}
-	for _, want := range []string{"--verbose", "--memory-limit", "--cache-dir", "--no-cache", "--dir HOST[:GUEST]", "--env K=V", "APP.wasm [ARGS...]"} {
+	for _, want := range []string{"--verbose", "--memory-limit", "--cache-dir", "--no-cache", "--dir HOST[:GUEST[:ro]]", "--env K=V", "--net IFACE", "--allow prog:TYPE", "--privileged", "--max-objects", "--max-map-memory", "--max-attachments", "--max-descriptors", "--max-maps", "APP.wasm [ARGS...]"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("help lacks %q:\n%s", want, stdout)
 		}

@@ -48,6 +48,9 @@ func (r *Registry) Attach(h uint64, prog, target string) error {
 		return fmt.Errorf("program %q: %w (object has %s)", prog, ErrNotFound, list(o.ProgramNames()))
 	}
 	ps := o.spec.Programs[prog]
+	if err := r.admitAttachment(); err != nil {
+		return fmt.Errorf("attach %s: %w", prog, err)
+	}
 	l, sock, err := r.attach(p, ps, target)
 	if err != nil {
 		return fmt.Errorf("attach %s (section %q): %w%s", prog, ps.SectionName, err, tracefsHint(err))
@@ -58,6 +61,9 @@ func (r *Registry) Attach(h uint64, prog, target string) error {
 	if sock >= 0 {
 		o.sockets = append(o.sockets, sock)
 	}
+	one := usage{attachments: 1, descriptors: 1}
+	o.usage.add(one, 1)
+	r.used.add(one, 1)
 	return nil
 }
 
@@ -130,7 +136,7 @@ func (r *Registry) attach(p *ebpf.Program, ps *ebpf.ProgramSpec, target string) 
 		if rest == "devmap" || rest == "cpumap" {
 			return nil, noSock, fmt.Errorf("xdp %s programs are run from a map, not attached: %w", rest, ErrUnsupported)
 		}
-		ifindex, err := interfaceIndex(target)
+		ifindex, err := r.interfaceIndex(target)
 		if err != nil {
 			return nil, noSock, err
 		}
@@ -138,7 +144,7 @@ func (r *Registry) attach(p *ebpf.Program, ps *ebpf.ProgramSpec, target string) 
 		return l, noSock, err
 
 	case "tc", "tcx", "classifier":
-		l, err := attachTC(p, rest, target)
+		l, err := r.attachTC(p, rest, target)
 		return l, noSock, err
 
 	case "sockops", "cgroup", "cgroup_skb":
@@ -158,7 +164,7 @@ func (r *Registry) attach(p *ebpf.Program, ps *ebpf.ProgramSpec, target string) 
 		return l, noSock, err
 
 	case "socket":
-		fd, err := attachSocket(p, target)
+		fd, err := r.attachSocket(p, target)
 		return nil, fd, err
 	}
 	return nil, noSock, fmt.Errorf("no way to attach section %q: %w", ps.SectionName, ErrUnsupported)
@@ -261,9 +267,14 @@ func (r *Registry) attachUprobe(point string, p *ebpf.Program, ret bool) (link.L
 	return ex.Uprobe(sym, p, opts)
 }
 
-func interfaceIndex(name string) (int, error) {
+// interfaceIndex resolves a network interface the guest names, which must
+// be granted (--net).
+func (r *Registry) interfaceIndex(name string) (int, error) {
 	if name == "" {
 		return 0, fmt.Errorf("needs a network interface name as target: %w", ErrNoTarget)
+	}
+	if err := r.opts.Net.Check(name); err != nil {
+		return 0, err
 	}
 	iface, err := net.InterfaceByName(name)
 	if err != nil {
@@ -274,7 +285,7 @@ func interfaceIndex(name string) (int, error) {
 
 // attachTC attaches with tcx, the link-based tc hook (kernel 6.6+), which
 // detaches by itself when the link is closed, unlike a tc filter.
-func attachTC(p *ebpf.Program, dir, target string) (link.Link, error) {
+func (r *Registry) attachTC(p *ebpf.Program, dir, target string) (link.Link, error) {
 	name, tdir, _ := strings.Cut(target, ":")
 	if dir == "" {
 		dir = tdir
@@ -288,7 +299,7 @@ func attachTC(p *ebpf.Program, dir, target string) (link.Link, error) {
 	default:
 		return nil, fmt.Errorf("tc direction %q: want ingress or egress: %w", dir, ErrNoTarget)
 	}
-	ifindex, err := interfaceIndex(name)
+	ifindex, err := r.interfaceIndex(name)
 	if err != nil {
 		return nil, err
 	}
@@ -299,8 +310,8 @@ func attachTC(p *ebpf.Program, dir, target string) (link.Link, error) {
 // filter, because a Wasm guest cannot open one. The socket is created for
 // no protocol and bound only after the filter is in place, so no packet
 // reaches it unfiltered.
-func attachSocket(p *ebpf.Program, ifname string) (int, error) {
-	ifindex, err := interfaceIndex(ifname)
+func (r *Registry) attachSocket(p *ebpf.Program, ifname string) (int, error) {
+	ifindex, err := r.interfaceIndex(ifname)
 	if err != nil {
 		return -1, err
 	}

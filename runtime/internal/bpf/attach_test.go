@@ -9,6 +9,7 @@ import (
 
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
 
 const cgroupRoot = "/sys/fs/cgroup/unified"
@@ -58,7 +59,7 @@ func TestAttach(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := NewRegistry(Options{Grants: g, Stderr: io.Discard})
+			r := NewRegistry(Options{Policy: policy.Privileged(), Net: grant.NewInterfaces([]string{"*"}), Grants: g, Stderr: io.Discard})
 			defer r.CloseAll()
 			h, err := r.Load(readFixture(t, "demo.bpf.o"))
 			if err != nil {

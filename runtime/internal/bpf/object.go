@@ -20,6 +20,8 @@ type Object struct {
 	tokens  []uint32
 	links   []link.Link
 	sockets []int
+	// usage is what the object counts against the guest's limits.
+	usage usage
 }
 
 // Load parses elf, relocates it against the running kernel's BTF (CO-RE),
@@ -32,6 +34,14 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	spec, err := parseObject(elf)
 	if err != nil {
 		return 0, err
+	}
+	// Nothing reaches the kernel before the policy and the limits agree.
+	if err := r.opts.Policy.Check(spec); err != nil {
+		return 0, fmt.Errorf("load: %w: %w", err, unix.EPERM)
+	}
+	use, err := r.admitObject(spec)
+	if err != nil {
+		return 0, fmt.Errorf("load: %w", err)
 	}
 	for name, ms := range spec.Maps {
 		if ms.Pinning != ebpf.PinNone {
@@ -77,7 +87,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 		}
 	}
 
-	o := &Object{spec: spec, coll: coll, maps: make(map[string]*Map, len(coll.Maps))}
+	o := &Object{spec: spec, coll: coll, maps: make(map[string]*Map, len(coll.Maps)), usage: use}
 	for name, em := range coll.Maps {
 		m := newMap(name, em)
 		t, ok := r.maps.Insert(m)
@@ -97,6 +107,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 		o.close()
 		return 0, ErrTooMany
 	}
+	r.used.add(use, 1)
 	return uint64(oh), nil
 }
 

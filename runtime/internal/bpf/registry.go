@@ -15,6 +15,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/runtime/internal/descriptor"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
 
 // Errors this package decides on itself. Kernel errors are passed through
@@ -55,6 +56,14 @@ type Options struct {
 	Verbose bool
 	// Grants decides which cgroup and binary paths a guest may name.
 	Grants *grant.Grants
+	// Net decides which network interfaces a guest may attach to; nil:
+	// none.
+	Net *grant.Interfaces
+	// Policy decides which programs a guest may load; nil: the default
+	// (observability) policy.
+	Policy *policy.Policy
+	// Limits bound what the guest may hold; zero fields are defaults.
+	Limits Limits
 	// KernelBTF, if set, is the cache of kernel BTF the instance's loads
 	// share, possibly being filled already (PrefetchKernelBTF); nil: a new
 	// one, filled on the first load that needs it.
@@ -68,6 +77,8 @@ type Registry struct {
 	objects descriptor.Table[*Object]
 	maps    descriptor.Table[*Map]
 	lost    uint64
+	limits  Limits
+	used    usage
 	// btf holds the kernel's BTF once an object needed it (CO-RE), for
 	// the instance's later loads; CloseAll drops it.
 	btf *btf.Cache
@@ -82,7 +93,10 @@ func NewRegistry(opts Options) *Registry {
 	if c == nil {
 		c = btf.NewCache()
 	}
-	return &Registry{opts: opts, btf: c}
+	if opts.Policy == nil {
+		opts.Policy = policy.Default()
+	}
+	return &Registry{opts: opts, btf: c, limits: opts.Limits.withDefaults()}
 }
 
 // object returns the live object behind handle h.
@@ -125,6 +139,7 @@ func (r *Registry) Close(h uint64) error {
 		return nil
 	}
 	r.objects.Delete(uint32(h))
+	r.used.add(o.usage, -1)
 	for _, t := range o.tokens {
 		r.maps.Delete(t)
 	}

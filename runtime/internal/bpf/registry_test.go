@@ -12,13 +12,15 @@ import (
 	"time"
 
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 	"golang.org/x/sys/unix"
 )
 
 func newTestRegistry(t *testing.T) (*Registry, *bytes.Buffer) {
 	t.Helper()
 	stderr := &bytes.Buffer{}
-	r := NewRegistry(Options{Stderr: stderr})
+	r := NewRegistry(Options{Policy: policy.Privileged(), Net: grant.NewInterfaces([]string{"*"}), Stderr: stderr})
 	t.Cleanup(func() {
 		if err := r.CloseAll(); err != nil {
 			t.Error(err)
@@ -264,9 +266,9 @@ func TestPerfBufferLost(t *testing.T) {
 
 func TestLoadVerbose(t *testing.T) {
 	testutils.RequireKernel(t)
-	short := NewRegistry(Options{})
+	short := NewRegistry(Options{Policy: policy.Privileged(), Net: grant.NewInterfaces([]string{"*"})})
 	_, errShort := short.Load(readFixture(t, "bad.bpf.o"))
-	verbose := NewRegistry(Options{Verbose: true})
+	verbose := NewRegistry(Options{Policy: policy.Privileged(), Net: grant.NewInterfaces([]string{"*"}), Verbose: true})
 	_, errVerbose := verbose.Load(readFixture(t, "bad.bpf.o"))
 	if errShort == nil || errVerbose == nil {
 		t.Fatal("bad.bpf.o loaded")

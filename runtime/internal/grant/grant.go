@@ -1,5 +1,6 @@
 // Package grant resolves paths a guest names (cgroup directories, uprobe
-// binaries) to host paths, and only inside directories the user granted.
+// binaries) to host paths, and only inside directories the user granted;
+// and holds the network interfaces the user granted.
 //
 // The original runtime opened whatever host path a guest passed (its open
 // security issue #48). Here a guest path is interpreted the way the guest's
@@ -14,7 +15,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrNotGranted means a guest named a path outside every granted directory.
@@ -135,4 +139,37 @@ func resolveInside(root, rest, guestPath string) (string, error) {
 		return "", fmt.Errorf("%q: %w (it resolves to %s, outside %s)", guestPath, ErrNotGranted, real, realRoot)
 	}
 	return real, nil
+}
+
+// ErrInterfaceNotGranted means a guest named a network interface the user
+// did not grant with --net.
+var ErrInterfaceNotGranted = errors.New("network interface not granted with --net")
+
+// Interfaces is the set of network interfaces a guest may attach programs
+// to (xdp, tc, socket filters): nothing unless granted, as for files.
+type Interfaces struct {
+	all   bool
+	names []string
+}
+
+// NewInterfaces grants the interfaces named; "*" grants every interface.
+func NewInterfaces(names []string) *Interfaces {
+	i := &Interfaces{}
+	for _, n := range names {
+		if n == "*" {
+			i.all = true
+			continue
+		}
+		i.names = append(i.names, n)
+	}
+	return i
+}
+
+// Check returns nil if name is granted, else an error wrapping
+// ErrInterfaceNotGranted and EACCES.
+func (i *Interfaces) Check(name string) error {
+	if i != nil && (i.all || slices.Contains(i.names, name)) {
+		return nil
+	}
+	return fmt.Errorf("interface %q: %w (run with --net %s): %w", name, ErrInterfaceNotGranted, name, unix.EACCES)
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
+	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
 
 // fuzzState is shared by all iterations of one fuzzing process: an
@@ -22,7 +24,7 @@ var fuzzState struct {
 
 func fuzzInstance(t *testing.T) *Instance {
 	fuzzState.once.Do(func() {
-		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{}), Stderr: discard{}}
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Policy: policy.Privileged(), Net: grant.NewInterfaces([]string{"*"})}), Stderr: discard{}}
 		fuzzState.in = in
 		testutils.RequireKernel(t)
 		mod, _ := fakeModule()
@@ -89,7 +91,7 @@ func FuzzHostFunctions(f *testing.F) {
 
 		target := in
 		if idx <= 2 { // load, close, attach
-			target = &Instance{Registry: bpf.NewRegistry(bpf.Options{}), Stderr: discard{}}
+			target = &Instance{Registry: bpf.NewRegistry(bpf.Options{Policy: policy.Privileged(), Net: grant.NewInterfaces([]string{"*"})}), Stderr: discard{}}
 			defer target.Registry.CloseAll()
 		}
 		cb := goCallback(func(int32, int32, int32) int32 { return int32(p6) })

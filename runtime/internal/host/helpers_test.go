@@ -15,6 +15,7 @@ import (
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 	"github.com/wbpf/wbpf/runtime/internal/testlock"
 )
 
@@ -98,7 +99,7 @@ func newInstance(tb testing.TB, mounts ...grant.Mount) (*Instance, *syncBuffer) 
 		tb.Fatal(err)
 	}
 	in := &Instance{
-		Registry: bpf.NewRegistry(bpf.Options{Stderr: stderr, Grants: g}),
+		Registry: bpf.NewRegistry(bpf.Options{Policy: policy.Privileged(), Net: grant.NewInterfaces([]string{"*"}), Stderr: stderr, Grants: g}),
 		Stderr:   stderr,
 	}
 	tb.Cleanup(func() {
