@@ -265,6 +265,9 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	}
 	defer d.Close(context.WithoutCancel(ctx))
 	_, err = start.Call(ictx)
+	if trap := in.Trap(); err != nil && trap != nil {
+		err = trap // the innermost trap, not the polls it unwound
+	}
 	if graceEnded.Load() {
 		fmt.Fprintf(stderr, "wbpf: guest still running %v after the interrupt: stopped\n", cfg.grace())
 	}

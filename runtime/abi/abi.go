@@ -118,6 +118,7 @@ const (
 	ENOMEM       Errno = 12
 	EACCES       Errno = 13
 	EFAULT       Errno = 14
+	EBUSY        Errno = 16
 	EEXIST       Errno = 17
 	EMFILE       Errno = 24
 	ENODEV       Errno = 19

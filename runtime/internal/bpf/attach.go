@@ -52,7 +52,7 @@ func (r *Registry) Attach(h uint64, prog, target string) error {
 		return fmt.Errorf("attach %s: %w", prog, err)
 	}
 	l, sock, err := r.attach(p, ps, target)
-	if err != nil {
+	if err = withErrno(err); err != nil {
 		return fmt.Errorf("attach %s (section %q): %w%s", prog, ps.SectionName, err, tracefsHint(err))
 	}
 	if l != nil {

@@ -126,6 +126,9 @@ func (m *Map) elemOp(cmd int, key, value []byte, flags uint64) error {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		return fmt.Errorf("map operations: %w on 32-bit hosts", ErrUnsupported)
 	}
+	if err := m.checkKey(cmd); err != nil {
+		return err
+	}
 	attr := mapElemAttr{mapFD: uint32(m.m.FD()), flags: flags}
 	if len(key) > 0 {
 		attr.key = unsafe.Pointer(&key[0])

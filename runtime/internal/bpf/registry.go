@@ -79,6 +79,8 @@ type Registry struct {
 	lost    uint64
 	limits  Limits
 	used    usage
+	// polling holds the tokens of the buffers being polled (re-entrancy).
+	polling map[int32]bool
 	// btf holds the kernel's BTF once an object needed it (CO-RE), for
 	// the instance's later loads; CloseAll drops it.
 	btf *btf.Cache

@@ -23,6 +23,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental/table"
+	"github.com/tetratelabs/wazero/sys"
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"golang.org/x/sys/unix"
@@ -48,7 +49,34 @@ type Instance struct {
 	// inside the guest's runtime; current is the poll it is running.
 	dispatch *Dispatchers
 	current  *dispatchState
+	// trap is the first trap inside a callback (see unwind).
+	trap error
 }
+
+// errNestedTrap is what the polls around a trapped callback re-raise.
+var errNestedTrap = errors.New("the guest trapped in a callback of a nested buffer poll")
+
+// unwind returns what a poll re-raises when the guest trapped or exited
+// inside its callback. An exit passes unchanged (wazero passes exits through
+// every level). A trap is kept, the innermost one, and the polls around it
+// re-raise a short error instead: wazero wraps the error at each level with
+// that level's stack trace, so re-raising the inner error would copy every
+// inner trace at every level, O(depth²); this way unwinding is O(depth).
+func (in *Instance) unwind(err error) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		return err
+	}
+	if in.trap == nil {
+		in.trap = err
+		return err
+	}
+	return errNestedTrap
+}
+
+// Trap returns the innermost trap inside a callback, if the guest trapped
+// in one: the error to report, rather than the one that reached _start.
+func (in *Instance) Trap() error { return in.trap }
 
 type instanceKey struct{}
 
@@ -377,6 +405,7 @@ var (
 //   - -EINVAL: fd is not a buffer map, or sample_fn is not a function of
 //     type (i32, i32, i32) -> i32 in the table (or there is no table: C
 //     guests link with -Wl,--export-table);
+//   - -EBUSY: called from a callback of a poll of the same buffer;
 //   - -EINTR: the run was interrupted before any sample arrived (then
 //     every later poll also returns -EINTR at once, so that the guest
 //     leaves its loop).
@@ -420,9 +449,15 @@ func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack
 // one call per sample. idx is the dispatcher's first argument (the table
 // index; unused by the export dispatcher).
 func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), dispatch *dispatcher, idx uint32, obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
+	// A callback polling the buffer it is being called from is refused
+	// before anything changes: each level would hold host memory and a
+	// guest frame, so a buffer fed by its own polls nests without bound.
+	if in.Registry.Polling(token) {
+		return 0, fmt.Errorf("map token %d: %w", token, bpf.ErrBusy)
+	}
 	// Called from a callback: the batch that callback belongs to must not
-	// be delivered further (this poll may read the same ring, or overwrite
-	// the batch in the same buffer).
+	// be delivered further (this poll may overwrite the batch in the same
+	// guest buffer).
 	in.settle()
 	mem := guestMemory(mod)
 	if err := check(mem, data, maxSize); err != nil {
@@ -454,6 +489,7 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 	}
 	// End also runs when a callback traps or exits (the panics below).
 	defer p.End()
+	defer in.Registry.MarkPolling(token)()
 	if dispatch != nil {
 		// A callback may poll another buffer: restore the outer poll after.
 		outer := in.current
@@ -470,7 +506,7 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 			// The guest trapped or exited inside its callback: end the
 			// guest's whole call stack with that error (wazero passes an
 			// exit through unchanged), as if it happened outside.
-			panic(err)
+			panic(in.unwind(err))
 		}
 	} else {
 		call := make([]uint64, 3)
@@ -485,7 +521,7 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 			}
 			call[0], call[1], call[2] = cbCtx, api.EncodeU32(data), api.EncodeU32(uint32(len(sample)))
 			if err := fn.CallWithStack(ctx, call); err != nil {
-				panic(err) // as above
+				panic(in.unwind(err)) // as above
 			}
 			if ret := api.DecodeI32(call[0]); ret < 0 {
 				p.Stop(ret)
