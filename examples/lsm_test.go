@@ -28,7 +28,7 @@ func TestLSM(t *testing.T) {
 	name := fmt.Sprintf("wbpf-keep-%d", os.Getpid())
 	if err := probeLSM(); err != nil {
 		// Where the kernel refuses, the example must say why and fail, not hang or pretend.
-		g := start(t, "lsm/lsm.wasm", runOpts{}, name)
+		g := start(t, "lsm/lsm.wasm", runOpts{flags: []string{"--allow", "prog:lsm"}}, name)
 		if code, _ := g.wait(60 * time.Second); code != 1 {
 			t.Errorf("lsm.wasm exited %d on a kernel that refuses BPF LSM, want 1", code)
 		}
@@ -55,7 +55,7 @@ func TestLSM(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	g := start(t, "lsm/lsm.wasm", runOpts{}, name)
+	g := start(t, "lsm/lsm.wasm", runOpts{flags: []string{"--allow", "prog:lsm"}}, name)
 	g.waitLine(`^Denying rmdir of directories named `+regexp.QuoteMeta(name)+`\.\.\. Hit Ctrl-C to end\.$`, 60*time.Second)
 	if err := syscall.Rmdir(protected); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("rmdir %s: %v, want EPERM", protected, err)

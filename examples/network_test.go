@@ -20,7 +20,7 @@ const udpFrame = 54
 // prints the counters once more and exits 0.
 func TestXDP(t *testing.T) {
 	ns0, ns1 := vethPair(t)
-	g := start(t, "xdp/xdp.wasm", runOpts{netns: ns0}, "wbpf0", "1")
+	g := start(t, "xdp/xdp.wasm", runOpts{netns: ns0, flags: []string{"--net", "wbpf0", "--allow", "prog:xdp"}}, "wbpf0", "1")
 	g.waitLine(`^Counting packets received on wbpf0\.\.\. Hit Ctrl-C to end\.$`, 60*time.Second)
 	helper(t, ns1, "udp-send", "5555", "10.199.0.1:7777", "25")
 	udp := fmt.Sprintf(`^ +UDP +25 +%d$`, 25*udpFrame)
@@ -34,7 +34,7 @@ func TestXDP(t *testing.T) {
 // report 30 UDP packets seen and 10 dropped, and again in its final report on Ctrl-C.
 func TestTC(t *testing.T) {
 	ns0, ns1 := vethPair(t)
-	g := start(t, "tc/tc.wasm", runOpts{netns: ns0}, "-d", "7001", "wbpf0", "1")
+	g := start(t, "tc/tc.wasm", runOpts{netns: ns0, flags: []string{"--net", "wbpf0", "--allow", "prog:tc"}}, "-d", "7001", "wbpf0", "1")
 	g.waitLine(`^Counting packets received on wbpf0, dropping port 7001\.\.\. Hit Ctrl-C to end\.$`, 60*time.Second)
 
 	recv := helperStart(t, ns0, "udp-count", "10.199.0.1", "7000,7001", "3s")
@@ -102,7 +102,7 @@ func helperStart(t *testing.T, netns, name string, args ...string) func() string
 // datagram with its protocol, addresses and ports, and the ICMP port unreachable going out.
 func TestSockfilter(t *testing.T) {
 	ns0, ns1 := vethPair(t)
-	g := start(t, "sockfilter/sockfilter.wasm", runOpts{netns: ns0}, "wbpf0")
+	g := start(t, "sockfilter/sockfilter.wasm", runOpts{netns: ns0, flags: []string{"--net", "wbpf0"}}, "wbpf0")
 	g.waitLine(`^Watching IPv4 packets on wbpf0\.\.\. Hit Ctrl-C to end\.$`, 60*time.Second)
 	helper(t, ns1, "udp-send", "5555", "10.199.0.1:7777", "3")
 	g.waitLine(`^out +ICMP 10\.199\.0\.1 -> 10\.199\.0\.2 len=\d+$`, 10*time.Second)
@@ -126,7 +126,7 @@ func TestSockfilter(t *testing.T) {
 func TestSockops(t *testing.T) {
 	cg, cgf := cgroup2(t)
 	ns := netns(t)
-	g := start(t, "sockops/sockops.wasm", runOpts{flags: []string{"--dir", cg}}, cg)
+	g := start(t, "sockops/sockops.wasm", runOpts{flags: []string{"--dir", cg, "--allow", "prog:sock_ops"}}, cg)
 	g.waitLine(`^TIME +EVENT +LOCAL +REMOTE$`, 60*time.Second)
 
 	var outside, inside [2]int
