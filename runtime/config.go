@@ -7,6 +7,7 @@ import (
 
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
 
 // Config says how to run a guest. It is immutable: every WithXxx returns a
@@ -118,6 +119,13 @@ func (c Config) WithNet(name string) Config {
 func (c Config) WithAllow(grant string) Config {
 	c.allow = append(slices.Clip(c.allow), grant)
 	return c
+}
+
+// CheckAllow reports whether WithAllow would accept grant, with the reason
+// if not (an unknown program type or helper, a malformed grant).
+func CheckAllow(grant string) error {
+	_, err := policy.Parse([]string{grant}, false)
+	return err
 }
 
 // WithPrivileged lifts the capability policy: the guest may load anything

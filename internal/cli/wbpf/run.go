@@ -153,6 +153,9 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 		cfg = cfg.WithNet(n)
 	}
 	for _, a := range o.allow {
+		if err := runtime.CheckAllow(a); err != nil {
+			return usageError{err}
+		}
 		cfg = cfg.WithAllow(a)
 	}
 	cfg = cfg.WithPrivileged(o.privileged)
