@@ -10,6 +10,7 @@ import (
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 	"github.com/wbpf/wbpf/runtime/internal/policy"
+	"golang.org/x/sys/unix"
 )
 
 const cgroupRoot = "/sys/fs/cgroup/unified"
@@ -100,5 +101,37 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAttachNeedsNetGrant: xdp, tc and socket filters attach only to interfaces granted with
+// --net, whatever the policy allows.
+func TestAttachNeedsNetGrant(t *testing.T) {
+	testutils.LeakCheck(t, demoNames...)
+	for _, tc := range []struct {
+		prog, target string
+		net          []string
+		granted      bool
+	}{
+		{"wt_xdp_pass", "lo", nil, false},
+		{"wt_tc_next", "lo:egress", nil, false},
+		{"wt_sock_none", "lo", nil, false},
+		{"wt_sock_none", "lo", []string{"eth0"}, false},
+		{"wt_xdp_pass", "lo", []string{"lo"}, true},
+		{"wt_sock_none", "lo", []string{"*"}, true},
+	} {
+		r := NewRegistry(Options{Policy: policy.Privileged(), Net: grant.NewInterfaces(tc.net), Stderr: io.Discard})
+		h, err := r.Load(readFixture(t, "demo.bpf.o"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Attach(h, tc.prog, tc.target)
+		if tc.granted && err != nil {
+			t.Errorf("%s on %s with --net %v: %v", tc.prog, tc.target, tc.net, err)
+		}
+		if !tc.granted && (!errors.Is(err, grant.ErrInterfaceNotGranted) || !errors.Is(err, unix.EACCES)) {
+			t.Errorf("%s on %s with --net %v: %v, want a refusal", tc.prog, tc.target, tc.net, err)
+		}
+		r.CloseAll()
 	}
 }
