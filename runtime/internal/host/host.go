@@ -207,8 +207,12 @@ func errnoName(e abi.Errno) string {
 //
 // Result: a non-zero object handle, or 0 on failure. The reason is printed
 // on stderr: the bytes are out of bounds (EFAULT), not a BPF object
-// (EINVAL), the verifier rejected a program (its last log lines, the full
-// log with verbose), or the kernel refused a map or program (its errno).
+// (EINVAL), a program needs what the capability policy does not grant
+// (EPERM, naming the program, the helper or type, and the --allow flag), the
+// object would exceed a per-guest limit (EMFILE for objects, maps and
+// descriptors, ENOMEM for map memory, naming the --max-* flag), the verifier
+// rejected a program (its last log lines, the full log with verbose), or the
+// kernel refused a map or program (its errno).
 func loadObject(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
 	buf, err := read(guestMemory(mod), api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
 	if err != nil {
@@ -251,7 +255,10 @@ func closeObject(_ context.Context, _ api.Module, in *Instance, stack []uint64) 
 //   - -ENOENT: no program of that name;
 //   - -EINVAL: the section needs a target and none was given or it is
 //     malformed;
-//   - -EACCES: a cgroup or binary path outside the granted directories;
+//   - -EACCES: a cgroup or binary path outside the granted directories,
+//     or a network interface not granted with --net;
+//   - -E2BIG: the guest holds --max-attachments attachments already (or
+//     the kernel's attach point is full);
 //   - -ENODEV: no such network interface;
 //   - -EOPNOTSUPP: a section the runtime cannot attach;
 //   - any errno of the kernel (e.g. -ENOENT for an unknown tracepoint).
@@ -305,6 +312,9 @@ func mapFDByName(_ context.Context, mod api.Module, in *Instance, stack []uint64
 //   - -EFAULT: key, value or next_key not inside guest memory;
 //   - -EPERM: an update of a map whose values are kernel descriptors
 //     (program, map, socket, perf event, cgroup fds);
+//   - -EOPNOTSUPP: any command on a map whose keys are descriptors of the
+//     caller (task, socket, inode, cgroup storage), which from a guest
+//     would name wbpf's own;
 //   - any errno of the kernel: -ENOENT for a missing key and at the end of
 //     an iteration, -EEXIST, -E2BIG, ...
 func mapOperate(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
