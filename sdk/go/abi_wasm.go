@@ -28,10 +28,3 @@ func wasmBPFMapOperate(fd int32, cmd int32, key unsafe.Pointer, value unsafe.Poi
 //
 //go:wasmimport callback-wrapper wasm_bpf_buffer_poll
 func wasmBPFBufferPoll(obj uint64, fd int32, ctx int32, data unsafe.Pointer, maxSize int32, timeoutMS int32) int32
-
-// goCallback is called by the host, from inside wasmBPFBufferPoll, once per sample.
-//
-//go:wasmexport go-callback
-func goCallback(ctx, data, size int32) int32 {
-	return dispatch(ctx, size)
-}

@@ -1,5 +1,6 @@
 module github.com/wbpf/wbpf/sdk/go
 
-// Go guests build with Go 1.24 or later (the first with //go:wasmexport); this module is kept
-// apart from the toolchain module (Go 1.26) so that it does not raise their minimum.
-go 1.24
+// Go 1.21 is what the code needs (min, clear); standard Go guests need a Go 1.24 toolchain for
+// //go:wasmexport, TinyGo guests any TinyGo release on Go 1.21 or later. The module is kept apart
+// from the toolchain module (Go 1.26) so that it does not raise their minimum.
+go 1.21
