@@ -4,7 +4,9 @@ package {{.Package}}
 
 import (
 	_ "embed"
+{{- if .Sections}}
 	"fmt"
+{{- end}}
 {{- if .HaveTypes}}
 	"structs"
 	"unsafe"
@@ -13,7 +15,7 @@ import (
 	wbpf "{{.SDK}}"
 )
 
-// {{.Lower}}Object is {{.Source}}, which must sit next to this file ({{.ObjectFile}}).
+// {{.Lower}}Object is {{.Source}}, which must sit next to this file.
 //
 //go:embed {{.ObjectFile}}
 var {{.Lower}}Object []byte
@@ -21,34 +23,31 @@ var {{.Lower}}Object []byte
 // {{.Name}} is the skeleton of {{.Source}}: its maps and programs, and its global variables.
 type {{.Name}} struct {
 	Object   *wbpf.Object
-	Maps     {{.Name}}Maps
-	Programs {{.Name}}Programs
+	Maps     {{.Prefix}}Maps
+	Programs {{.Prefix}}Programs
 {{- range .Sections}}
-	// {{.Field}}: the variables of {{.Name}}{{if .ReadOnly}}, set before Load{{else}}, read and written before and after Load{{end}}.
+	// {{.Field}}: the variables of {{.Name}}{{if .ReadOnly}}, set before Load{{else if .NoBits}}, read and written after Load{{else}}, read and written before and after Load{{end}}.
 	{{.Field}} {{.Type}}
 {{- end}}
 }
 
-// {{.Name}}Maps are the maps of {{.Source}}, usable after Load.
-type {{.Name}}Maps struct {
+// {{.Prefix}}Maps are the maps of {{.Source}}, usable after Load.
+type {{.Prefix}}Maps struct {
 {{- range .Maps}}
 	{{.Field}} {{.Type}} // "{{.Name}}", {{.Kind}}
 {{- end}}
 }
 
-// {{.Name}}Programs are the programs of {{.Source}}.
-type {{.Name}}Programs struct {
+// {{.Prefix}}Programs are the programs of {{.Source}}.
+type {{.Prefix}}Programs struct {
 {{- range .Programs}}
 	{{.Field}} *wbpf.Program // {{.Name}}, SEC("{{.Section}}")
 {{- end}}
 }
 
-// Open{{.Name}} copies the embedded object. Nothing reaches the kernel before Load, so
-// global variables can still be set.
-func Open{{.Name}}() (*{{.Name}}, error) {
-	if len({{.Lower}}Object) != {{.Size}} {
-		return nil, fmt.Errorf("{{.Source}}: embedded object has %d bytes, generated for {{.Size}} (run go generate again)", len({{.Lower}}Object))
-	}
+// Open{{.Prefix}} copies the embedded object and finds its global-variable sections. Nothing
+// reaches the kernel before Load, so global variables can still be set.
+func Open{{.Prefix}}() (*{{.Name}}, error) {
 	obj, err := wbpf.Open({{.Lower}}Object)
 	if err != nil {
 		return nil, err
@@ -57,15 +56,21 @@ func Open{{.Name}}() (*{{.Name}}, error) {
 {{- range .Programs}}
 	s.Programs.{{.Field}} = obj.Program("{{.Name}}")
 {{- end}}
+{{- range .Maps}}{{if .Depth}}
+	s.Maps.{{.Field}}.Depth = {{.Depth}}
+{{- end}}{{end}}
 {{- range .Sections}}
-	s.{{.Field}} = {{.Type}}{obj: obj}
+	if s.{{.Field}}.sec, err = obj.Section("{{.Name}}", {{.Size}}); err != nil {
+		return nil, fmt.Errorf("{{$.Source}}: %w", err)
+	}
+	s.{{.Field}}.obj = obj
 {{- end}}
 	return s, nil
 }
 
-// Load{{.Name}} opens and loads the object.
-func Load{{.Name}}() (*{{.Name}}, error) {
-	s, err := Open{{.Name}}()
+// Load{{.Prefix}} opens and loads the object.
+func Load{{.Prefix}}() (*{{.Name}}, error) {
+	s, err := Open{{.Prefix}}()
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +89,7 @@ func (s *{{.Name}}) Load() error {
 {{- if .Maps}}
 	var err error
 {{- range .Maps}}
-	if s.Maps.{{.Field}}.Map, err = s.Object.Map("{{.Name}}"); err != nil {
+	if s.Maps.{{.Field}}{{if .Typed}}.Map{{end}}, err = s.Object.Map("{{.Name}}"); err != nil {
 		return err
 	}
 {{- end}}
@@ -112,90 +117,44 @@ func (s *{{.Name}}) Attach() error {
 func (s *{{.Name}}) Close() error {
 	return s.Object.Close()
 }
-{{range .Maps}}
-// {{.Type}} is the map "{{.Name}}" ({{.Kind}}){{if .Key}}: {{.Key}} to {{.Value}}{{end}}.
-// Map is nil until Load.
-type {{.Type}} struct {
-	Map *wbpf.Map
-}
-{{- if .Key}}
-
-// Lookup returns the value of key; an error wrapping wbpf.ENOENT if there is none.
-func (m {{.Type}}) Lookup(key {{.Key}}) ({{.Value}}, error) {
-	var value {{.Value}}
-	err := m.Map.Lookup(wbpf.Bytes(&key), wbpf.Bytes(&value))
-	return value, err
-}
-
-// Update sets key to value; flags is wbpf.UpdateAny, UpdateNoExist or UpdateExist.
-func (m {{.Type}}) Update(key {{.Key}}, value {{.Value}}, flags uint64) error {
-	return m.Map.Update(wbpf.Bytes(&key), wbpf.Bytes(&value), flags)
-}
-
-// Delete removes key.
-func (m {{.Type}}) Delete(key {{.Key}}) error {
-	return m.Map.Delete(wbpf.Bytes(&key))
-}
-
-// NextKey returns the key after *key, or the first key when key is nil; an error wrapping
-// wbpf.ENOENT after the last.
-func (m {{.Type}}) NextKey(key *{{.Key}}) ({{.Key}}, error) {
-	var next {{.Key}}
-	var k []byte
-	if key != nil {
-		k = wbpf.Bytes(key)
-	}
-	err := m.Map.NextKey(k, wbpf.Bytes(&next))
-	return next, err
-}
-{{- end}}
-{{- if and .Ring .Value}}
-
-// NewReader calls fn with each sample of the ring buffer decoded as {{.Value}} (valid during the
-// call); fn returns 0 to go on, a negative value to stop the poll. A sample shorter than
-// {{.Value}} stops the poll with EINVAL.
-func (m {{.Type}}) NewReader(fn func(sample *{{.Value}}) int) (*wbpf.Reader, error) {
-	return m.Map.NewReader(func(b []byte) int {
-		var v {{.Value}}
-		if wbpf.Decode(b, &v) != nil {
-			return -int(wbpf.EINVAL)
-		}
-		return fn(&v)
-	})
-}
-{{- else if or .Ring .Perf}}
-
-// NewReader calls fn with each sample of the {{if .Ring}}ring buffer{{else}}perf event array{{end}} (valid during the call;
-// wbpf.Decode turns it into a generated type); fn returns 0 to go on, a negative value to stop
-// the poll.
-func (m {{.Type}}) NewReader(fn wbpf.SampleFunc) (*wbpf.Reader, error) {
-	return m.Map.NewReader(fn)
-}
-{{- end}}
-{{end}}
-{{- range .Sections}}
-// {{.Var}} is where {{.Name}} is in the object.
-var {{.Var}} = wbpf.Section{Name: "{{.Name}}", Offset: {{.Offset}}, Size: {{.Size}}{{if .NoBits}}, NoBits: true{{end}}}
-
+{{range .Sections}}
 // {{.Type}} reads and writes the variables of {{.Name}}: {{if .ReadOnly}}set them before Load (the
 // verifier sees them as constants); afterwards they are frozen.{{else if .NoBits}}after Load, through its map
 // (before Load they read as zero and cannot be set).{{else}}before Load in the object, after Load through its map.{{end}}
 type {{.Type}} struct {
 	obj *wbpf.Object
+	sec wbpf.Section
 }
 {{$s := .}}
 {{- range .Vars}}
+{{- if $s.ReadOnly}}
+// {{.Method}} returns {{.CName}}: the value set before Load, or the object's.
+func (v {{$s.Type}}) {{.Method}}() {{.Type}} {
+	var x {{.Type}}
+	v.obj.ReadConst(v.sec, {{.Offset}}, wbpf.Bytes(&x))
+	return x
+}
+
+// Set{{.Method}} sets {{.CName}}; after Load, an error wrapping wbpf.ErrLoaded.
+func (v {{$s.Type}}) Set{{.Method}}(x {{.Type}}) error {
+	if v.obj.Loaded() {
+		return fmt.Errorf("set {{.CName}}: %w", wbpf.ErrLoaded)
+	}
+	return v.obj.WriteVar(v.sec, {{.Offset}}, wbpf.Bytes(&x))
+}
+{{else}}
 // {{.Method}} reads {{.CName}}.
-func (s {{$s.Type}}) {{.Method}}() ({{.Type}}, error) {
-	var v {{.Type}}
-	err := s.obj.ReadVar({{$s.Var}}, {{.Offset}}, wbpf.Bytes(&v))
-	return v, err
+func (v {{$s.Type}}) {{.Method}}() ({{.Type}}, error) {
+	var x {{.Type}}
+	err := v.obj.ReadVar(v.sec, {{.Offset}}, wbpf.Bytes(&x))
+	return x, err
 }
 
 // Set{{.Method}} sets {{.CName}}.
-func (s {{$s.Type}}) Set{{.Method}}(v {{.Type}}) error {
-	return s.obj.WriteVar({{$s.Var}}, {{.Offset}}, wbpf.Bytes(&v))
+func (v {{$s.Type}}) Set{{.Method}}(x {{.Type}}) error {
+	return v.obj.WriteVar(v.sec, {{.Offset}}, wbpf.Bytes(&x))
 }
 {{end}}
+{{- end}}
 {{- end}}
 {{.Types}}

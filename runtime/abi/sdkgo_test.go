@@ -89,45 +89,49 @@ func (s sig) String() string {
 
 // TestABI checks every //go:wasmimport of abi_wasm.go against the runtime's ABI table (module,
 // name and signature), that every function of the table a Go guest can use is declared, and
-// that the sample callback is exported under the name and with the type the host calls.
+// that the sample callback is exported under the name and with the type the host calls, once
+// for each compiler: //go:wasmexport for standard Go (callback_go.go), TinyGo's //export under
+// the tinygo build tag (callback_tinygo.go).
 func TestABI(t *testing.T) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "../../sdk/go/abi_wasm.go", nil, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
 	table := map[string]abi.Func{}
 	for _, fn := range abi.Funcs {
 		table[fn.Module+"."+fn.Name] = fn
 	}
 	declared := map[string]bool{}
-	exported := false
-	for _, d := range f.Decls {
-		fn, ok := d.(*ast.FuncDecl)
-		if !ok || fn.Doc == nil {
-			continue
+	exported := map[string]int{}
+	for _, file := range []string{"abi_wasm.go", "callback_go.go", "callback_tinygo.go"} {
+		f, err := parser.ParseFile(fset, "../../sdk/go/"+file, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, c := range fn.Doc.List {
-			fields := strings.Fields(c.Text)
-			switch {
-			case len(fields) == 3 && fields[0] == "//go:wasmimport":
-				key := fields[1] + "." + fields[2]
-				def, ok := table[key]
-				if !ok {
-					t.Errorf("%s imports %s, which is not in runtime/abi", fn.Name.Name, key)
-					continue
-				}
-				declared[key] = true
-				if got, want := signature(t, fn), want(def); got.String() != want.String() {
-					t.Errorf("%s: %s is %s, runtime/abi says %s", fn.Name.Name, key, got, want)
-				}
-			case len(fields) == 2 && fields[0] == "//go:wasmexport":
-				if fields[1] != abi.DefaultCallbackExport {
-					continue
-				}
-				exported = true
-				if got, want := signature(t, fn), want(abi.SampleCallback); got.String() != want.String() {
-					t.Errorf("export %s is %s, runtime/abi says %s", fields[1], got, want)
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Doc == nil {
+				continue
+			}
+			for _, c := range fn.Doc.List {
+				fields := strings.Fields(c.Text)
+				switch {
+				case len(fields) == 3 && fields[0] == "//go:wasmimport":
+					key := fields[1] + "." + fields[2]
+					def, ok := table[key]
+					if !ok {
+						t.Errorf("%s imports %s, which is not in runtime/abi", fn.Name.Name, key)
+						continue
+					}
+					declared[key] = true
+					if got, want := signature(t, fn), want(def); got.String() != want.String() {
+						t.Errorf("%s: %s is %s, runtime/abi says %s", fn.Name.Name, key, got, want)
+					}
+				case len(fields) == 2 && (fields[0] == "//go:wasmexport" || fields[0] == "//export"):
+					if fields[1] != abi.DefaultCallbackExport {
+						continue
+					}
+					exported[file+" "+fields[0]]++
+					if got, want := signature(t, fn), want(abi.SampleCallback); got.String() != want.String() {
+						t.Errorf("%s: export %s is %s, runtime/abi says %s", file, fields[1], got, want)
+					}
 				}
 			}
 		}
@@ -141,7 +145,8 @@ func TestABI(t *testing.T) {
 			t.Errorf("%s of runtime/abi is not declared", key)
 		}
 	}
-	if !exported {
-		t.Errorf("no //go:wasmexport %s", abi.DefaultCallbackExport)
+	want := map[string]int{"callback_go.go //go:wasmexport": 1, "callback_tinygo.go //export": 1}
+	if len(exported) != len(want) || exported["callback_go.go //go:wasmexport"] != 1 || exported["callback_tinygo.go //export"] != 1 {
+		t.Errorf("exports of %s: %v, want %v", abi.DefaultCallbackExport, exported, want)
 	}
 }

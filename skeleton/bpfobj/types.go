@@ -137,3 +137,31 @@ func sampleTarget(p *btf.Pointer) btf.Type {
 	}
 	return nil
 }
+
+// BufferSample returns the sample type of a ring buffer or perf event array, for printers that
+// decode samples: a ring buffer's BTF value type when it declares a struct or union, else the one
+// type the object marks as a sample (the idiom above); nil when there is none, or several to
+// choose from. A perf event array's value type is the CPU's event fd, never the sample.
+func (o *Object) BufferSample(m Map) btf.Type {
+	switch m.Type {
+	case ebpf.RingBuf:
+		switch layout.Underlying(m.Value).(type) {
+		case *btf.Struct, *btf.Union:
+			return m.Value
+		}
+	case ebpf.PerfEventArray:
+	default:
+		return nil
+	}
+	if s := o.SampleTypes(); len(s) == 1 {
+		return s[0]
+	}
+	return nil
+}
+
+// SampleMarker reports whether v is a global pointer of the idiom above, which marks a sample
+// type and holds nothing a skeleton user reads.
+func SampleMarker(v Var) bool {
+	p, ok := layout.SkipQualifiers(v.Type).(*btf.Pointer)
+	return ok && sampleTarget(p) != nil
+}

@@ -1,26 +1,30 @@
 // Package gogen prints Go bindings for a BPF object: Go types with exactly the BPF side's layout
-// for its structs, unions and enums, and a skeleton over the Go guest SDK (sdk/go) with the
-// object embedded, typed global-variable accessors, typed map helpers and buffer readers.
+// for the structs, unions and enums the skeleton needs, and a skeleton over the Go guest SDK
+// (sdk/go) with the object embedded, typed global-variable accessors and typed map and buffer
+// helpers.
 //
-// The output builds for GOOS=wasip1 GOARCH=wasm (Go 1.24 or later) and TinyGo. Every layout
-// comes from package layout: a member Go can place at its BTF offset is a plain field (with
-// explicit `_ [N]byte` padding), one it cannot — a u64 at offset 4 of a packed struct, a
-// bitfield, a union member — is held in bytes behind typed accessor methods, never placed
-// wrong. Compile-time assertions check every size and offset.
+// The output builds for GOOS=wasip1 GOARCH=wasm (Go 1.24 or later) and TinyGo, in modules with
+// a go directive of 1.23 (structs.HostLayout). Every layout comes from package layout: a member
+// Go can place at its BTF offset is a plain field (with explicit `_ [N]byte` padding), one it
+// cannot — a u64 at offset 4 of a packed struct, a bitfield, a union member — is held in bytes
+// behind typed accessor methods, never placed wrong. Compile-time assertions check every size
+// and offset.
+//
+// Naming never fails: the skeleton's own identifiers (NAMEObjects, NAMEMaps, NAMEPrograms,
+// NAMERodata, OpenNAME, LoadNAME) are decided first, and a type of the object whose Go name
+// would take one gets the suffix Type instead; every other clash gets a number.
 package gogen
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"go/format"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"github.com/wbpf/wbpf/btfgen"
 	"github.com/wbpf/wbpf/btfgen/layout"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/templates"
@@ -29,19 +33,18 @@ import (
 // SDKImport is the import path of the Go guest SDK the bindings use.
 const SDKImport = "github.com/wbpf/wbpf/sdk/go"
 
-// ErrNameClash: a name the skeleton needs is taken by a type of the object.
-var ErrNameClash = errors.New("name clash")
-
 // Options control Generate.
 type Options struct {
 	// Package is the Go package name; default "main".
 	Package string
-	// Name is the skeleton's name, camel-cased into its identifiers (Demo, OpenDemo, ...).
+	// Name is the skeleton's name, camel-cased into its identifiers (DemoObjects, OpenDemo, ...).
 	// Default: the object file's name without .bpf.o.
 	Name string
-	// Types restricts the generated types to these C names (struct, union or enum tags, or
-	// typedefs of them) and what they and the skeleton need; empty means every named one.
+	// Types adds these C names (struct, union or enum tags, or typedefs of them) to the types
+	// the skeleton needs (bpfobj.SkeletonTypes), with what they need.
 	Types []string
+	// AllTypes generates every named struct, union and enum of the object's BTF.
+	AllTypes bool
 	// ObjectFile is the file //go:embed names, relative to the output's directory. Default:
 	// the object's base name.
 	ObjectFile string
@@ -88,51 +91,53 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 		types:     map[btf.Type]*goType{},
 		enums:     map[*btf.Enum]*enumType{},
 	}
-	d := &fileData{Package: pkg, Source: o.Source, ObjectFile: objFile, Name: prefix, Lower: lowerFirst(prefix), SDK: SDKImport, Size: len(o.Bytes)}
+	d := &fileData{Package: pkg, Source: o.Source, ObjectFile: objFile, Name: prefix + "Objects", Prefix: prefix,
+		Lower: lowerFirst(prefix), SDK: SDKImport}
 
-	// The skeleton's own identifiers are decided first; a type of the object that would take
-	// one is an error the user fixes with --name.
+	// The skeleton's own identifiers are decided first; types of the object give way.
 	reserved := map[string]bool{}
 	reserve := func(s string) string { reserved[s] = true; g.global[s] = true; return s }
-	reserve(prefix)
+	reserve(d.Name)
 	reserve("Open" + prefix)
 	reserve("Load" + prefix)
 	reserve(prefix + "Maps")
 	reserve(prefix + "Programs")
-	fields := namespace{"Object": true, "Maps": true, "Programs": true}
+	fields := namespace{"Object": true, "Maps": true, "Programs": true, "Load": true, "Attach": true, "Close": true}
 	mapFields := namespace{}
 	for _, m := range o.Maps {
-		f := mapFields.unique(orName(camel(m.Name), "Map"))
-		d.Maps = append(d.Maps, mapData{Field: f, Name: m.Name, Type: reserve(prefix + f + "Map"), Kind: m.Type.String(), spec: m})
+		d.Maps = append(d.Maps, mapData{Field: mapFields.unique(orName(camel(m.Name), "Map")), Name: m.Name, Kind: m.Type.String(), spec: m})
 	}
 	progFields := namespace{}
 	for _, p := range o.Programs {
 		d.Programs = append(d.Programs, progData{Field: progFields.unique(orName(camel(p.Name), "Program")), Name: p.Name, Section: p.Section, Auto: p.AutoAttach})
 	}
 	for _, s := range o.Sections {
+		s.Vars = slices.DeleteFunc(slices.Clone(s.Vars), bpfobj.SampleMarker)
+		if len(s.Vars) == 0 {
+			continue
+		}
 		f := fields.unique(orName(camel(s.Name), "Section"))
-		d.Sections = append(d.Sections, sectionData{Field: f, Type: reserve(prefix + f), Var: d.Lower + f + "Section", Name: s.Name,
-			Offset: s.Offset, Size: s.Size, NoBits: s.NoBits, ReadOnly: s.ReadOnly, spec: s})
+		d.Sections = append(d.Sections, sectionData{Field: f, Type: reserve(prefix + f), Name: s.Name,
+			Size: s.Size, NoBits: s.NoBits, ReadOnly: s.ReadOnly, spec: s})
 	}
 
-	if err := g.nameTypes(reserved); err != nil {
-		return nil, err
-	}
-	roots, err := g.roots(opts.Types)
+	g.nameTypes(reserved)
+	roots, err := g.roots(o, opts)
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range roots {
-		if e, ok := t.(*btf.Enum); ok {
-			g.enum(e)
-			continue
-		}
-		if _, err := g.composite(t, ""); err != nil {
-			return nil, err
+		switch u := layout.Underlying(t).(type) {
+		case *btf.Enum:
+			g.enum(u)
+		case *btf.Struct, *btf.Union:
+			if _, err := g.composite(u, ""); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for i := range d.Maps {
-		if err := g.mapTypes(&d.Maps[i], prefix); err != nil {
+		if err := g.mapTypes(o, &d.Maps[i]); err != nil {
 			return nil, fmt.Errorf("map %s: %w", d.Maps[i].Name, err)
 		}
 	}
@@ -140,7 +145,7 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 		s := &d.Sections[i]
 		methods := namespace{}
 		for _, v := range s.spec.Vars {
-			r, err := g.ref(v.Type, prefix+camel(v.Name), 0)
+			r, err := g.ref(v.Type, camel(v.Name), 0)
 			if err != nil {
 				return nil, fmt.Errorf("section %s: variable %s: %w", s.Name, v.Name, err)
 			}
@@ -188,8 +193,9 @@ func isGoIdent(s string) bool {
 }
 
 // nameTypes names every named struct, union and enum (and anonymous ones a typedef names) once,
-// in BTF order, so that names do not depend on which types are generated.
-func (g *gen) nameTypes(reserved map[string]bool) error {
+// in BTF order, so that names do not depend on which types are generated. A type whose name the
+// skeleton took gets the suffix Type.
+func (g *gen) nameTypes(reserved map[string]bool) {
 	for _, t := range g.m.Types() {
 		td, ok := t.(*btf.Typedef)
 		if !ok {
@@ -219,59 +225,35 @@ func (g *gen) nameTypes(reserved map[string]bool) error {
 		}
 		n := orName(camel(cname), "Type")
 		if reserved[n] {
-			return fmt.Errorf("%s: Go name %s is also the skeleton's: %w (choose another --name)", g.cname(t), n, ErrNameClash)
+			n += "Type"
 		}
 		g.names[t] = g.global.unique(n)
 	}
-	return nil
 }
 
-// roots returns the types to generate: every named struct, union and enum, or those wanted.
-func (g *gen) roots(want []string) ([]btf.Type, error) {
-	var roots []btf.Type
-	if len(want) == 0 {
-		for _, t := range g.m.Types() {
-			switch t.(type) {
-			case *btf.Struct, *btf.Union, *btf.Enum:
-				if _, ok := g.names[t]; ok {
-					roots = append(roots, t)
-				}
-			}
-		}
-		return roots, nil
+// roots returns the types to generate: those the skeleton needs and opts.Types
+// (bpfobj.SkeletonTypes), or with AllTypes every named struct, union and enum.
+func (g *gen) roots(o *bpfobj.Object, opts Options) ([]btf.Type, error) {
+	want, err := o.SkeletonTypes(opts.Types)
+	if err != nil || !opts.AllTypes {
+		return want, err
 	}
-	for _, w := range want {
-		found := false
-		for _, t := range g.m.Types() {
-			if t.TypeName() != w {
-				continue
+	var roots []btf.Type
+	for _, t := range g.m.Types() {
+		switch t.(type) {
+		case *btf.Struct, *btf.Union, *btf.Enum:
+			if _, ok := g.names[t]; ok {
+				roots = append(roots, t)
 			}
-			switch u := layout.Underlying(t).(type) {
-			case *btf.Struct, *btf.Union, *btf.Enum:
-				roots = append(roots, u)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("type %s: %w", w, btfgen.ErrUnknownType)
 		}
 	}
 	return roots, nil
 }
 
-// mapTypes decides the Go key and value types of a map's helpers.
-func (g *gen) mapTypes(md *mapData, prefix string) error {
+// mapTypes decides the SDK helper of a map and its Go key and value types: a map is typed only
+// where its BTF types have the sizes the map was defined with.
+func (g *gen) mapTypes(o *bpfobj.Object, md *mapData) error {
 	m := md.spec
-	switch m.Type {
-	case ebpf.RingBuf:
-		md.Ring = true
-	case ebpf.PerfEventArray:
-		md.Perf = true
-		return nil
-	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash, ebpf.PerCPUCGroupStorage:
-		md.PerCPU = true
-		return nil
-	}
 	typed := func(t btf.Type, size uint32, ctx string) (string, error) {
 		if t == nil {
 			return "", nil
@@ -280,42 +262,79 @@ func (g *gen) mapTypes(md *mapData, prefix string) error {
 		if err != nil {
 			return "", err
 		}
-		if r.size != size && !md.Ring {
+		if r.size != size {
 			return "", nil // sizes from __uint(key_size) disagree with the type: bytes only
 		}
 		return r.expr, nil
 	}
-	var err error
-	if md.Value, err = typed(m.Value, m.ValueSize, prefix+md.Field+"Value"); err != nil {
-		return err
-	}
-	if md.Ring {
+	switch m.Type {
+	case ebpf.RingBuf, ebpf.PerfEventArray:
+		if t := o.BufferSample(m); t != nil {
+			r, err := g.ref(t, md.Field+"Sample", 0)
+			if err != nil {
+				return err
+			}
+			md.Helper, md.Value = "Buffer", r.expr
+		}
+		return nil
+	case ebpf.StackTrace:
+		if m.ValueSize%8 == 0 && m.ValueSize > 0 && m.KeySize == 4 {
+			md.Helper, md.Depth = "StackTraceMap", int(m.ValueSize/8)
+		}
+		return nil
+	case ebpf.Hash, ebpf.Array, ebpf.LRUHash, ebpf.LPMTrie:
+		md.Helper = "TypedMap"
+	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash:
+		md.Helper = "PerCPUMap"
+	default:
 		return nil
 	}
-	if md.Key, err = typed(m.Key, m.KeySize, prefix+md.Field+"Key"); err != nil {
+	var err error
+	if md.Key, err = typed(m.Key, m.KeySize, md.Field+"Key"); err != nil {
+		return err
+	}
+	if md.Value, err = typed(m.Value, m.ValueSize, md.Field+"Value"); err != nil {
 		return err
 	}
 	if md.Key == "" || md.Value == "" {
-		md.Key, md.Value = "", ""
+		md.Helper, md.Key, md.Value = "", "", ""
 	}
 	return nil
 }
 
+// Type is the Go type of the map's field in the skeleton's Maps.
+func (md mapData) Type() string {
+	switch md.Helper {
+	case "":
+		return "*wbpf.Map"
+	case "StackTraceMap":
+		return "wbpf.StackTraceMap"
+	case "Buffer":
+		return "wbpf.Buffer[" + md.Value + "]"
+	}
+	return "wbpf." + md.Helper + "[" + md.Key + ", " + md.Value + "]"
+}
+
+// Typed: the field is an SDK helper whose Map the skeleton sets at Load.
+func (md mapData) Typed() bool { return md.Helper != "" }
+
 type fileData struct {
-	Package, Source, ObjectFile, Name, Lower, SDK string
-	Size                                          int
-	Types                                         string
-	HaveTypes                                     bool
-	Maps                                          []mapData
-	Programs                                      []progData
-	Sections                                      []sectionData
+	Package, Source, ObjectFile, Name, Prefix, Lower, SDK string
+	Types                                                 string
+	HaveTypes                                             bool
+	Maps                                                  []mapData
+	Programs                                              []progData
+	Sections                                              []sectionData
 }
 
 type mapData struct {
-	Field, Name, Type, Kind string
-	Key, Value              string
-	Ring, Perf, PerCPU      bool
-	spec                    bpfobj.Map
+	Field, Name, Kind string
+	// Helper is the SDK's typed helper (TypedMap, PerCPUMap, StackTraceMap, Buffer), "" for
+	// a plain *wbpf.Map.
+	Helper     string
+	Key, Value string
+	Depth      int
+	spec       bpfobj.Map
 }
 
 type progData struct {
@@ -324,11 +343,11 @@ type progData struct {
 }
 
 type sectionData struct {
-	Field, Type, Var, Name string
-	Offset, Size           uint32
-	NoBits, ReadOnly       bool
-	Vars                   []varData
-	spec                   bpfobj.Section
+	Field, Type, Name string
+	Size              uint32
+	NoBits, ReadOnly  bool
+	Vars              []varData
+	spec              bpfobj.Section
 }
 
 type varData struct {
@@ -388,11 +407,6 @@ func printEnum(b *bytes.Buffer, et *enumType) {
 }
 
 func printComposite(b *bytes.Buffer, gt *goType) {
-	kind := "struct"
-	if gt.union {
-		kind = "union"
-	}
-	_ = kind
 	fmt.Fprintf(b, "// %s is %s (%d bytes).\ntype %s struct {\n\t_ structs.HostLayout\n", gt.name, gt.cname, gt.size, gt.name)
 	for _, it := range gt.items {
 		b.WriteString("\t")
@@ -440,5 +454,3 @@ func printAccessor(b *bytes.Buffer, gt *goType, a accessor) {
 	fmt.Fprintf(b, "\tvar v %s\n\tcopy(wbpf.Bytes(&v), s.%s[%s:])\n\treturn v\n}\n\n", t, a.storage, from)
 	fmt.Fprintf(b, "// Set%s sets %s.\nfunc (s *%s) Set%s(v %s) {\n\tcopy(s.%s[%s:], wbpf.Bytes(&v))\n}\n\n", a.name, a.comment, gt.name, a.name, t, a.storage, from)
 }
-
-var _ = strings.TrimSpace

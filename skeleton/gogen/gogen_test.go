@@ -14,7 +14,15 @@ import (
 	"github.com/wbpf/wbpf/skeleton/gogen"
 )
 
-func fixtures(t *testing.T) []string { return golden.Fixtures(t, filepath.Join("..", "..")) }
+// fixtures are the layout fixtures every printer runs, the demo object and the Go bindings' own
+// cases in testdata/.
+func fixtures(t *testing.T) []string {
+	own, err := filepath.Glob(filepath.Join("testdata", "*.bpf.o"))
+	if err != nil || len(own) == 0 {
+		t.Fatalf("no testdata/*.bpf.o: %v", err)
+	}
+	return append(golden.Fixtures(t, filepath.Join("..", "..")), own...)
+}
 
 func objName(path string) string { return golden.ObjName(path) }
 
@@ -57,33 +65,88 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestTypeSelection: --type keeps the named types, what they need and what the skeleton needs.
+// TestTypeSelection: by default the types the skeleton needs, --type adds a type and what it
+// needs, --all-types gives every named type.
 func TestTypeSelection(t *testing.T) {
-	b := string(generate(t, "../../testdata/demo/demo.bpf.o", gogen.Options{Types: []string{"trace_event_raw_sched_process_exec"}}))
-	for _, want := range []string{"type TraceEventRawSchedProcessExec struct", "type Event struct"} {
-		if !strings.Contains(b, want) {
-			t.Errorf("output lacks %q", want)
-		}
+	const demo = "../../testdata/demo/demo.bpf.o"
+	for _, c := range []struct {
+		name      string
+		opts      gogen.Options
+		want, not []string
+	}{
+		{"default", gogen.Options{}, []string{"type Event struct"}, []string{"TraceEventRawSchedProcessExec", "TraceEventRawSchedProcessTemplate"}},
+		{"--type", gogen.Options{Types: []string{"trace_event_raw_sched_process_exec"}},
+			[]string{"type TraceEventRawSchedProcessExec struct", "type Event struct"}, []string{"TraceEventRawSchedProcessTemplate"}},
+		{"--all-types", gogen.Options{AllTypes: true},
+			[]string{"type Event struct", "type TraceEventRawSchedProcessExec struct", "type TraceEventRawSchedProcessTemplate struct"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := string(generate(t, demo, c.opts))
+			for _, w := range c.want {
+				if !strings.Contains(b, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(b, n) {
+					t.Errorf("output has %s, which was not asked for", n)
+				}
+			}
+		})
 	}
-	if strings.Contains(b, "TraceEventRawSchedProcessTemplate") {
-		t.Error("output has a type that was not asked for")
-	}
-	o, err := bpfobj.Load("../../testdata/demo/demo.bpf.o")
+	o, err := bpfobj.Load(demo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := gogen.Generate(o, gogen.Options{Types: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "type nope: no type of that name in BTF") {
 		t.Errorf("unknown type: %v", err)
 	}
-	if _, err := gogen.Generate(o, gogen.Options{Name: "event"}); err == nil || !strings.Contains(err.Error(), "--name") {
-		t.Errorf("skeleton named like a type: %v", err)
+}
+
+// TestNames: generation never fails on naming. The skeleton of an object named like its
+// struct, or like one of its types, keeps its names; the type gives way; nothing stutters.
+func TestNames(t *testing.T) {
+	b := string(generate(t, "testdata/tricky.bpf.o", gogen.Options{}))
+	for _, w := range []string{
+		"type TrickyObjects struct", "func OpenTricky() (*TrickyObjects, error)", "type TrickyMaps struct",
+		"type Tricky struct", "type TrickyMapsType struct",
+		"TrickyFuncMap wbpf.TypedMap[uint32, TrickyMapsType]",
+		"Counts        wbpf.PerCPUMap[uint32, uint64]",
+		"Stacks        wbpf.StackTraceMap", "s.Maps.Stacks.Depth = 127",
+		"Events        wbpf.Buffer[Tricky]", "Progs         *wbpf.Map",
+		"func (v TrickyRodata) TargetPid() uint32 {",
+		"func (v TrickyData) LastPid() (uint32, error) {",
+	} {
+		if !strings.Contains(b, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	for _, n := range []string{"TrickyTricky", "MapMap", "Unused"} {
+		if strings.Contains(b, n) {
+			t.Errorf("output has %q", n)
+		}
+	}
+	// A skeleton named like a type of the object: the type gets the suffix Type only where the
+	// skeleton took its name.
+	b = string(generate(t, "../../testdata/demo/demo.bpf.o", gogen.Options{Name: "event_objects"}))
+	for _, w := range []string{"type EventObjectsObjects struct", "type Event struct"} {
+		if !strings.Contains(b, w) {
+			t.Errorf("--name event_objects: output lacks %q", w)
+		}
+	}
+	b = string(generate(t, "../../testdata/demo/demo.bpf.o", gogen.Options{Name: "event"}))
+	for _, w := range []string{"type EventObjects struct", "func OpenEvent() (*EventObjects, error)", "type Event struct", "wbpf.Buffer[Event]"} {
+		if !strings.Contains(b, w) {
+			t.Errorf("--name event: output lacks %q", w)
+		}
 	}
 }
 
-// sdkModule is the go.mod of a guest module on sdk/go: Go 1.24, the oldest release the bindings
-// support, and sdk/go from this checkout.
+// sdkModule is the go.mod of a guest module on sdk/go: go 1.23, the lowest the bindings need
+// (structs.HostLayout), so that TinyGo releases built on Go 1.23 resolve it, and sdk/go from
+// this checkout.
 func sdkModule(name, root string) string {
-	return "module " + name + "\n\ngo 1.24\n\nrequire github.com/wbpf/wbpf/sdk/go v0.0.0\n\nreplace github.com/wbpf/wbpf/sdk/go => " +
+	return "module " + name + "\n\ngo 1.23\n\nrequire github.com/wbpf/wbpf/sdk/go v0.0.0\n\nreplace github.com/wbpf/wbpf/sdk/go => " +
 		filepath.Join(root, "sdk", "go") + "\n"
 }
 
@@ -135,8 +198,9 @@ func goCmd(t *testing.T, dir string, env []string, args ...string) {
 }
 
 // TestCompiles: every fixture's bindings pass go vet and build for GOOS=wasip1 GOARCH=wasm (the
-// layout assertions are compile-time, so this proves every size and offset), and build on the
-// host too, where decoders can be unit-tested.
+// layout assertions are compile-time, so this proves every size and offset), also with the
+// tinygo build tag (TinyGo's files of sdk/go are plain Go), and build on the host too, where
+// decoders can be unit-tested.
 func TestCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go packages")
@@ -145,7 +209,92 @@ func TestCompiles(t *testing.T) {
 	wasm := []string{"GOOS=wasip1", "GOARCH=wasm"}
 	goCmd(t, dir, wasm, "vet", "./...")
 	goCmd(t, dir, wasm, "build", "-o", os.DevNull, "./...")
+	goCmd(t, dir, wasm, "vet", "-tags", "tinygo", "./...")
+	goCmd(t, dir, wasm, "build", "-tags", "tinygo", "-o", os.DevNull, "./...")
 	goCmd(t, dir, nil, "vet", "./...")
+}
+
+// TestStaleObject runs generated bindings on the host (no kernel needed: Open only reads the
+// object): they find .rodata in a stripped object, and refuse an object their variables do not
+// match with a message that says to regenerate.
+func TestStaleObject(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Go packages")
+	}
+	strip, err := exec.LookPath("llvm-strip-19")
+	if err != nil {
+		t.Skip("llvm-strip-19 not on PATH")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(t, dir, "go.mod", sdkModule("staletest", root))
+	write(t, dir, "demo_bpf.go", string(generate(t, "../../testdata/demo/demo.bpf.o", gogen.Options{Package: "demo"})))
+	obj, err := os.ReadFile("../../testdata/demo/demo.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "demo.bpf.o", string(obj))
+	// Stripping moves every section: the bindings must not care.
+	if out, err := exec.Command(strip, "-g", "-R", ".BTF.ext", filepath.Join(dir, "demo.bpf.o")).CombinedOutput(); err != nil {
+		t.Fatalf("llvm-strip: %v\n%s", err, out)
+	}
+	stripped, _ := os.ReadFile(filepath.Join(dir, "demo.bpf.o"))
+	if len(stripped) == len(obj) {
+		t.Fatal("llvm-strip changed nothing")
+	}
+	write(t, dir, "demo_test.go", `package demo
+
+import (
+	"errors"
+	"testing"
+
+	wbpf "github.com/wbpf/wbpf/sdk/go"
+)
+
+func TestRodata(t *testing.T) {
+	s, err := OpenDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Rodata.MinDurationNs(); got != 0 {
+		t.Errorf("MinDurationNs = %d before any set", got)
+	}
+	if err := s.Rodata.SetMinDurationNs(5e6); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Rodata.MinDurationNs(); got != 5e6 {
+		t.Errorf("MinDurationNs = %d, want 5e6", got)
+	}
+}
+
+func TestStale(t *testing.T) {
+	demoObject = otherObject
+	_, err := OpenDemo()
+	if !errors.Is(err, wbpf.ErrStale) {
+		t.Fatalf("OpenDemo on another object: %v, want ErrStale", err)
+	}
+	t.Log(err)
+}
+`)
+	other, err := os.ReadFile("testdata/untyped.bpf.o") // no .rodata
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "other.bpf.o", string(other))
+	write(t, dir, "other_test.go", "package demo\n\nimport _ \"embed\"\n\n//go:embed other.bpf.o\nvar otherObject []byte\n")
+	cmd := exec.Command("go", "test", "-count=1", "-v", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+	if want := "demo.bpf.o: wbpf: section .rodata: not in the object: object does not match its bindings (regenerate them: wbpfgen go)"; !strings.Contains(string(out), want) {
+		t.Errorf("stale object: output lacks %q:\n%s", want, out)
+	}
 }
 
 // TestTinyGo builds the bindings with TinyGo for wasip1 when tinygo is installed.

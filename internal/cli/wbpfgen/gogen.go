@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cilium/ebpf"
 	"github.com/spf13/cobra"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/skeleton/gogen"
@@ -15,21 +16,29 @@ func newGo() *cobra.Command {
 	var (
 		out, pkg, name string
 		types          []string
+		allTypes       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "go APP.bpf.o [--package P] [--type NAME]... [-o APP_bpf.go]",
+		Use:   "go APP.bpf.o [--package P] [--type NAME]... [--all-types] [-o APP_bpf.go]",
 		Short: "Print Go bindings for Go and TinyGo guests on the wbpf Go SDK",
 		Long: `Print Go bindings of an ELF BPF object for guests built with Go 1.24 or later
 (GOOS=wasip1 GOARCH=wasm) or TinyGo, on the Go guest SDK github.com/wbpf/wbpf/sdk/go:
 
-- a Go type for every named struct, union and enum of the object's BTF (or only --type NAME
-  and what it needs), with exactly the BPF side's layout: structs.HostLayout, explicit
-  "_ [N]byte" padding, compile-time size and offset checks; members Go cannot place at their
-  offset (a u64 at offset 4 of a packed struct), bitfields and union members are held in bytes
-  behind typed accessor methods;
-- a skeleton: the object embedded with //go:embed, OpenAPP, LoadAPP, Load, Attach, Close,
-  typed getters and setters for the variables of .rodata, .data and .bss, map helpers with
-  typed keys and values, and ring/perf buffer readers calling a Go function per sample.
+- a Go type for each type the skeleton needs: the types of the global variables, the keys and
+  values of the maps, the buffers' sample types (marked in the BPF program with
+  "const struct event *unused __attribute__((unused));"), and each --type NAME; --all-types
+  prints every named struct, union and enum of the object's BTF. Each has exactly the BPF
+  side's layout: structs.HostLayout, explicit "_ [N]byte" padding, compile-time size and offset
+  checks; members Go cannot place at their offset (a u64 at offset 4 of a packed struct),
+  bitfields and union members are held in bytes behind typed accessor methods;
+- a skeleton, APPObjects: the object embedded with //go:embed, OpenAPP, LoadAPP, Load, Attach,
+  Close, getters and setters for the variables of .rodata (getters that cannot fail), .data and
+  .bss, and typed map helpers of the SDK: wbpf.TypedMap[K, V], wbpf.PerCPUMap[K, V] (a value
+  per possible CPU), wbpf.StackTraceMap, and wbpf.Buffer[T] for ring and perf buffers whose
+  sample type is known (a Go function called per decoded sample).
+
+The skeleton finds its sections in the embedded object when it opens: an object rebuilt or
+stripped without regenerating still works, or OpenAPP fails saying to regenerate.
 
 The object must sit next to the generated file (//go:embed cannot reach elsewhere): with -o
 in another directory, a copy of the object is written beside it.
@@ -49,10 +58,11 @@ Use it from go:generate, next to APP.bpf.o:
 			if pkg == "" {
 				pkg = os.Getenv("GOPACKAGE")
 			}
-			b, err := gogen.Generate(o, gogen.Options{Package: pkg, Name: name, Types: types})
+			b, err := gogen.Generate(o, gogen.Options{Package: pkg, Name: name, Types: types, AllTypes: allTypes})
 			if err != nil {
 				return fmt.Errorf("%s: %w", in, err)
 			}
+			warnUntypedBuffers(cmd.ErrOrStderr(), in, o, "the Go reader passes each sample as bytes (wbpf.Decode)")
 			if err := writeOutput(cmd.OutOrStdout(), out, func(w io.Writer) error {
 				_, err := w.Write(b)
 				return err
@@ -65,8 +75,20 @@ Use it from go:generate, next to APP.bpf.o:
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().StringVar(&pkg, "package", "", "Go package name (default: $GOPACKAGE, else main)")
 	cmd.Flags().StringVar(&name, "name", "", "name of the skeleton, camel-cased (default: from the file name)")
-	cmd.Flags().StringArrayVar(&types, "type", nil, "only this named type and what it depends on (repeatable)")
+	cmd.Flags().StringArrayVar(&types, "type", nil, "also this named type and what it depends on (repeatable)")
+	cmd.Flags().BoolVar(&allTypes, "all-types", false, "every named struct, union and enum of the object's BTF, not only the skeleton's")
 	return cmd
+}
+
+// warnUntypedBuffers says, for each ring buffer or perf event array whose sample type the
+// object does not declare, what the output lacks and the idiom that declares it.
+func warnUntypedBuffers(w io.Writer, in string, o *bpfobj.Object, lacks string) {
+	for _, m := range o.Maps {
+		if (m.Type == ebpf.RingBuf || m.Type == ebpf.PerfEventArray) && o.BufferSample(m) == nil {
+			fmt.Fprintf(w, "wbpfgen: warning: %s: map %s (%s): no sample type in BTF, so %s; declare it in the BPF program with %s\n",
+				in, m.Name, m.Type, lacks, bpfobj.SampleIdiom("event"))
+		}
+	}
 }
 
 // copyObject writes the object next to the generated file when it is not there already, for
