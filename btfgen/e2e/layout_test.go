@@ -107,7 +107,7 @@ func goGuest(t *testing.T, o *bpfobj.Object, obj string) []byte {
 		t.Fatal(err)
 	}
 	for name, data := range map[string][]byte{
-		"go.mod": []byte("module layoutguest\n\ngo 1.24\n\nrequire github.com/wbpf/wbpf/sdk/go v0.0.0\n\nreplace github.com/wbpf/wbpf/sdk/go => " +
+		"go.mod": []byte("module layoutguest\n\ngo 1.23\n\nrequire github.com/wbpf/wbpf/sdk/go v0.0.0\n\nreplace github.com/wbpf/wbpf/sdk/go => " +
 			filepath.Join(root, "sdk", "go") + "\n"),
 		"main.go":       main,
 		"layout_bpf.go": bindings,

@@ -11,13 +11,13 @@ import (
 	wbpf "github.com/wbpf/wbpf/sdk/go"
 )
 
-// bootstrapObject is bootstrap.bpf.o, which must sit next to this file (bootstrap.bpf.o).
+// bootstrapObject is bootstrap.bpf.o, which must sit next to this file.
 //
 //go:embed bootstrap.bpf.o
 var bootstrapObject []byte
 
-// Bootstrap is the skeleton of bootstrap.bpf.o: its maps and programs, and its global variables.
-type Bootstrap struct {
+// BootstrapObjects is the skeleton of bootstrap.bpf.o: its maps and programs, and its global variables.
+type BootstrapObjects struct {
 	Object   *wbpf.Object
 	Maps     BootstrapMaps
 	Programs BootstrapPrograms
@@ -27,8 +27,8 @@ type Bootstrap struct {
 
 // BootstrapMaps are the maps of bootstrap.bpf.o, usable after Load.
 type BootstrapMaps struct {
-	ExecStart BootstrapExecStartMap // "exec_start", Hash
-	Rb        BootstrapRbMap        // "rb", RingBuf
+	ExecStart wbpf.TypedMap[int32, uint64] // "exec_start", Hash
+	Rb        wbpf.Buffer[Event]           // "rb", RingBuf
 }
 
 // BootstrapPrograms are the programs of bootstrap.bpf.o.
@@ -37,25 +37,25 @@ type BootstrapPrograms struct {
 	HandleExit *wbpf.Program // handle_exit, SEC("tracepoint/sched/sched_process_exit")
 }
 
-// OpenBootstrap copies the embedded object. Nothing reaches the kernel before Load, so
-// global variables can still be set.
-func OpenBootstrap() (*Bootstrap, error) {
-	if len(bootstrapObject) != 6864 {
-		return nil, fmt.Errorf("bootstrap.bpf.o: embedded object has %d bytes, generated for 6864 (run go generate again)", len(bootstrapObject))
-	}
+// OpenBootstrap copies the embedded object and finds its global-variable sections. Nothing
+// reaches the kernel before Load, so global variables can still be set.
+func OpenBootstrap() (*BootstrapObjects, error) {
 	obj, err := wbpf.Open(bootstrapObject)
 	if err != nil {
 		return nil, err
 	}
-	s := &Bootstrap{Object: obj}
+	s := &BootstrapObjects{Object: obj}
 	s.Programs.HandleExec = obj.Program("handle_exec")
 	s.Programs.HandleExit = obj.Program("handle_exit")
-	s.Rodata = BootstrapRodata{obj: obj}
+	if s.Rodata.sec, err = obj.Section(".rodata", 8); err != nil {
+		return nil, fmt.Errorf("bootstrap.bpf.o: %w", err)
+	}
+	s.Rodata.obj = obj
 	return s, nil
 }
 
 // LoadBootstrap opens and loads the object.
-func LoadBootstrap() (*Bootstrap, error) {
+func LoadBootstrap() (*BootstrapObjects, error) {
 	s, err := OpenBootstrap()
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func LoadBootstrap() (*Bootstrap, error) {
 }
 
 // Load loads the object (maps created, programs verified) and finds its maps.
-func (s *Bootstrap) Load() error {
+func (s *BootstrapObjects) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *Bootstrap) Load() error {
 // Attach attaches every program whose section says where (tracepoints, kprobes, ...).
 // Programs that need a target (xdp, tc, cgroup, socket) are left to Programs.X.AttachTarget.
 // Programs stay attached until Close.
-func (s *Bootstrap) Attach() error {
+func (s *BootstrapObjects) Attach() error {
 	if err := s.Programs.HandleExec.Attach(); err != nil {
 		return err
 	}
@@ -96,83 +96,30 @@ func (s *Bootstrap) Attach() error {
 }
 
 // Close detaches every program and closes every map in the kernel.
-func (s *Bootstrap) Close() error {
+func (s *BootstrapObjects) Close() error {
 	return s.Object.Close()
 }
-
-// BootstrapExecStartMap is the map "exec_start" (Hash): int32 to uint64.
-// Map is nil until Load.
-type BootstrapExecStartMap struct {
-	Map *wbpf.Map
-}
-
-// Lookup returns the value of key; an error wrapping wbpf.ENOENT if there is none.
-func (m BootstrapExecStartMap) Lookup(key int32) (uint64, error) {
-	var value uint64
-	err := m.Map.Lookup(wbpf.Bytes(&key), wbpf.Bytes(&value))
-	return value, err
-}
-
-// Update sets key to value; flags is wbpf.UpdateAny, UpdateNoExist or UpdateExist.
-func (m BootstrapExecStartMap) Update(key int32, value uint64, flags uint64) error {
-	return m.Map.Update(wbpf.Bytes(&key), wbpf.Bytes(&value), flags)
-}
-
-// Delete removes key.
-func (m BootstrapExecStartMap) Delete(key int32) error {
-	return m.Map.Delete(wbpf.Bytes(&key))
-}
-
-// NextKey returns the key after *key, or the first key when key is nil; an error wrapping
-// wbpf.ENOENT after the last.
-func (m BootstrapExecStartMap) NextKey(key *int32) (int32, error) {
-	var next int32
-	var k []byte
-	if key != nil {
-		k = wbpf.Bytes(key)
-	}
-	err := m.Map.NextKey(k, wbpf.Bytes(&next))
-	return next, err
-}
-
-// BootstrapRbMap is the map "rb" (RingBuf).
-// Map is nil until Load.
-type BootstrapRbMap struct {
-	Map *wbpf.Map
-}
-
-// NewReader calls fn with each sample of the ring buffer decoded as Event (valid during the
-// call); fn returns 0 to go on, a negative value to stop the poll. A sample shorter than
-// Event stops the poll with EINVAL.
-func (m BootstrapRbMap) NewReader(fn func(sample *Event) int) (*wbpf.Reader, error) {
-	return m.Map.NewReader(func(b []byte) int {
-		var v Event
-		if wbpf.Decode(b, &v) != nil {
-			return -int(wbpf.EINVAL)
-		}
-		return fn(&v)
-	})
-}
-
-// bootstrapRodataSection is where .rodata is in the object.
-var bootstrapRodataSection = wbpf.Section{Name: ".rodata", Offset: 1288, Size: 8}
 
 // BootstrapRodata reads and writes the variables of .rodata: set them before Load (the
 // verifier sees them as constants); afterwards they are frozen.
 type BootstrapRodata struct {
 	obj *wbpf.Object
+	sec wbpf.Section
 }
 
-// MinDurationNs reads min_duration_ns.
-func (s BootstrapRodata) MinDurationNs() (uint64, error) {
-	var v uint64
-	err := s.obj.ReadVar(bootstrapRodataSection, 0, wbpf.Bytes(&v))
-	return v, err
+// MinDurationNs returns min_duration_ns: the value set before Load, or the object's.
+func (v BootstrapRodata) MinDurationNs() uint64 {
+	var x uint64
+	v.obj.ReadConst(v.sec, 0, wbpf.Bytes(&x))
+	return x
 }
 
-// SetMinDurationNs sets min_duration_ns.
-func (s BootstrapRodata) SetMinDurationNs(v uint64) error {
-	return s.obj.WriteVar(bootstrapRodataSection, 0, wbpf.Bytes(&v))
+// SetMinDurationNs sets min_duration_ns; after Load, an error wrapping wbpf.ErrLoaded.
+func (v BootstrapRodata) SetMinDurationNs(x uint64) error {
+	if v.obj.Loaded() {
+		return fmt.Errorf("set min_duration_ns: %w", wbpf.ErrLoaded)
+	}
+	return v.obj.WriteVar(v.sec, 0, wbpf.Bytes(&x))
 }
 
 // Event is struct event (168 bytes).

@@ -11,13 +11,13 @@ import (
 	wbpf "github.com/wbpf/wbpf/sdk/go"
 )
 
-// runqlatObject is runqlat.bpf.o, which must sit next to this file (runqlat.bpf.o).
+// runqlatObject is runqlat.bpf.o, which must sit next to this file.
 //
 //go:embed runqlat.bpf.o
 var runqlatObject []byte
 
-// Runqlat is the skeleton of runqlat.bpf.o: its maps and programs, and its global variables.
-type Runqlat struct {
+// RunqlatObjects is the skeleton of runqlat.bpf.o: its maps and programs, and its global variables.
+type RunqlatObjects struct {
 	Object   *wbpf.Object
 	Maps     RunqlatMaps
 	Programs RunqlatPrograms
@@ -27,8 +27,8 @@ type Runqlat struct {
 
 // RunqlatMaps are the maps of runqlat.bpf.o, usable after Load.
 type RunqlatMaps struct {
-	Hists RunqlatHistsMap // "hists", Hash
-	Start RunqlatStartMap // "start", Hash
+	Hists wbpf.TypedMap[uint32, Hist]   // "hists", Hash
+	Start wbpf.TypedMap[uint32, uint64] // "start", Hash
 }
 
 // RunqlatPrograms are the programs of runqlat.bpf.o.
@@ -38,26 +38,26 @@ type RunqlatPrograms struct {
 	HandleSchedWakeupNew *wbpf.Program // handle_sched_wakeup_new, SEC("raw_tp/sched_wakeup_new")
 }
 
-// OpenRunqlat copies the embedded object. Nothing reaches the kernel before Load, so
-// global variables can still be set.
-func OpenRunqlat() (*Runqlat, error) {
-	if len(runqlatObject) != 8416 {
-		return nil, fmt.Errorf("runqlat.bpf.o: embedded object has %d bytes, generated for 8416 (run go generate again)", len(runqlatObject))
-	}
+// OpenRunqlat copies the embedded object and finds its global-variable sections. Nothing
+// reaches the kernel before Load, so global variables can still be set.
+func OpenRunqlat() (*RunqlatObjects, error) {
 	obj, err := wbpf.Open(runqlatObject)
 	if err != nil {
 		return nil, err
 	}
-	s := &Runqlat{Object: obj}
+	s := &RunqlatObjects{Object: obj}
 	s.Programs.HandleSchedSwitch = obj.Program("handle_sched_switch")
 	s.Programs.HandleSchedWakeup = obj.Program("handle_sched_wakeup")
 	s.Programs.HandleSchedWakeupNew = obj.Program("handle_sched_wakeup_new")
-	s.Rodata = RunqlatRodata{obj: obj}
+	if s.Rodata.sec, err = obj.Section(".rodata", 8); err != nil {
+		return nil, fmt.Errorf("runqlat.bpf.o: %w", err)
+	}
+	s.Rodata.obj = obj
 	return s, nil
 }
 
 // LoadRunqlat opens and loads the object.
-func LoadRunqlat() (*Runqlat, error) {
+func LoadRunqlat() (*RunqlatObjects, error) {
 	s, err := OpenRunqlat()
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func LoadRunqlat() (*Runqlat, error) {
 }
 
 // Load loads the object (maps created, programs verified) and finds its maps.
-func (s *Runqlat) Load() error {
+func (s *RunqlatObjects) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (s *Runqlat) Load() error {
 // Attach attaches every program whose section says where (tracepoints, kprobes, ...).
 // Programs that need a target (xdp, tc, cgroup, socket) are left to Programs.X.AttachTarget.
 // Programs stay attached until Close.
-func (s *Runqlat) Attach() error {
+func (s *RunqlatObjects) Attach() error {
 	if err := s.Programs.HandleSchedSwitch.Attach(); err != nil {
 		return err
 	}
@@ -101,123 +101,60 @@ func (s *Runqlat) Attach() error {
 }
 
 // Close detaches every program and closes every map in the kernel.
-func (s *Runqlat) Close() error {
+func (s *RunqlatObjects) Close() error {
 	return s.Object.Close()
 }
-
-// RunqlatHistsMap is the map "hists" (Hash): uint32 to Hist.
-// Map is nil until Load.
-type RunqlatHistsMap struct {
-	Map *wbpf.Map
-}
-
-// Lookup returns the value of key; an error wrapping wbpf.ENOENT if there is none.
-func (m RunqlatHistsMap) Lookup(key uint32) (Hist, error) {
-	var value Hist
-	err := m.Map.Lookup(wbpf.Bytes(&key), wbpf.Bytes(&value))
-	return value, err
-}
-
-// Update sets key to value; flags is wbpf.UpdateAny, UpdateNoExist or UpdateExist.
-func (m RunqlatHistsMap) Update(key uint32, value Hist, flags uint64) error {
-	return m.Map.Update(wbpf.Bytes(&key), wbpf.Bytes(&value), flags)
-}
-
-// Delete removes key.
-func (m RunqlatHistsMap) Delete(key uint32) error {
-	return m.Map.Delete(wbpf.Bytes(&key))
-}
-
-// NextKey returns the key after *key, or the first key when key is nil; an error wrapping
-// wbpf.ENOENT after the last.
-func (m RunqlatHistsMap) NextKey(key *uint32) (uint32, error) {
-	var next uint32
-	var k []byte
-	if key != nil {
-		k = wbpf.Bytes(key)
-	}
-	err := m.Map.NextKey(k, wbpf.Bytes(&next))
-	return next, err
-}
-
-// RunqlatStartMap is the map "start" (Hash): uint32 to uint64.
-// Map is nil until Load.
-type RunqlatStartMap struct {
-	Map *wbpf.Map
-}
-
-// Lookup returns the value of key; an error wrapping wbpf.ENOENT if there is none.
-func (m RunqlatStartMap) Lookup(key uint32) (uint64, error) {
-	var value uint64
-	err := m.Map.Lookup(wbpf.Bytes(&key), wbpf.Bytes(&value))
-	return value, err
-}
-
-// Update sets key to value; flags is wbpf.UpdateAny, UpdateNoExist or UpdateExist.
-func (m RunqlatStartMap) Update(key uint32, value uint64, flags uint64) error {
-	return m.Map.Update(wbpf.Bytes(&key), wbpf.Bytes(&value), flags)
-}
-
-// Delete removes key.
-func (m RunqlatStartMap) Delete(key uint32) error {
-	return m.Map.Delete(wbpf.Bytes(&key))
-}
-
-// NextKey returns the key after *key, or the first key when key is nil; an error wrapping
-// wbpf.ENOENT after the last.
-func (m RunqlatStartMap) NextKey(key *uint32) (uint32, error) {
-	var next uint32
-	var k []byte
-	if key != nil {
-		k = wbpf.Bytes(key)
-	}
-	err := m.Map.NextKey(k, wbpf.Bytes(&next))
-	return next, err
-}
-
-// runqlatRodataSection is where .rodata is in the object.
-var runqlatRodataSection = wbpf.Section{Name: ".rodata", Offset: 1856, Size: 8}
 
 // RunqlatRodata reads and writes the variables of .rodata: set them before Load (the
 // verifier sees them as constants); afterwards they are frozen.
 type RunqlatRodata struct {
 	obj *wbpf.Object
+	sec wbpf.Section
 }
 
-// TargPerProcess reads targ_per_process.
-func (s RunqlatRodata) TargPerProcess() (bool, error) {
-	var v bool
-	err := s.obj.ReadVar(runqlatRodataSection, 0, wbpf.Bytes(&v))
-	return v, err
+// TargPerProcess returns targ_per_process: the value set before Load, or the object's.
+func (v RunqlatRodata) TargPerProcess() bool {
+	var x bool
+	v.obj.ReadConst(v.sec, 0, wbpf.Bytes(&x))
+	return x
 }
 
-// SetTargPerProcess sets targ_per_process.
-func (s RunqlatRodata) SetTargPerProcess(v bool) error {
-	return s.obj.WriteVar(runqlatRodataSection, 0, wbpf.Bytes(&v))
+// SetTargPerProcess sets targ_per_process; after Load, an error wrapping wbpf.ErrLoaded.
+func (v RunqlatRodata) SetTargPerProcess(x bool) error {
+	if v.obj.Loaded() {
+		return fmt.Errorf("set targ_per_process: %w", wbpf.ErrLoaded)
+	}
+	return v.obj.WriteVar(v.sec, 0, wbpf.Bytes(&x))
 }
 
-// TargMs reads targ_ms.
-func (s RunqlatRodata) TargMs() (bool, error) {
-	var v bool
-	err := s.obj.ReadVar(runqlatRodataSection, 1, wbpf.Bytes(&v))
-	return v, err
+// TargMs returns targ_ms: the value set before Load, or the object's.
+func (v RunqlatRodata) TargMs() bool {
+	var x bool
+	v.obj.ReadConst(v.sec, 1, wbpf.Bytes(&x))
+	return x
 }
 
-// SetTargMs sets targ_ms.
-func (s RunqlatRodata) SetTargMs(v bool) error {
-	return s.obj.WriteVar(runqlatRodataSection, 1, wbpf.Bytes(&v))
+// SetTargMs sets targ_ms; after Load, an error wrapping wbpf.ErrLoaded.
+func (v RunqlatRodata) SetTargMs(x bool) error {
+	if v.obj.Loaded() {
+		return fmt.Errorf("set targ_ms: %w", wbpf.ErrLoaded)
+	}
+	return v.obj.WriteVar(v.sec, 1, wbpf.Bytes(&x))
 }
 
-// TargTgid reads targ_tgid.
-func (s RunqlatRodata) TargTgid() (int32, error) {
-	var v int32
-	err := s.obj.ReadVar(runqlatRodataSection, 4, wbpf.Bytes(&v))
-	return v, err
+// TargTgid returns targ_tgid: the value set before Load, or the object's.
+func (v RunqlatRodata) TargTgid() int32 {
+	var x int32
+	v.obj.ReadConst(v.sec, 4, wbpf.Bytes(&x))
+	return x
 }
 
-// SetTargTgid sets targ_tgid.
-func (s RunqlatRodata) SetTargTgid(v int32) error {
-	return s.obj.WriteVar(runqlatRodataSection, 4, wbpf.Bytes(&v))
+// SetTargTgid sets targ_tgid; after Load, an error wrapping wbpf.ErrLoaded.
+func (v RunqlatRodata) SetTargTgid(x int32) error {
+	if v.obj.Loaded() {
+		return fmt.Errorf("set targ_tgid: %w", wbpf.ErrLoaded)
+	}
+	return v.obj.WriteVar(v.sec, 4, wbpf.Bytes(&x))
 }
 
 // Hist is struct hist (120 bytes).
