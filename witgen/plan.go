@@ -57,6 +57,31 @@ type planner struct {
 	decls   map[btf.Type]*decl
 	busy    map[btf.Type]bool
 	chunks  [bytesLevels + 1]*decl
+	// prim: typedefs named as the WIT primitive they are (u32, __u32, bool), written as that
+	// primitive: an alias "type %u32 = u32" says nothing and the second would be u32-dup2.
+	prim map[btf.Type]wtype
+	// sameAs: a typedef of a primitive with the name and WIT type of an earlier one
+	// (__le32 and le32): one alias for both, not le32-dup2.
+	sameAs map[btf.Type]btf.Type
+}
+
+// primitive is the WIT primitive a typedef (through typedefs and qualifiers) stands for.
+func primitive(t btf.Type) (wtype, bool) {
+	switch v := layout.Underlying(t).(type) {
+	case *btf.Int:
+		if v.Encoding&btf.Bool != 0 && v.Size == 1 {
+			return tBool, true
+		}
+		return intType(v.Size, v.Encoding&btf.Signed != 0)
+	case *btf.Float:
+		switch v.Size {
+		case 4:
+			return tF32, true
+		case 8:
+			return tF64, true
+		}
+	}
+	return wtype{}, false
 }
 
 func newPlanner(m *layout.Model) *planner {
@@ -68,7 +93,10 @@ func newPlanner(m *layout.Model) *planner {
 		defs:    make(map[string]btf.Type),
 		decls:   make(map[btf.Type]*decl),
 		busy:    make(map[btf.Type]bool),
+		prim:    make(map[btf.Type]wtype),
+		sameAs:  make(map[btf.Type]btf.Type),
 	}
+	primAlias := make(map[string]btf.Type) // name=type -> the first typedef of a primitive
 	// Struct, union and enum tags are named before typedefs, so a tag keeps its name when a
 	// typedef of another type has the same one (typedef struct nm_a nm_b; struct nm_b).
 	var order, tdOrder []btf.Type
@@ -101,6 +129,23 @@ func newPlanner(m *layout.Model) *planner {
 				} else if kebab(target.TypeName()) == kebab(v.Name) {
 					continue // typedef struct point point: one WIT type
 				}
+			}
+			if pt, ok := primitive(v); ok {
+				base := kebab(v.Name)
+				if base == pt.expr {
+					p.prim[t] = pt
+					continue
+				}
+				key := base + "=" + pt.expr
+				if first := primAlias[key]; first != nil {
+					p.sameAs[t] = first
+					continue
+				}
+				primAlias[key] = t
+			}
+			if td, ok := target.(*btf.Typedef); ok && kebab(td.Name) == kebab(v.Name) {
+				p.sameAs[t] = td // typedef __u128 u128: one WIT type
+				continue
 			}
 			tdOrder = append(tdOrder, t)
 			tdBases = append(tdBases, orDefault(kebab(v.Name), "unnamed"))
@@ -159,6 +204,9 @@ func (p *planner) use(t btf.Type, hint string) (wtype, []*decl, error) {
 	case *btf.Array:
 		return p.array(v, hint)
 	case *btf.Struct, *btf.Union, *btf.Enum, *btf.Typedef, *btf.Fwd:
+		if pt, ok := p.prim[t]; ok {
+			return pt, nil, nil
+		}
 		d, err := p.declFor(t, hint)
 		if err != nil {
 			return wtype{}, nil, err
@@ -338,6 +386,9 @@ func (p *planner) typedef(v *btf.Typedef) (*decl, error) {
 	target := layout.SkipQualifiers(v.Type)
 	if p.claimed[target] == v {
 		return p.declFor(target, "")
+	}
+	if first, ok := p.sameAs[v]; ok {
+		return p.declFor(first, "")
 	}
 	if _, named := p.base[v]; !named {
 		return p.declFor(target, "") // typedef struct point point

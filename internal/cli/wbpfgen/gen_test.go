@@ -86,3 +86,43 @@ func TestGenToFile(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeSelectionFlags: go and wit print the skeleton's types by default and every type with
+// --all-types; an object named like its struct generates; a buffer without a sample type gets
+// one warning naming the idiom that declares it, and the output is still written.
+func TestTypeSelectionFlags(t *testing.T) {
+	const tricky, untyped = "../../../skeleton/gogen/testdata/tricky.bpf.o", "../../../skeleton/gogen/testdata/untyped.bpf.o"
+	for _, tc := range []struct {
+		args      []string
+		want, not []string
+		stderr    string
+	}{
+		{[]string{"go", demo}, []string{"type Event struct"}, []string{"TraceEventRawSchedProcessExec"}, ""},
+		{[]string{"go", demo, "--all-types"}, []string{"type Event struct", "type TraceEventRawSchedProcessExec struct"}, nil, ""},
+		{[]string{"go", demo, "--type", "trace_event_raw_sched_process_exec"}, []string{"type Event struct", "type TraceEventRawSchedProcessExec struct"}, nil, ""},
+		{[]string{"wit", demo}, []string{"record event {"}, []string{"trace-event-raw-sched-process-exec"}, ""},
+		{[]string{"wit", demo, "--all-types"}, []string{"record event {", "record trace-event-raw-sched-process-exec {"}, nil, ""},
+		{[]string{"go", tricky}, []string{"type TrickyObjects struct", "type Tricky struct", "type TrickyMapsType struct"}, nil, ""},
+		{[]string{"go", untyped}, []string{"Samples *wbpf.Map"}, nil,
+			"wbpfgen: warning: " + untyped + ": map samples (RingBuf): no sample type in BTF, so the Go reader passes each sample as bytes (wbpf.Decode); declare it in the BPF program with const struct event *unused __attribute__((unused));\n"},
+		{[]string{"wit", untyped}, []string{"world untyped"}, []string{"record sample"},
+			"wbpfgen: warning: " + untyped + ": map samples (RingBuf): no sample type in BTF, so the WIT has no record for its samples; declare it in the BPF program with const struct event *unused __attribute__((unused));\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(tc.args...)
+			if code != 0 || stderr != tc.stderr {
+				t.Fatalf("exit %d, stderr %q, want 0 and %q", code, stderr, tc.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(stdout, n) {
+					t.Errorf("output has %q", n)
+				}
+			}
+		})
+	}
+}
