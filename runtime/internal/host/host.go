@@ -562,7 +562,9 @@ func lookupTable(mod api.Module, idx uint32) (fn api.Function, err error) {
 func lookupExport(mod api.Module, name string) (api.Function, error) {
 	fn := mod.ExportedFunction(name)
 	if fn == nil {
-		return nil, fmt.Errorf("export %q: %w (missing)", name, ErrBadCallback)
+		return nil, fmt.Errorf("export %q: %w: the guest polls through callback-wrapper but exports no function %q, "+
+			"which receives the samples; likely a compiler that dropped //go:wasmexport (TinyGo before 0.34): "+
+			"build with sdk/go, which exports it for standard Go and, under TinyGo's tinygo tag, with //export", name, ErrBadCallback, name)
 	}
 	def := fn.Definition()
 	if !slices.Equal(def.ParamTypes(), sampleParams) || !slices.Equal(def.ResultTypes(), sampleResults) {

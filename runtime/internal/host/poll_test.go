@@ -195,6 +195,10 @@ func TestCallbackBufferPoll_BadExport(t *testing.T) {
 				t.Fatalf("poll = %d, want -EINVAL", got)
 			}
 			wantStderr(t, stderr, `export "go-callback"`)
+			if name == "missing" {
+				wantStderr(t, stderr, "exports no function \"go-callback\"")
+				wantStderr(t, stderr, "//go:wasmexport (TinyGo before 0.34)")
+			}
 		})
 	}
 }
