@@ -301,7 +301,7 @@ func TestStale(t *testing.T) {
 func TestTinyGo(t *testing.T) {
 	tinygo, err := exec.LookPath("tinygo")
 	if err != nil {
-		t.Skip("tinygo not on PATH: TinyGo builds of the bindings are not checked here (install TinyGo 0.34 or later to run this test)")
+		t.Skip("tinygo not on PATH: TinyGo builds of the bindings are not checked here (install TinyGo 0.33 with LLVM 19, or later, to run this test)")
 	}
 	dir := goModule(t, true)
 	for _, path := range fixtures(t) {
