@@ -17,6 +17,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/witgen"
 )
 
@@ -80,6 +81,27 @@ func TestGolden(t *testing.T) {
 		})
 		compare(t, "../golden/wit/demo.event.wit", got)
 	})
+	t.Run("ringbuf-skeleton", func(t *testing.T) {
+		compare(t, "../golden/wit/ringbuf.skeleton.wit", skeletonWIT(t, "../testdata/btf/ringbuf.bpf.o"))
+	})
+}
+
+// skeletonWIT is what wbpfgen wit prints for a BPF object by default: the skeleton's types.
+func skeletonWIT(t *testing.T, path string) []byte {
+	t.Helper()
+	o, err := bpfobj.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := o.SkeletonTypes(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := witgen.Generate(o.Model, witgen.Options{Source: path, Roots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestSelectionKeepsNames: a --type selection prints the same declarations, with the same names,
@@ -196,6 +218,7 @@ func TestParserAcceptsOutput(t *testing.T) {
 	for _, obj := range fixtures(t) {
 		write(objName(obj)+".wit", generate(t, obj, witgen.Options{}))
 	}
+	write("ringbuf.skeleton.wit", skeletonWIT(t, "../testdata/btf/ringbuf.bpf.o"))
 	write("demo.event.wit", generate(t, "../testdata/demo/demo.bpf.o", witgen.Options{
 		Package: "acme:tracer@0.1.0", World: "guest", Types: []string{"event"},
 	}))
