@@ -4,7 +4,7 @@ package {{.Package}}
 
 import (
 	_ "embed"
-{{- if .Sections}}
+{{- if or .Sections .Checks}}
 	"fmt"
 {{- end}}
 {{- if .HaveTypes}}
@@ -45,8 +45,9 @@ type {{.Prefix}}Programs struct {
 {{- end}}
 }
 
-// Open{{.Prefix}} copies the embedded object and finds its global-variable sections. Nothing
-// reaches the kernel before Load, so global variables can still be set.
+// Open{{.Prefix}} copies the embedded object, finds its global-variable sections and checks that
+// its maps have the sizes of these bindings (else the error wraps wbpf.ErrStale: regenerate).
+// Nothing reaches the kernel before Load, so global variables can still be set.
 func Open{{.Prefix}}() (*{{.Name}}, error) {
 	obj, err := wbpf.Open({{.Lower}}Object)
 	if err != nil {
@@ -56,7 +57,11 @@ func Open{{.Prefix}}() (*{{.Name}}, error) {
 {{- range .Programs}}
 	s.Programs.{{.Field}} = obj.Program("{{.Name}}")
 {{- end}}
-{{- range .Maps}}{{if .Depth}}
+{{- range .Maps}}{{if or .KeySize .ValueSize}}
+	if err := obj.CheckMap("{{.Name}}", {{.KeySize}}, {{.ValueSize}}); err != nil {
+		return nil, fmt.Errorf("{{$.Source}}: %w", err)
+	}
+{{- end}}{{if .Depth}}
 	s.Maps.{{.Field}}.Depth = {{.Depth}}
 {{- end}}{{end}}
 {{- range .Sections}}

@@ -27,6 +27,7 @@ type Object struct {
 	handle uint64 // 0 until loaded
 	closed bool
 	maps   map[string]*Map
+	btf    *btfInfo // parsed on first MapDef
 }
 
 // Open copies an ELF BPF object. Nothing reaches the kernel before Load, so global variables in

@@ -11,7 +11,7 @@ import (
 func TestBufferSample(t *testing.T) {
 	for path, want := range map[string]map[string]string{
 		"../../testdata/btf/ringbuf.bpf.o": {"rb": "event", "rb_small": "ev_small", "stats": ""},
-		"../gogen/testdata/tricky.bpf.o":   {"events": "tricky", "counts": "", "stacks": ""},
+		"../gogen/testdata/tricky.bpf.o":   {"tk_events": "tricky", "tk_counts": "", "tk_stacks": ""},
 		"../gogen/testdata/untyped.bpf.o":  {"samples": ""},
 	} {
 		o, err := bpfobj.Load(path)

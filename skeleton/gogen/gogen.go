@@ -157,6 +157,9 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 			s.Vars = append(s.Vars, varData{Method: m, CName: v.Name, Type: r.expr, Offset: v.Offset})
 		}
 	}
+	for _, md := range d.Maps {
+		d.Checks = d.Checks || md.KeySize != 0 || md.ValueSize != 0
+	}
 	var types bytes.Buffer
 	g.printTypes(&types)
 	d.Types = types.String()
@@ -280,6 +283,7 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData) error {
 	case ebpf.StackTrace:
 		if m.ValueSize%8 == 0 && m.ValueSize > 0 && m.KeySize == 4 {
 			md.Helper, md.Depth = "StackTraceMap", int(m.ValueSize/8)
+			md.KeySize, md.ValueSize = m.KeySize, m.ValueSize
 		}
 		return nil
 	case ebpf.Hash, ebpf.Array, ebpf.LRUHash, ebpf.LPMTrie:
@@ -298,7 +302,9 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData) error {
 	}
 	if md.Key == "" || md.Value == "" {
 		md.Helper, md.Key, md.Value = "", "", ""
+		return nil
 	}
+	md.KeySize, md.ValueSize = m.KeySize, m.ValueSize
 	return nil
 }
 
@@ -322,6 +328,7 @@ type fileData struct {
 	Package, Source, ObjectFile, Name, Prefix, Lower, SDK string
 	Types                                                 string
 	HaveTypes                                             bool
+	Checks                                                bool // maps to check at open
 	Maps                                                  []mapData
 	Programs                                              []progData
 	Sections                                              []sectionData
@@ -334,7 +341,10 @@ type mapData struct {
 	Helper     string
 	Key, Value string
 	Depth      int
-	spec       bpfobj.Map
+	// KeySize and ValueSize, when set, are checked against the embedded object at open: the
+	// helper hands the host buffers of these sizes.
+	KeySize, ValueSize uint32
+	spec               bpfobj.Map
 }
 
 type progData struct {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
@@ -111,9 +112,9 @@ func TestNames(t *testing.T) {
 		"type TrickyObjects struct", "func OpenTricky() (*TrickyObjects, error)", "type TrickyMaps struct",
 		"type Tricky struct", "type TrickyMapsType struct",
 		"TrickyFuncMap wbpf.TypedMap[uint32, TrickyMapsType]",
-		"Counts        wbpf.PerCPUMap[uint32, uint64]",
-		"Stacks        wbpf.StackTraceMap", "s.Maps.Stacks.Depth = 127",
-		"Events        wbpf.Buffer[Tricky]", "Progs         *wbpf.Map",
+		"TkCounts      wbpf.PerCPUMap[uint32, uint64]",
+		"TkStacks      wbpf.StackTraceMap", "s.Maps.TkStacks.Depth = 127",
+		"TkEvents      wbpf.Buffer[Tricky]", "TkProgs       *wbpf.Map",
 		"func (v TrickyRodata) TargetPid() uint32 {",
 		"func (v TrickyData) LastPid() (uint32, error) {",
 	} {
@@ -215,8 +216,8 @@ func TestCompiles(t *testing.T) {
 }
 
 // TestStaleObject runs generated bindings on the host (no kernel needed: Open only reads the
-// object): they find .rodata in a stripped object, and refuse an object their variables do not
-// match with a message that says to regenerate.
+// object): they find .rodata in a stripped object, and refuse another object, or the same
+// rebuilt with another map value type, with a message that says to regenerate.
 func TestStaleObject(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go packages")
@@ -271,12 +272,14 @@ func TestRodata(t *testing.T) {
 }
 
 func TestStale(t *testing.T) {
-	demoObject = otherObject
-	_, err := OpenDemo()
-	if !errors.Is(err, wbpf.ErrStale) {
-		t.Fatalf("OpenDemo on another object: %v, want ErrStale", err)
+	for name, obj := range map[string][]byte{"other": otherObject, "rebuilt": rebuiltObject} {
+		demoObject = obj
+		_, err := OpenDemo()
+		if !errors.Is(err, wbpf.ErrStale) {
+			t.Fatalf("OpenDemo on the %s object: %v, want ErrStale", name, err)
+		}
+		t.Log(err)
 	}
-	t.Log(err)
 }
 `)
 	other, err := os.ReadFile("testdata/untyped.bpf.o") // no .rodata
@@ -284,7 +287,25 @@ func TestStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	write(t, dir, "other.bpf.o", string(other))
-	write(t, dir, "other_test.go", "package demo\n\nimport _ \"embed\"\n\n//go:embed other.bpf.o\nvar otherObject []byte\n")
+	// demo.bpf.c rebuilt with another value type for exec_start, bindings not regenerated.
+	src, err := os.ReadFile("../../testdata/demo/demo.bpf.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), "__type(value, unsigned long long);", "__type(value, unsigned int);", 1)
+	if changed == string(src) {
+		t.Fatal("demo.bpf.c no longer declares exec_start's value as unsigned long long")
+	}
+	write(t, dir, "rebuilt.bpf.c", changed)
+	clang, err := exec.LookPath("clang-19")
+	if err != nil {
+		t.Skip("clang-19 not on PATH")
+	}
+	if out, err := exec.Command(clang, "-O2", "-g", "-target", "bpf", "-I/usr/include/"+archDir(), "-c", filepath.Join(dir, "rebuilt.bpf.c"), "-o", filepath.Join(dir, "rebuilt.bpf.o")).CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	os.Remove(filepath.Join(dir, "rebuilt.bpf.c"))
+	write(t, dir, "other_test.go", "package demo\n\nimport _ \"embed\"\n\n//go:embed other.bpf.o\nvar otherObject []byte\n\n//go:embed rebuilt.bpf.o\nvar rebuiltObject []byte\n")
 	cmd := exec.Command("go", "test", "-count=1", "-v", ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
@@ -292,8 +313,13 @@ func TestStale(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go test: %v\n%s", err, out)
 	}
-	if want := "demo.bpf.o: wbpf: section .rodata: not in the object: object does not match its bindings (regenerate them: wbpfgen go)"; !strings.Contains(string(out), want) {
-		t.Errorf("stale object: output lacks %q:\n%s", want, out)
+	for _, want := range []string{
+		"demo.bpf.o: wbpf: map exec_start: not in the object: object does not match its bindings (regenerate them: wbpfgen go)",
+		"demo.bpf.o: wbpf: map exec_start: key 4 and value 4 bytes in the object, 4 and 8 in the bindings: object does not match its bindings (regenerate them: wbpfgen go)",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("stale object: output lacks %q:\n%s", want, out)
+		}
 	}
 }
 
@@ -312,4 +338,12 @@ func TestTinyGo(t *testing.T) {
 			t.Errorf("tinygo build %s: %v\n%s", name, err, out)
 		}
 	}
+}
+
+// archDir is the Debian multiarch include directory of the host (asm/types.h for BPF builds).
+func archDir() string {
+	if goruntime.GOARCH == "arm64" {
+		return "aarch64-linux-gnu"
+	}
+	return "x86_64-linux-gnu"
 }

@@ -37,8 +37,9 @@ type BootstrapPrograms struct {
 	HandleExit *wbpf.Program // handle_exit, SEC("tracepoint/sched/sched_process_exit")
 }
 
-// OpenBootstrap copies the embedded object and finds its global-variable sections. Nothing
-// reaches the kernel before Load, so global variables can still be set.
+// OpenBootstrap copies the embedded object, finds its global-variable sections and checks that
+// its maps have the sizes of these bindings (else the error wraps wbpf.ErrStale: regenerate).
+// Nothing reaches the kernel before Load, so global variables can still be set.
 func OpenBootstrap() (*BootstrapObjects, error) {
 	obj, err := wbpf.Open(bootstrapObject)
 	if err != nil {
@@ -47,6 +48,9 @@ func OpenBootstrap() (*BootstrapObjects, error) {
 	s := &BootstrapObjects{Object: obj}
 	s.Programs.HandleExec = obj.Program("handle_exec")
 	s.Programs.HandleExit = obj.Program("handle_exit")
+	if err := obj.CheckMap("exec_start", 4, 8); err != nil {
+		return nil, fmt.Errorf("bootstrap.bpf.o: %w", err)
+	}
 	if s.Rodata.sec, err = obj.Section(".rodata", 8); err != nil {
 		return nil, fmt.Errorf("bootstrap.bpf.o: %w", err)
 	}

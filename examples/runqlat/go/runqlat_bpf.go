@@ -38,8 +38,9 @@ type RunqlatPrograms struct {
 	HandleSchedWakeupNew *wbpf.Program // handle_sched_wakeup_new, SEC("raw_tp/sched_wakeup_new")
 }
 
-// OpenRunqlat copies the embedded object and finds its global-variable sections. Nothing
-// reaches the kernel before Load, so global variables can still be set.
+// OpenRunqlat copies the embedded object, finds its global-variable sections and checks that
+// its maps have the sizes of these bindings (else the error wraps wbpf.ErrStale: regenerate).
+// Nothing reaches the kernel before Load, so global variables can still be set.
 func OpenRunqlat() (*RunqlatObjects, error) {
 	obj, err := wbpf.Open(runqlatObject)
 	if err != nil {
@@ -49,6 +50,12 @@ func OpenRunqlat() (*RunqlatObjects, error) {
 	s.Programs.HandleSchedSwitch = obj.Program("handle_sched_switch")
 	s.Programs.HandleSchedWakeup = obj.Program("handle_sched_wakeup")
 	s.Programs.HandleSchedWakeupNew = obj.Program("handle_sched_wakeup_new")
+	if err := obj.CheckMap("hists", 4, 120); err != nil {
+		return nil, fmt.Errorf("runqlat.bpf.o: %w", err)
+	}
+	if err := obj.CheckMap("start", 4, 8); err != nil {
+		return nil, fmt.Errorf("runqlat.bpf.o: %w", err)
+	}
 	if s.Rodata.sec, err = obj.Section(".rodata", 8); err != nil {
 		return nil, fmt.Errorf("runqlat.bpf.o: %w", err)
 	}

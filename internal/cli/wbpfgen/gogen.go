@@ -37,8 +37,9 @@ func newGo() *cobra.Command {
   per possible CPU), wbpf.StackTraceMap, and wbpf.Buffer[T] for ring and perf buffers whose
   sample type is known (a Go function called per decoded sample).
 
-The skeleton finds its sections in the embedded object when it opens: an object rebuilt or
-stripped without regenerating still works, or OpenAPP fails saying to regenerate.
+When it opens, the skeleton finds its sections in the embedded object and checks its typed
+maps' sizes in the object's BTF: an object rebuilt or stripped without regenerating still
+works, or OpenAPP fails saying to regenerate.
 
 The object must sit next to the generated file (//go:embed cannot reach elsewhere): with -o
 in another directory, a copy of the object is written beside it.

@@ -34,7 +34,7 @@ const events = 5
 
 func TestHelpersEndToEnd(t *testing.T) {
 	testutils.RequireKernel(t)
-	testutils.LeakCheck(t, "on_getppid", "events", "counts", "stacks", "tricky_func_map")
+	testutils.LeakCheck(t, "tk_getppid", "tk_events", "tk_counts", "tk_stacks", "tk_progs", "tricky_func_map")
 	wasm := guest(t)
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {

@@ -45,13 +45,13 @@ func main() {
 	fmt.Printf("hash key=%d a=%d b=%d\n", k, v.A, v.B)
 
 	received, stacks := 0, 0
-	rd, err := s.Maps.Events.NewReader(func(e *Tricky) int {
+	rd, err := s.Maps.TkEvents.NewReader(func(e *Tricky) int {
 		received++
 		if e.Pid != uint32(tgid) {
 			fmt.Printf("FAIL event pid %d\n", e.Pid)
 		}
 		if e.StackId >= 0 {
-			if ips, err := s.Maps.Stacks.Lookup(uint32(e.StackId)); err == nil && len(ips) > 0 {
+			if ips, err := s.Maps.TkStacks.Lookup(uint32(e.StackId)); err == nil && len(ips) > 0 {
 				stacks++
 			}
 		}
@@ -63,7 +63,7 @@ func main() {
 		_, err := rd.Poll(100 * time.Millisecond)
 		fail("poll", err)
 	}
-	counts, err := s.Maps.Counts.Lookup(0)
+	counts, err := s.Maps.TkCounts.Lookup(0)
 	fail("per-cpu lookup", err)
 	var sum uint64
 	for _, c := range counts {
