@@ -17,7 +17,7 @@ import (
 	wbpf "github.com/wbpf/wbpf/sdk/go"
 )
 
-//go:generate go run ../../../cmd/wbpfgen go ../bootstrap.bpf.o --package main --type event -o bootstrap_bpf.go
+//go:generate go run ../../../cmd/wbpfgen go ../bootstrap.bpf.o --package main -o bootstrap_bpf.go
 
 func main() {
 	minDuration := flag.Uint64("d", 0, "only processes that lived at least `MS` milliseconds (hides execs)")

@@ -21,7 +21,7 @@ import (
 	wbpf "github.com/wbpf/wbpf/sdk/go"
 )
 
-//go:generate go run ../../../cmd/wbpfgen go ../runqlat.bpf.o --package main --type hist -o runqlat_bpf.go
+//go:generate go run ../../../cmd/wbpfgen go ../runqlat.bpf.o --package main -o runqlat_bpf.go
 
 func main() {
 	ms := flag.Bool("m", false, "milliseconds instead of microseconds")
