@@ -45,9 +45,13 @@ type {{.Prefix}}Programs struct {
 {{- end}}
 }
 
-// Open{{.Prefix}} copies the embedded object, finds its global-variable sections and checks that
-// its maps have the sizes of these bindings (else the error wraps wbpf.ErrStale: regenerate).
-// Nothing reaches the kernel before Load, so global variables can still be set.
+{{- if or .Sections .Checks}}
+// Open{{.Prefix}} copies the embedded object and checks that it is the one these bindings were
+// generated from (its sections, its maps' sizes; else the error wraps wbpf.ErrStale: regenerate
+// them). Nothing reaches the kernel before Load, so global variables can still be set.
+{{- else}}
+// Open{{.Prefix}} copies the embedded object. Nothing reaches the kernel before Load.
+{{- end}}
 func Open{{.Prefix}}() (*{{.Name}}, error) {
 	obj, err := wbpf.Open({{.Lower}}Object)
 	if err != nil {

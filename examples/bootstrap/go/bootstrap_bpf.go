@@ -37,9 +37,9 @@ type BootstrapPrograms struct {
 	HandleExit *wbpf.Program // handle_exit, SEC("tracepoint/sched/sched_process_exit")
 }
 
-// OpenBootstrap copies the embedded object, finds its global-variable sections and checks that
-// its maps have the sizes of these bindings (else the error wraps wbpf.ErrStale: regenerate).
-// Nothing reaches the kernel before Load, so global variables can still be set.
+// OpenBootstrap copies the embedded object and checks that it is the one these bindings were
+// generated from (its sections, its maps' sizes; else the error wraps wbpf.ErrStale: regenerate
+// them). Nothing reaches the kernel before Load, so global variables can still be set.
 func OpenBootstrap() (*BootstrapObjects, error) {
 	obj, err := wbpf.Open(bootstrapObject)
 	if err != nil {

@@ -38,9 +38,9 @@ type RunqlatPrograms struct {
 	HandleSchedWakeupNew *wbpf.Program // handle_sched_wakeup_new, SEC("raw_tp/sched_wakeup_new")
 }
 
-// OpenRunqlat copies the embedded object, finds its global-variable sections and checks that
-// its maps have the sizes of these bindings (else the error wraps wbpf.ErrStale: regenerate).
-// Nothing reaches the kernel before Load, so global variables can still be set.
+// OpenRunqlat copies the embedded object and checks that it is the one these bindings were
+// generated from (its sections, its maps' sizes; else the error wraps wbpf.ErrStale: regenerate
+// them). Nothing reaches the kernel before Load, so global variables can still be set.
 func OpenRunqlat() (*RunqlatObjects, error) {
 	obj, err := wbpf.Open(runqlatObject)
 	if err != nil {
