@@ -22,6 +22,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -50,7 +51,12 @@ type Options struct {
 	ObjectFile string
 }
 
-var goTmpl = templates.Parse("go.tpl", nil)
+var goTmpl = templates.Parse("go.tpl", map[string]any{"quote": strconv.Quote, "comment": comment, "wrapf": wrapf})
+
+// wrapf is the Go literal of the format "PREFIX: %w", whatever PREFIX holds.
+func wrapf(prefix string) string {
+	return strconv.Quote(strings.ReplaceAll(prefix, "%", "%%") + ": %w")
+}
 
 type gen struct {
 	m         *layout.Model
@@ -83,6 +89,10 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	if objFile == "" {
 		objFile = o.Source
 	}
+	embed, err := embedPattern(objFile)
+	if err != nil {
+		return nil, err
+	}
 	g := &gen{
 		m:         o.Model,
 		names:     map[btf.Type]string{},
@@ -91,7 +101,7 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 		types:     map[btf.Type]*goType{},
 		enums:     map[*btf.Enum]*enumType{},
 	}
-	d := &fileData{Package: pkg, Source: o.Source, ObjectFile: objFile, Name: prefix + "Objects", Prefix: prefix,
+	d := &fileData{Package: pkg, Source: o.Source, Embed: embed, Name: prefix + "Objects", Prefix: prefix,
 		Lower: lowerFirst(prefix), SDK: SDKImport}
 
 	// The skeleton's own identifiers are decided first; types of the object give way.
@@ -325,13 +335,13 @@ func (md mapData) Type() string {
 func (md mapData) Typed() bool { return md.Helper != "" }
 
 type fileData struct {
-	Package, Source, ObjectFile, Name, Prefix, Lower, SDK string
-	Types                                                 string
-	HaveTypes                                             bool
-	Checks                                                bool // maps to check at open
-	Maps                                                  []mapData
-	Programs                                              []progData
-	Sections                                              []sectionData
+	Package, Source, Embed, Name, Prefix, Lower, SDK string
+	Types                                            string
+	HaveTypes                                        bool
+	Checks                                           bool // maps to check at open
+	Maps                                             []mapData
+	Programs                                         []progData
+	Sections                                         []sectionData
 }
 
 type mapData struct {
@@ -411,7 +421,7 @@ func printEnum(b *bytes.Buffer, et *enumType) {
 	}
 	b.WriteString("const (\n")
 	for i, c := range et.consts {
-		fmt.Fprintf(b, "\t%s %s = %s // %s\n", c.name, et.name, c.value, et.e.Values[i].Name)
+		fmt.Fprintf(b, "\t%s %s = %s // %s\n", c.name, et.name, c.value, comment(et.e.Values[i].Name))
 	}
 	b.WriteString(")\n\n")
 }

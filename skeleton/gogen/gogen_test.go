@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf/btf"
+
 	"github.com/wbpf/wbpf/internal/golden"
 
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
@@ -346,4 +348,63 @@ func archDir() string {
 		return "aarch64-linux-gnu"
 	}
 	return "x86_64-linux-gnu"
+}
+
+// TestHostileNames: names come from the object (ELF symbols, BTF); whatever they hold, the
+// bindings stay one valid Go file that does what the object says: names in string literals are
+// quoted, names in comments lose line breaks and invisible characters, an odd object file name
+// is quoted for //go:embed. The result must vet.
+func TestHostileNames(t *testing.T) {
+	o, err := bpfobj.Load("../../testdata/demo/demo.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const evil = "x\");\n\tos.Exit(1) // \u202e\x7f%d"
+	o.Maps[0].Name = evil
+	o.Programs[0].Name = evil
+	o.Programs[0].Section = "tracepoint/\"\n*/"
+	o.Sections[0].Vars[0].Name = "v\nfunc init() { panic(1) }"
+	for _, t := range o.Model.Types() {
+		if s, ok := t.(*btf.Struct); ok && s.Name == "event" {
+			s.Members[0].Name = "pid\u202e\n// evil"
+		}
+	}
+	b, err := gogen.Generate(o, gogen.Options{Package: "demo", ObjectFile: "my demo.bpf.o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	for i, r := range src {
+		if r == 0x202e || r == 0x7f {
+			t.Fatalf("output has %U at byte %d", r, i)
+		}
+	}
+	for _, want := range []string{
+		`obj.Program("x\");\n\tos.Exit(1) // \u202e\x7f%d")`,
+		`s.Object.Map("x\");\n\tos.Exit(1) // \u202e\x7f%d")`,
+		`//go:embed "my demo.bpf.o"`,
+		`fmt.Errorf("set v\nfunc init() { panic(1) }: %w", wbpf.ErrLoaded)`,
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+	if strings.Contains(src, "\nfunc init()") || strings.Contains(src, "\n\tos.Exit(1)") {
+		t.Error("a name reached the code outside a string literal or comment")
+	}
+	if _, err := gogen.Generate(o, gogen.Options{ObjectFile: "a\nb.o"}); err == nil {
+		t.Error("an object file name with a newline was accepted for //go:embed")
+	}
+	if testing.Short() {
+		return
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(t, dir, "go.mod", sdkModule("hostile", root))
+	write(t, dir, "demo_bpf.go", src)
+	write(t, dir, "my demo.bpf.o", string(o.Bytes))
+	goCmd(t, dir, []string{"GOOS=wasip1", "GOARCH=wasm"}, "vet", ".")
 }

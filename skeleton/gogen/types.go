@@ -161,7 +161,7 @@ func (g *gen) enum(e *btf.Enum) *enumType {
 		return nil
 	}
 	expr, _ := intExpr(e.Size, e.Signed)
-	et := &enumType{e: e, cname: g.cname(e), name: name, expr: expr}
+	et := &enumType{e: e, cname: comment(g.cname(e)), name: name, expr: expr}
 	for _, v := range e.Values {
 		c := camel(v.Name)
 		if c == "" {
@@ -209,7 +209,7 @@ func (g *gen) composite(t btf.Type, ctx string) (*goType, error) {
 		g.names[t] = name
 	}
 	g.types[t] = nil
-	gt := &goType{t: t, cname: g.cname(t), name: name, size: c.Size, align: 1}
+	gt := &goType{t: t, cname: comment(g.cname(t)), name: name, size: c.Size, align: 1}
 	if _, gt.union = t.(*btf.Union); gt.union {
 		err = g.layoutUnion(gt, c)
 	} else {
@@ -401,7 +401,7 @@ func cMember(mb *btf.Member) string {
 	if mb.Name == "" {
 		return "(anonymous member)"
 	}
-	return mb.Name
+	return comment(mb.Name)
 }
 
 // layoutUnion holds a union in bytes, with an accessor per member; members of anonymous struct
