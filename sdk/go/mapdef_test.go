@@ -54,3 +54,25 @@ func TestMapDef(t *testing.T) {
 		}
 	}
 }
+
+// FuzzObjectReaders: the ELF section and BTF map readers never panic or read out of range on
+// any bytes (seeded with a real object; go test runs the seeds, go test -fuzz explores).
+func FuzzObjectReaders(f *testing.F) {
+	data, err := os.ReadFile("../../testdata/demo/demo.bpf.o")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add([]byte("\x7fELF"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		o, err := Open(b)
+		if err != nil {
+			return
+		}
+		o.Section(".rodata", 8)
+		o.Section(".BTF", 0)
+		o.MapDef("exec_start")
+		o.MapDef("rb")
+	})
+}
