@@ -43,14 +43,14 @@ func goVariant(t *testing.T, name, compiler string, tags ...string) string {
 	rel := filepath.Join(name, "variant-"+strings.Join(append([]string{compiler}, tags...), "-"), name+".wasm")
 	out := filepath.Join(buildOut, rel)
 	var cmd *exec.Cmd
+	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
 	if compiler == "tinygo" {
 		cmd = exec.Command(compiler, "build", "-target=wasip1", "-no-debug", "-o", out, ".")
 	} else {
 		cmd = exec.Command(compiler, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-tags", strings.Join(tags, ","), "-o", out, ".")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		env = append(env, "GOOS=wasip1", "GOARCH=wasm")
 	}
-	cmd.Dir = src
-	cmd.Env = append(append(cmd.Environ(), cmd.Env...), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
+	cmd.Dir, cmd.Env = src, env
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, b)
 	}
