@@ -1,11 +1,9 @@
 package btfgen_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/wbpf/wbpf/btfgen"
 	"github.com/wbpf/wbpf/btfgen/layout"
@@ -25,15 +23,6 @@ func FuzzHeader(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		done := make(chan bool)
-		defer close(done)
-		go func() {
-			select {
-			case <-done:
-			case <-time.After(3 * time.Second):
-				os.WriteFile(fmt.Sprintf("/tmp/slow-%d.bin", time.Now().UnixNano()), data, 0o644)
-			}
-		}()
 		m, err := layout.Parse(data)
 		if err != nil {
 			return
