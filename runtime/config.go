@@ -8,6 +8,7 @@ import (
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 	"github.com/wbpf/wbpf/runtime/internal/policy"
+	"github.com/wbpf/wbpf/runtime/metrics"
 )
 
 // Config says how to run a guest. It is immutable: every WithXxx returns a
@@ -35,6 +36,7 @@ type Config struct {
 	interruptGrace time.Duration
 	graceSet       bool
 	stop           <-chan struct{}
+	metrics        *metrics.Registry
 }
 
 // DefaultInterruptGrace is how long a guest has to end by itself once its
@@ -214,4 +216,12 @@ func (c Config) grace() time.Duration {
 		return c.interruptGrace
 	}
 	return DefaultInterruptGrace
+}
+
+// WithMetrics sends the metrics the guest declares through the wbpf_metrics
+// import module to reg, which the caller serves (metrics.Serve). Without
+// it those calls still succeed, into a registry nobody reads.
+func (c Config) WithMetrics(reg *metrics.Registry) Config {
+	c.metrics = reg
+	return c
 }

@@ -40,7 +40,6 @@ import (
 	"github.com/wbpf/wbpf/runtime/internal/grant"
 	"github.com/wbpf/wbpf/runtime/internal/guestmem"
 	"github.com/wbpf/wbpf/runtime/internal/host"
-	"github.com/wbpf/wbpf/runtime/internal/policy"
 	"github.com/wbpf/wbpf/runtime/internal/wasifs"
 )
 
@@ -179,18 +178,10 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	grants, err := grant.New(cfg.mounts)
+	reg, grants, err := cfg.registry(stderr, kernelBTF)
 	if err != nil {
 		return 1, err
 	}
-	pol, err := policy.Parse(cfg.allow, cfg.privileged)
-	if err != nil {
-		return 1, err
-	}
-	reg := bpf.NewRegistry(bpf.Options{
-		Stderr: stderr, Verbose: cfg.verbose, Grants: grants, KernelBTF: kernelBTF,
-		Net: grant.NewInterfaces(cfg.net), Policy: pol, Limits: bpf.Limits(cfg.limits),
-	})
 	// Whatever happened to the guest, nothing it created stays in the kernel.
 	defer func() {
 		if err := reg.CloseAll(); err != nil {
@@ -217,6 +208,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		Verbose:        cfg.verbose,
 		CallbackExport: cfg.callbackExport,
 		Interrupt:      intr,
+		Metrics:        host.NewMetrics(cfg.metrics),
 	}
 	// Guest memory is one reservation, grown in place (package guestmem):
 	// wazero's default copies it on growth, RSS reaching 3-4x the limit.

@@ -39,6 +39,8 @@ func (t ValueType) String() string {
 		return "i32"
 	case I64:
 		return "i64"
+	case F64:
+		return "f64"
 	}
 	return "unknown"
 }

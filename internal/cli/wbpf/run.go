@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/wbpf/wbpf/oci"
 	"github.com/wbpf/wbpf/runtime"
+	"github.com/wbpf/wbpf/runtime/bare"
+	"github.com/wbpf/wbpf/runtime/metrics"
 )
 
 const runtimeExitInterrupted = runtime.ExitInterrupted
@@ -29,14 +31,16 @@ type runOptions struct {
 	privileged  bool
 	limits      runtime.Limits
 	mapMemory   string
+	metrics     string
+	maxSeries   int
 	registry    registryFlags
 }
 
 func newRunCommand() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:   "run [flags] APP.wasm [ARGS...]",
-		Short: "Run a WebAssembly guest",
+		Use:   "run [flags] APP.wasm [ARGS...] | run [flags] APP.bpf.o [OBJECT FLAGS] [-- COMMAND...]",
+		Short: "Run a WebAssembly guest, or a BPF object with no guest",
 		Long: `Run APP.wasm, a WASI command module, with ARGS. Flags after APP.wasm
 belong to the guest. The exit status is the guest's; 128+N if it was stopped
 by signal N; 134 if it trapped.
@@ -71,15 +75,29 @@ guest gets an errno (EMFILE, ENOMEM, E2BIG) and stderr names the flag.
 An argument that is not a local file but reads as an OCI reference
 (REGISTRY/REPOSITORY[:TAG|@DIGEST], the registry a host name with a dot or a
 port, or localhost) is pulled, as with 'wbpf pull', and kept in --cache-dir by
-digest: a later run does not download it again.`,
+digest: a later run does not download it again.
+
+An ELF BPF object (APP.bpf.o) runs with no guest at all: its programs are
+loaded (CO-RE) and attached, its ring and perf buffer samples printed decoded
+through its BTF, its maps printed (log2 histograms for slot counters) on
+--interval and at the end; its .rodata and .data variables are flags. See
+'wbpf run APP.bpf.o --help'. The grants (--dir) are the same as a guest's.
+
+--metrics ADDR serves Prometheus metrics at http://ADDR/metrics: those a guest
+declares through the wbpf_metrics host module, or those a BPF object's flags
+--counter, --gauge, --histogram and --metrics-config derive from its events
+and maps.`,
 		Example: `  wbpf run --dir /sys/fs/cgroup/unified app.wasm -i 5
   wbpf run --net eth0 --allow prog:xdp xdp.wasm eth0
   wbpf run --dir /data:/data:ro app.wasm
   wbpf run -v --env LOG=debug --memory-limit 64MiB app.wasm
-  wbpf run ghcr.io/me/app:v1 -i 5`,
+  wbpf run ghcr.io/me/app:v1 -i 5
+  wbpf run examples/runqlat/runqlat.bpf.o --interval 1 --unit usecs
+  wbpf run examples/bootstrap/bootstrap.bpf.o --min-duration-ns 1000000 --output json
+  wbpf run --metrics 127.0.0.1:9090 examples/opensnoop/opensnoop.bpf.o --counter opens=comm,ret`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageError{errors.New("run: missing APP.wasm")}
+				return usageError{errors.New("run: missing APP.wasm or APP.bpf.o")}
 			}
 			return nil
 		},
@@ -104,6 +122,8 @@ digest: a later run does not download it again.`,
 	f.StringVar(&o.mapMemory, "max-map-memory", fmt.Sprintf("%dMiB", d.MapBytes>>20), "most memory of the guest's maps, (key+value) x max entries: a size with KiB, MiB or GiB (-1: no limit)")
 	f.IntVar(&o.limits.Attachments, "max-attachments", d.Attachments, "most programs the guest may attach (-1: no limit)")
 	f.IntVar(&o.limits.Descriptors, "max-descriptors", d.Descriptors, "most kernel descriptors (maps, programs, links, sockets) the guest may hold (-1: no limit)")
+	f.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics")
+	f.IntVar(&o.maxSeries, "metrics-max-series", metrics.DefaultMaxSeries, "cap each metric at `N` label sets; updates of new ones are dropped and counted")
 	o.registry.add(f)
 	return cmd
 }
@@ -186,6 +206,17 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 	wasm, err := o.load(cmd, args[0])
 	if err != nil {
 		return err
+	}
+	if bare.IsObject(wasm) {
+		return o.runBare(cmd, cfg, args[0], wasm, args[1:])
+	}
+	if o.metrics != "" {
+		reg, stop, err := o.serveMetrics(cmd, o.metrics)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cfg = cfg.WithMetrics(reg)
 	}
 	code, err := runtime.Run(cmd.Context(), wasm, cfg)
 	if err != nil {

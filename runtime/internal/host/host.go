@@ -17,6 +17,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,6 +45,10 @@ type Instance struct {
 	// its calls is cancelled only to stop it). It must be done whenever
 	// that context is, so that a stopped guest's poll wakes up too.
 	Interrupt context.Context
+	// Metrics receives what the guest exports through wbpf_metrics; nil:
+	// a private registry nobody scrapes.
+	Metrics     *Metrics
+	metricsOnce sync.Once
 
 	// dispatch, set by InstantiateDispatchers, runs a poll's callbacks
 	// inside the guest's runtime; current is the poll it is running.
@@ -124,7 +129,7 @@ func Instantiate(ctx context.Context, r wazero.Runtime) error {
 	for _, mod := range []struct {
 		name  string
 		funcs []function
-	}{{abi.Module, moduleFunctions}, {abi.CallbackModule, callbackFunctions}} {
+	}{{abi.Module, moduleFunctions}, {abi.CallbackModule, callbackFunctions}, {abi.MetricsModule, metricsFunctions}} {
 		b := r.NewHostModuleBuilder(mod.name)
 		for _, f := range mod.funcs {
 			export(b, f)
@@ -150,8 +155,11 @@ func export(b wazero.HostModuleBuilder, f function) {
 }
 
 func valueType(t abi.ValueType) api.ValueType {
-	if t == abi.I64 {
+	switch t {
+	case abi.I64:
 		return api.ValueTypeI64
+	case abi.F64:
+		return api.ValueTypeF64
 	}
 	return api.ValueTypeI32
 }

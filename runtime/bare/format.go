@@ -1,0 +1,163 @@
+package bare
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxArrayShown is how many elements of an array a table cell shows
+// before "...": a table line stays a line.
+const maxArrayShown = 8
+
+// appendJSON appends v's reading of b as JSON: numbers, booleans, strings
+// (char arrays, enum names, pointers in hex), arrays and objects for nested
+// structs.
+func (v *value) appendJSON(dst []byte, b []byte, base uint32) []byte {
+	switch v.kind {
+	case kindInt, kindBool, kindFloat:
+		s := v.text(b, base)
+		if s == "?" {
+			return append(dst, "null"...)
+		}
+		if v.kind == kindFloat {
+			if f, _ := v.float(b, base); f != f || f > 1.7e308 || f < -1.7e308 {
+				return append(dst, "null"...) // NaN and infinities have no JSON form
+			}
+		}
+		return append(dst, s...)
+	case kindEnum, kindPtr, kindChars, kindBytes:
+		raw := v.at(b, base)
+		if raw == nil {
+			return append(dst, "null"...)
+		}
+		if v.kind == kindChars {
+			return appendJSONString(dst, cstring(raw))
+		}
+		return appendJSONString(dst, v.text(b, base))
+	case kindArray:
+		dst = append(dst, '[')
+		for i := uint32(0); i < v.count; i++ {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = v.elem.appendJSON(dst, b, base+v.off+i*v.elem.size)
+		}
+		return append(dst, ']')
+	case kindStruct, kindUnion:
+		dst = append(dst, '{')
+		for i, f := range v.fields {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, f.name)
+			dst = append(dst, ':')
+			dst = f.appendJSON(dst, b, base)
+		}
+		return append(dst, '}')
+	}
+	return append(dst, "null"...)
+}
+
+// appendJSONString appends s quoted; invalid UTF-8 becomes U+FFFD, as
+// encoding/json does.
+func appendJSONString(dst []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(dst, q...)
+}
+
+// cell is v's reading of b as one table cell: scalars as text, arrays as
+// "[1,2,3]" cut after maxArrayShown elements, structs inside arrays as
+// "{...}".
+func (v *value) cell(b []byte, base uint32) string {
+	switch v.kind {
+	case kindArray:
+		var sb strings.Builder
+		sb.WriteByte('[')
+		for i := uint32(0); i < v.count; i++ {
+			if i == maxArrayShown {
+				sb.WriteString(",...(" + strconv.Itoa(int(v.count)) + ")")
+				break
+			}
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(v.elem.cell(b, base+v.off+i*v.elem.size))
+		}
+		sb.WriteByte(']')
+		return sb.String()
+	case kindStruct, kindUnion:
+		var sb strings.Builder
+		sb.WriteByte('{')
+		for i, l := range v.leaves() {
+			if i > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(l.name + "=" + l.v.cell(b, base))
+		}
+		sb.WriteByte('}')
+		return sb.String()
+	}
+	return v.text(b, base)
+}
+
+// width is the column width a leaf starts with: enough for its header and
+// for typical values, so that most rows align from the first one.
+func (l leaf) width() int {
+	w := 0
+	switch l.v.kind {
+	case kindBool:
+		w = 5
+	case kindInt:
+		switch {
+		case l.v.size <= 1:
+			w = 4
+		case l.v.size <= 2:
+			w = 6
+		case l.v.size <= 4:
+			w = 7
+		default:
+			w = 10
+		}
+	case kindEnum:
+		for _, ev := range l.v.enum.Values {
+			w = max(w, len(ev.Name))
+		}
+	case kindChars:
+		w = min(int(l.v.size)-1, 16)
+	case kindPtr:
+		w = 18
+	}
+	return max(w, len(l.name))
+}
+
+// table prints rows as aligned columns. A cell wider than its column
+// widens it for the rows after, so a long value shifts one line, not all.
+type table struct {
+	widths []int
+}
+
+// line formats cells padded to the column widths (the last one unpadded),
+// widening columns as needed.
+func (t *table) line(cells []string) string {
+	if len(t.widths) < len(cells) {
+		t.widths = append(t.widths, make([]int, len(cells)-len(t.widths))...)
+	}
+	var sb strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(c)
+		n := utf8.RuneCountInString(c)
+		if n > t.widths[i] {
+			t.widths[i] = n
+		}
+		if i < len(cells)-1 {
+			sb.WriteString(strings.Repeat(" ", t.widths[i]-n))
+		}
+	}
+	sb.WriteByte('\n')
+	return sb.String()
+}

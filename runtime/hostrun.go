@@ -1,0 +1,63 @@
+package runtime
+
+import (
+	"io"
+
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/wbpf/wbpf/runtime/internal/bpf"
+	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
+)
+
+// HostRun is what a run without a guest shares with a guest's run:
+// runtime/bare loads and attaches BPF objects in the host process through
+// the same registry, under the same grants and diagnostics, as a guest
+// does. Only runtime/bare can use Registry (its type is internal).
+type HostRun struct {
+	Stdout, Stderr io.Writer
+	Verbose        bool
+	// Stop closes when the run must end at once (the CLI's second signal).
+	Stop <-chan struct{}
+	// Registry holds everything the run creates in the kernel; the caller
+	// closes it (CloseAll) however the run ends.
+	Registry *bpf.Registry
+}
+
+// HostRun returns the registry and the settings of c for a run without a
+// guest.
+func (c Config) HostRun() (*HostRun, error) {
+	stderr := c.stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	stdout := c.stdout
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	reg, _, err := c.registry(stderr, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &HostRun{Stdout: stdout, Stderr: stderr, Verbose: c.verbose, Stop: c.stop, Registry: reg}, nil
+}
+
+// registry is the one place a run's kernel-side registry is made, with its
+// grants (directories, interfaces), capability policy and limits, for guests
+// and bare objects alike.
+// kernelBTF may be nil (decoded on the first load that needs it).
+func (c Config) registry(stderr io.Writer, kernelBTF *btf.Cache) (*bpf.Registry, *grant.Grants, error) {
+	grants, err := grant.New(c.mounts)
+	if err != nil {
+		return nil, nil, err
+	}
+	pol, err := policy.Parse(c.allow, c.privileged)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg := bpf.NewRegistry(bpf.Options{
+		Stderr: stderr, Verbose: c.verbose, Grants: grants, KernelBTF: kernelBTF,
+		Net: grant.NewInterfaces(c.net), Policy: pol, Limits: bpf.Limits(c.limits),
+	})
+	return reg, grants, nil
+}
