@@ -20,6 +20,8 @@ func wasmType(t ast.Expr) (abi.ValueType, bool) {
 			return abi.I32, true
 		case "int64", "uint64":
 			return abi.I64, true
+		case "float64":
+			return abi.F64, true
 		}
 	case *ast.SelectorExpr:
 		if x, ok := v.X.(*ast.Ident); ok && x.Name == "unsafe" && v.Sel.Name == "Pointer" {
@@ -148,5 +150,47 @@ func TestABI(t *testing.T) {
 	want := map[string]int{"callback_go.go //go:wasmexport": 1, "callback_tinygo.go //export": 1}
 	if len(exported) != len(want) || exported["callback_go.go //go:wasmexport"] != 1 || exported["callback_tinygo.go //export"] != 1 {
 		t.Errorf("exports of %s: %v, want %v", abi.DefaultCallbackExport, exported, want)
+	}
+}
+
+// TestMetricsABI checks the wbpf_metrics imports of the Go SDK (metrics_wasm.go) against the
+// table: every function declared, with its module, name and signature.
+func TestMetricsABI(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "../../sdk/go/metrics_wasm.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]abi.Func{}
+	for _, fn := range abi.MetricsFuncs {
+		table[fn.Module+"."+fn.Name] = fn
+	}
+	declared := map[string]bool{}
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Doc == nil {
+			continue
+		}
+		for _, c := range fn.Doc.List {
+			fields := strings.Fields(c.Text)
+			if len(fields) != 3 || fields[0] != "//go:wasmimport" {
+				continue
+			}
+			key := fields[1] + "." + fields[2]
+			def, ok := table[key]
+			if !ok {
+				t.Errorf("%s imports %s, which is not in runtime/abi", fn.Name.Name, key)
+				continue
+			}
+			declared[key] = true
+			if got, want := signature(t, fn), want(def); got.String() != want.String() {
+				t.Errorf("%s: %s is %s, runtime/abi says %s", fn.Name.Name, key, got, want)
+			}
+		}
+	}
+	for key := range table {
+		if !declared[key] {
+			t.Errorf("%s of runtime/abi is not declared", key)
+		}
 	}
 }

@@ -339,37 +339,38 @@ func (v *value) find(path string) *value {
 	return cur
 }
 
-// leaves returns the scalar members, depth first, with dotted names.
-// Arrays and char arrays count as leaves.
+// leaves returns the scalar members of a struct or union, depth first,
+// with dotted names ("inner.x"); a scalar is its own one leaf. Arrays and
+// char arrays count as leaves; a union shows its first member.
 func (v *value) leaves() []leaf {
+	if v.kind != kindStruct && v.kind != kindUnion {
+		return []leaf{{name: v.name, v: v}}
+	}
 	var out []leaf
-	var walk func(v *value, prefix string)
-	walk = func(v *value, prefix string) {
-		name := v.name
-		if prefix != "" {
-			name = prefix + "." + v.name
-		}
+	var walk func(v *value, name string)
+	walk = func(v *value, name string) {
 		switch v.kind {
 		case kindStruct:
 			for _, f := range v.fields {
-				walk(f, name)
+				walk(f, join(name, f.name))
 			}
 		case kindUnion:
 			if len(v.fields) > 0 {
-				walk(v.fields[0], name)
+				walk(v.fields[0], join(name, v.fields[0].name))
 			}
 		default:
 			out = append(out, leaf{name: name, v: v})
 		}
 	}
-	if v.kind == kindStruct || v.kind == kindUnion {
-		walk(v, "")
-		for i := range out {
-			out[i].name = strings.TrimPrefix(out[i].name, ".")
-		}
-		return out
+	walk(v, "")
+	return out
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
 	}
-	return []leaf{{name: v.name, v: v}}
+	return prefix + "." + name
 }
 
 // leaf is a scalar (or array) member with its dotted name.
