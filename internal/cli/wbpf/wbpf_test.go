@@ -56,7 +56,7 @@ func TestRun_Errors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"run"}, exitUsage, "wbpf: run: missing APP.wasm\nRun 'wbpf --help' for usage.\n"},
+		{[]string{"run"}, exitUsage, "wbpf: run: missing APP.wasm or APP.bpf.o\nRun 'wbpf --help' for usage.\n"},
 		{[]string{"run", "--bogus", "x.wasm"}, exitUsage, "unknown flag: --bogus"},
 		{[]string{"run", "--memory-limit", "lots", "x.wasm"}, exitUsage, `--memory-limit: "lots"`},
 		{[]string{"run", "--memory-limit", "5GiB", "x.wasm"}, exitUsage, "more than 4GiB"},

@@ -1,0 +1,396 @@
+package wbpf
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wbpf/wbpf/internal/testutils"
+)
+
+func example(name string) string {
+	return filepath.Join("..", "..", "..", "examples", name, name+".bpf.o")
+}
+
+// Names of the programs and maps of the example objects, for the leak checks.
+var bareNames = []string{
+	"handle_exec", "handle_exit", "exec_start", "rb",
+	"handle_sched_sw", "handle_sched_wa", "start", "hists",
+	"trace_enter", "trace_exit", "events",
+}
+
+// marker copies /bin/true under a name of its own, so its exec and exit are recognisable.
+func marker(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// jsonLines parses every line of out as a JSON object.
+func jsonLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", line, err)
+		}
+		objs = append(objs, m)
+	}
+	return objs
+}
+
+// TestBareBootstrap runs examples/bootstrap/bootstrap.bpf.o with no guest: with JSON output
+// the exec and the exit of a marker program come as decoded events; with --min-duration-ns
+// (.rodata) execs are no longer reported and only processes that lived that long are.
+func TestBareBootstrap(t *testing.T) {
+	testutils.LeakCheck(t, bareNames...)
+	m := marker(t, "wbpf-bare-boot")
+	code, stdout, stderr := run(t, "run", example("bootstrap"), "--output", "json", "--", "sh", "-c", m+"; "+m)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var execs, exits int
+	for _, e := range jsonLines(t, stdout) {
+		if e["comm"] != "wbpf-bare-boot" {
+			continue
+		}
+		if e["exit_event"] == true {
+			exits++
+			if e["filename"] != "" || e["exit_code"] != 0.0 || e["duration_ns"].(float64) <= 0 {
+				t.Errorf("exit event %v", e)
+			}
+		} else {
+			execs++
+			if e["filename"] != m || e["pid"].(float64) <= 0 || e["ppid"].(float64) <= 0 {
+				t.Errorf("exec event %v, want filename %s", e, m)
+			}
+		}
+	}
+	if execs != 2 || exits != 2 {
+		t.Errorf("%d execs and %d exits of the marker, want 2 and 2:\n%s", execs, exits, stdout)
+	}
+
+	// 150 ms: the sleep of 300 ms is reported, the marker that exits at once is not, and no exec
+	// is.
+	fast := marker(t, "wbpf-bare-fast")
+	code, stdout, stderr = run(t, "run", example("bootstrap"), "--min-duration-ns", "150000000", "-o", "json",
+		"--", "sh", "-c", fast+"; sleep 0.3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, e := range jsonLines(t, stdout) {
+		if e["exit_event"] != true {
+			t.Errorf("an exec event with --min-duration-ns: %v", e)
+		}
+		if d := e["duration_ns"].(float64); d < 150e6 {
+			t.Errorf("a process that lived %v ns with --min-duration-ns 150000000: %v", d, e)
+		}
+		if e["comm"] == "wbpf-bare-fast" {
+			t.Errorf("the fast marker was reported: %v", e)
+		}
+	}
+	if !strings.Contains(stdout, `"comm":"sleep"`) {
+		t.Errorf("the sleep of 300 ms is missing:\n%s", stdout)
+	}
+}
+
+// TestBareRunqlat: the runqlat object draws its hists map as a log2 histogram on every
+// --interval and at the end; JSON gives the slots.
+func TestBareRunqlat(t *testing.T) {
+	testutils.LeakCheck(t, bareNames...)
+	code, stdout, stderr := run(t, "run", example("runqlat"), "--interval", "0.3", "--duration", "1s", "--unit", "usecs")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(stdout, "     usecs               : count    distribution\n"); n < 3 {
+		t.Errorf("%d histograms in 1 s at 0.3 s intervals plus the last, want at least 3:\n%s", n, stdout)
+	}
+	row := regexp.MustCompile(`(?m)^ +(\d+) -> (\d+) +: (\d+) +\|(\**) *\|$`)
+	total := 0
+	for _, m := range row.FindAllStringSubmatch(stdout, -1) {
+		n, _ := strconv.Atoi(m[3])
+		total += n
+	}
+	if total == 0 {
+		t.Errorf("no run queue latency counted:\n%s", stdout)
+	}
+
+	code, stdout, stderr = run(t, "run", example("runqlat"), "--targ-per-process", "--duration", "500ms", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	objs := jsonLines(t, stdout)
+	last := objs[len(objs)-1]
+	entries, _ := last["entries"].([]any)
+	if last["map"] != "hists" || len(entries) == 0 {
+		t.Fatalf("last line %v, want the hists map with entries", last)
+	}
+	comms := 0
+	for _, e := range entries {
+		v := e.(map[string]any)["value"].(map[string]any)
+		if len(v["slots"].([]any)) != 26 {
+			t.Errorf("slots %v, want 26", v["slots"])
+		}
+		if v["comm"] != "" {
+			comms++
+		}
+	}
+	// --targ-per-process (.rodata) keys the histograms by process and names them.
+	if comms == 0 {
+		t.Errorf("with --targ-per-process no histogram has a comm: %v", entries)
+	}
+}
+
+// TestBareOpensnoop: the perf buffer's samples decode through `const struct event *unused`:
+// the open of a marker file is there with its name and file descriptor, and --target-pid
+// (.rodata) filters in the kernel.
+func TestBareOpensnoop(t *testing.T) {
+	testutils.LeakCheck(t, bareNames...)
+	file := filepath.Join(t.TempDir(), "wbpf-opensnoop-marker")
+	os.WriteFile(file, []byte("x"), 0o644)
+	code, stdout, stderr := run(t, "run", example("opensnoop"), "--", "cat", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	if !regexp.MustCompile(`^TIME +PID +UID +RET +FLAGS +COMM +FNAME$`).MatchString(lines[0]) {
+		t.Errorf("table header %q", lines[0])
+	}
+	found := false
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 7 && f[5] == "cat" && f[6] == file {
+			found = true
+			if fd, _ := strconv.Atoi(f[3]); fd < 0 {
+				t.Errorf("open of the marker returned %s", f[3])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no open of %s by cat:\n%s", file, stdout)
+	}
+
+	code, stdout, _ = run(t, "run", example("opensnoop"), "--target-pid", "1", "-o", "json", "--", "cat", file)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	if strings.TrimSpace(stdout) != "x" {
+		for _, e := range jsonLines(t, strings.TrimPrefix(stdout, "x")) {
+			if e["pid"] != 1.0 {
+				t.Errorf("--target-pid 1 let through %v", e)
+			}
+		}
+	}
+}
+
+// TestBareStatus: a command's exit status is the run's; Ctrl-C (the context) ends a run with
+// the maps printed and status 0.
+func TestBareStatus(t *testing.T) {
+	testutils.LeakCheck(t, bareNames...)
+	if code, _, stderr := run(t, "run", example("runqlat"), "--", "sh", "-c", "exit 7"); code != 7 {
+		t.Errorf("exit %d, want the command's 7: %s", code, stderr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := Run(ctx, []string{"run", example("runqlat")}, strings.NewReader(""), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "hists\n") || !strings.Contains(out.String(), "distribution") {
+		t.Errorf("interrupted run: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}
+
+// TestBareErrors: mistakes in what the user asks for are one clear usage error before
+// anything is loaded.
+func TestBareErrors(t *testing.T) {
+	types := filepath.Join("..", "..", "..", "runtime", "bare", "testdata", "types.bpf.o")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", example("bootstrap"), "--min-duration-ns", "-1"}, `invalid argument "-1" for "--min-duration-ns" flag: bad value: "-1" is not an integer from 0 to 18446744073709551615`},
+		{[]string{"run", example("runqlat"), "--targ-ms=maybe"}, `"maybe" is not true or false`},
+		{[]string{"run", example("runqlat"), "--attach", "nope=eth0"}, "has no program nope (it has handle_sched_switch, handle_sched_wakeup, handle_sched_wakeup_new)"},
+		{[]string{"run", types}, `program pass (section "xdp") needs a target: --attach pass=IFACE`},
+		{[]string{"run", example("opensnoop"), "--type", "nope"}, "--type nope: "},
+		{[]string{"run", example("opensnoop"), "--counter", "x=comm"}, "need --metrics ADDR"},
+		{[]string{"run", example("opensnoop"), "--metrics", "127.0.0.1:0", "--counter", "x=nope"}, "events samples (struct event) have no field nope (fields: pid, uid, ret, flags, comm, fname)"},
+		{[]string{"run", example("runqlat"), "--metrics", "127.0.0.1:0", "--histogram", "h=start"}, "map start is not a log2 histogram"},
+		{[]string{"run", example("runqlat"), "--map", "nope"}, "--map nope: "},
+		{[]string{"run", example("runqlat"), "--interval", "0"}, `--interval: "0": want a positive number of seconds`},
+		{[]string{"run", example("runqlat"), "stray"}, `unexpected argument "stray"`},
+		{[]string{"run", example("runqlat"), "-o", "yaml"}, `--output "yaml": want table or json`},
+	} {
+		code, stdout, stderr := run(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || stdout != "" {
+			t.Errorf("wbpf %v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the run writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startBare runs the CLI in the background until cancel; it returns the metrics address the
+// run announced on stderr.
+func startBare(t *testing.T, args ...string) (addr string, cancel func() (int, string, string)) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		code := Run(ctx, args, strings.NewReader(""), &stdout, io.MultiWriter(&stderr, pw))
+		pw.Close()
+		done <- code
+	}()
+	addrCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "wbpf: metrics at http://"); ok {
+				addrCh <- strings.TrimSuffix(a, "/metrics")
+			}
+			if strings.Contains(sc.Text(), "Ctrl-C to end") {
+				close(addrCh)
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	for a := range addrCh {
+		addr = a
+	}
+	return addr, func() (int, string, string) {
+		stop()
+		select {
+		case code := <-done:
+			return code, stdout.String(), stderr.String()
+		case <-time.After(10 * time.Second):
+			t.Fatal("the run did not end 10 s after its context")
+			return 0, "", ""
+		}
+	}
+}
+
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// TestBareMetrics scrapes a running bare object over HTTP: a counter of opensnoop's events
+// labelled by comm and ret counts the opens of a marker file; runqlat's hists map is a
+// histogram; bootstrap's exec_start map is a gauge per pid.
+func TestBareMetrics(t *testing.T) {
+	testutils.LeakCheck(t, bareNames...)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "marker")
+	os.WriteFile(file, []byte("x"), 0o644)
+	// A shell under a name of its own opens the marker 5 times itself (redirections of a
+	// builtin) once told to; --target-pid keeps the rest of a busy machine out.
+	shell := filepath.Join(dir, "wbpf-metrics-c")
+	b, _ := os.ReadFile("/bin/sh")
+	os.WriteFile(shell, b, 0o755)
+	opener := exec.Command(shell, "-c", "read x; for i in 1 2 3 4 5; do : < "+file+"; done")
+	stdin, err := opener.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opener.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer opener.Process.Kill()
+
+	addr, stop := startBare(t, "run", "--metrics", "127.0.0.1:0", example("opensnoop"), "-o", "json",
+		"--target-pid", strconv.Itoa(opener.Process.Pid),
+		"--counter", "opens=comm,ret", "--counter", "file_opens=comm,fname")
+	if addr == "" {
+		code, _, stderr := stop()
+		t.Fatalf("no metrics address (exit %d): %s", code, stderr)
+	}
+	stdin.Write([]byte("go\n"))
+	if err := opener.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	for range 50 { // the perf buffer is read continuously; give it a moment
+		out = scrape(t, addr)
+		if strings.Contains(out, `file_opens_total{comm="wbpf-metrics-c",fname="`+file+`"} 5`) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(out, `file_opens_total{comm="wbpf-metrics-c",fname="`+file+`"} 5`) {
+		t.Errorf("scrape lacks 5 opens of the marker by wbpf-metrics-c:\n%s", out)
+	}
+	if !strings.Contains(out, "# TYPE opens_total counter") || !strings.Contains(out, `opens_total{comm="wbpf-metrics-c",ret="3"} 5`) {
+		t.Errorf("scrape lacks 5 opens with descriptor 3 by wbpf-metrics-c:\n%s", out)
+	}
+	if code, _, stderr := stop(); code != 0 {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+
+	addr, stop = startBare(t, "run", example("runqlat"), "--metrics", "127.0.0.1:0", "--histogram", "runq_latency_usecs=hists")
+	time.Sleep(300 * time.Millisecond)
+	out = scrape(t, addr)
+	count := regexp.MustCompile(`(?m)^runq_latency_usecs_count\{comm="",key="4294967295"\} (\d+)$`).FindStringSubmatch(out)
+	if !strings.Contains(out, "# TYPE runq_latency_usecs histogram") || !strings.Contains(out, `runq_latency_usecs_bucket{comm="",key="4294967295",le="1"}`) || count == nil || count[1] == "0" {
+		t.Errorf("scrape lacks the run queue histogram:\n%s", out)
+	}
+	stop()
+
+	addr, stop = startBare(t, "run", example("bootstrap"), "--metrics", "127.0.0.1:0", "--gauge", "exec_start_ns=exec_start", "-o", "json")
+	sleep := exec.Command("sleep", "2")
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleep.Process.Kill()
+	time.Sleep(200 * time.Millisecond)
+	out = scrape(t, addr)
+	if !regexp.MustCompile(`(?m)^exec_start_ns\{key="` + strconv.Itoa(sleep.Process.Pid) + `"\} [0-9.e+]+$`).MatchString(out) {
+		t.Errorf("scrape lacks the exec time of pid %d:\n%s", sleep.Process.Pid, out)
+	}
+	stop()
+}
