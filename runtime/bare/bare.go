@@ -22,8 +22,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 // ErrUsage marks errors in what the user asked for (an unknown program in
@@ -31,8 +31,14 @@ import (
 // with), as opposed to what the kernel refused.
 var ErrUsage = errors.New("usage")
 
+// usageError is an ErrUsage whose message is only what went wrong.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
 func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+	return usageError{fmt.Sprintf(format, args...)}
 }
 
 // Object is a parsed BPF object, ready to be configured and run.
@@ -57,14 +63,18 @@ func Parse(name string, elf []byte) (*Object, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	o := &Object{name: name, elf: cp, obj: obj, pl: planner{obj.Model}}
+	// The sample type a buffer without a value type carries: the target of a global pointer,
+	// by the rule every skeleton printer uses (bpfobj.SampleTypes).
+	for _, t := range obj.SampleTypes() {
+		switch layout.Underlying(t).(type) {
+		case *btf.Struct, *btf.Union:
+			if o.hint == nil {
+				o.hint = t
+			}
+		}
+	}
 	for _, sec := range obj.Sections {
 		for _, v := range sec.Vars {
-			if t, ok := sampleTypeHint(v.Name, v.Type); ok {
-				if o.hint == nil {
-					o.hint = t
-				}
-				continue
-			}
 			if sec.NoBits || !(strings.HasPrefix(sec.Name, ".rodata") || strings.HasPrefix(sec.Name, ".data")) {
 				continue
 			}
@@ -97,13 +107,15 @@ type Program struct {
 	// NeedsTarget: the section does not say where to attach (xdp, tc,
 	// cgroup, socket): it needs --attach NAME=TARGET.
 	NeedsTarget bool
+	// Target names the kind of target it takes: IFACE, CGROUP_DIR...
+	Target string
 }
 
 // Programs lists the object's programs.
 func (o *Object) Programs() []Program {
 	var ps []Program
 	for _, p := range o.obj.Programs {
-		ps = append(ps, Program{Name: p.Name, Section: p.Section, NeedsTarget: !p.AutoAttach})
+		ps = append(ps, Program{Name: p.Name, Section: p.Section, NeedsTarget: !p.AutoAttach, Target: targetHint(p.Section)})
 	}
 	return ps
 }

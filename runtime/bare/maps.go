@@ -12,8 +12,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"golang.org/x/sys/unix"
 )
 

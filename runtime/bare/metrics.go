@@ -55,7 +55,7 @@ type HistogramSpec struct {
 func ParseMetricsConfig(data []byte) (MetricsConfig, error) {
 	var c MetricsConfig
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return c, fmt.Errorf("%w: %v", ErrUsage, err)
+		return c, usagef("%v", err)
 	}
 	return c, nil
 }

@@ -13,10 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/runtime"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/metrics"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 // Output formats.
@@ -170,6 +170,9 @@ func (r *run) plan() error {
 					return fmt.Errorf("%s: buffer %s: sample type: %w", o.name, spec.Name, err)
 				}
 				b.leaves = b.typ.leaves()
+			} else {
+				fmt.Fprintf(r.hr.Stderr, "wbpf: %s: buffer %s has no sample type: samples are shown in hex (give one with --type %s=STRUCT, or declare %s in the BPF program)\n",
+					o.name, spec.Name, spec.Name, bpfobj.SampleIdiom("X"))
 			}
 			r.buffers = append(r.buffers, b)
 			continue

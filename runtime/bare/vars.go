@@ -7,9 +7,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/cilium/ebpf/btf"
-	"github.com/wbpf/wbpf/btfgen/layout"
 )
 
 // ErrBadValue: a value given for a variable does not fit its type.
@@ -251,24 +248,4 @@ func settable(v *value) bool {
 		return v.count > 0 && v.elem.kind != kindArray && v.elem.kind != kindChars && settable(v.elem)
 	}
 	return false
-}
-
-// sampleTypeHint returns the struct named by the idiom
-// `const struct X *unused` (any global named unused*), by which a BPF object
-// names the type of its buffer samples: perf event arrays carry no value
-// type.
-func sampleTypeHint(name string, t btf.Type) (btf.Type, bool) {
-	if !strings.HasPrefix(name, "unused") {
-		return nil, false
-	}
-	p, ok := layout.Underlying(t).(*btf.Pointer)
-	if !ok {
-		return nil, false
-	}
-	target := layout.SkipQualifiers(p.Target)
-	switch layout.Underlying(target).(type) {
-	case *btf.Struct, *btf.Union:
-		return target, true
-	}
-	return nil, false
 }

@@ -225,7 +225,7 @@ func bareHelp(w io.Writer, obj *bare.Object, fs *pflag.FlagSet, vars map[string]
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, p := range obj.Programs() {
 		if p.NeedsTarget {
-			fmt.Fprintf(tw, "  %s\t%s\tneeds --attach %s=TARGET\n", p.Name, p.Section, p.Name)
+			fmt.Fprintf(tw, "  %s\t%s\tneeds --attach %s=%s\n", p.Name, p.Section, p.Name, p.Target)
 		} else {
 			fmt.Fprintf(tw, "  %s\t%s\n", p.Name, p.Section)
 		}
