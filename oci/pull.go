@@ -257,10 +257,10 @@ func (v *verifier) Write(b []byte) (int, error) {
 	if v.n+int64(len(b)) > v.desc.Size {
 		return 0, fmt.Errorf("%w: the registry sent more than the %d bytes the manifest declares", ErrDigestMismatch, v.desc.Size)
 	}
-	if len(v.head) < 8 {
-		v.head = append(v.head, b[:min(len(b), 8-len(v.head))]...)
-		if len(v.head) == 8 {
-			if err := checkWasm(v.head); err != nil {
+	if need := headSize(v.desc.MediaType); len(v.head) < need {
+		v.head = append(v.head, b[:min(len(b), need-len(v.head))]...)
+		if len(v.head) == need {
+			if err := checkLayer(v.head, v.desc.MediaType); err != nil {
 				return 0, err
 			}
 		}
@@ -274,7 +274,7 @@ func (v *verifier) finish() error {
 	if v.n != v.desc.Size {
 		return fmt.Errorf("%w: got %d bytes, want %d", ErrDigestMismatch, v.n, v.desc.Size)
 	}
-	if err := checkWasm(v.head); err != nil {
+	if err := checkLayer(v.head, v.desc.MediaType); err != nil {
 		return err
 	}
 	if got := digest.NewDigest(v.desc.Digest.Algorithm(), v.h); got != v.desc.Digest {
@@ -340,7 +340,7 @@ func wasmLayer(m *ocispec.Manifest) (ocispec.Descriptor, error) {
 	var types []string
 	for _, l := range m.Layers {
 		types = append(types, l.MediaType)
-		if l.MediaType == MediaTypeLayer || l.MediaType == MediaTypeLayerV1 {
+		if l.MediaType == MediaTypeLayer || l.MediaType == MediaTypeLayerV1 || l.MediaType == MediaTypeBPFLayer {
 			found = append(found, l)
 		}
 	}
@@ -348,8 +348,8 @@ func wasmLayer(m *ocispec.Manifest) (ocispec.Descriptor, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return ocispec.Descriptor{}, fmt.Errorf("%w: config %s, layers [%s]; want a layer of type %s or %s",
-			ErrNotWasm, m.Config.MediaType, strings.Join(types, ", "), MediaTypeLayer, MediaTypeLayerV1)
+		return ocispec.Descriptor{}, fmt.Errorf("%w: config %s, layers [%s]; want a layer of type %s, %s or %s",
+			ErrNotWasm, m.Config.MediaType, strings.Join(types, ", "), MediaTypeLayer, MediaTypeLayerV1, MediaTypeBPFLayer)
 	}
 	return ocispec.Descriptor{}, fmt.Errorf("%w: %d module layers; wbpf runs one module", ErrNotWasm, len(found))
 }

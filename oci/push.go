@@ -43,14 +43,19 @@ type wasmConfig struct {
 	LayerDigests []digest.Digest `json:"layerDigests"`
 }
 
-// Manifest builds the manifest, config and layer of wasm in the CNCF Wasm OCI artifact layout.
+// Manifest builds the manifest, config and layer of wasm in the CNCF Wasm OCI artifact layout,
+// or of a BPF object in the layout of MediaTypeBPFLayer.
 // It is a pure function of its arguments: nothing reads the clock.
 func Manifest(wasm []byte, o PushOptions) (manifest, config []byte, err error) {
-	if err := checkWasm(wasm); err != nil {
+	if err := checkContent(wasm); err != nil {
 		return nil, nil, err
 	}
+	layerType, configType, cfg := MediaTypeLayer, MediaTypeConfig, wasmConfig{Architecture: "wasm", OS: "wasip1"}
+	if IsBPFObject(wasm) {
+		layerType, configType, cfg = MediaTypeBPFLayer, MediaTypeBPFConfig, wasmConfig{Architecture: "bpf", OS: "linux"}
+	}
 	layer := ocispec.Descriptor{
-		MediaType: MediaTypeLayer,
+		MediaType: layerType,
 		Digest:    digest.FromBytes(wasm),
 		Size:      int64(len(wasm)),
 	}
@@ -59,7 +64,7 @@ func Manifest(wasm []byte, o PushOptions) (manifest, config []byte, err error) {
 		layer.Annotations = map[string]string{AnnotationTitle: o.Title}
 		annotations[AnnotationTitle] = o.Title
 	}
-	cfg := wasmConfig{Architecture: "wasm", OS: "wasip1", LayerDigests: []digest.Digest{layer.Digest}}
+	cfg.LayerDigests = []digest.Digest{layer.Digest}
 	if !o.Created.IsZero() {
 		cfg.Created = o.Created.UTC().Format(time.RFC3339)
 		annotations[AnnotationCreated] = cfg.Created
@@ -76,7 +81,7 @@ func Manifest(wasm []byte, o PushOptions) (manifest, config []byte, err error) {
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
 		Config: ocispec.Descriptor{
-			MediaType: MediaTypeConfig,
+			MediaType: configType,
 			Digest:    digest.FromBytes(config),
 			Size:      int64(len(config)),
 		},

@@ -18,17 +18,41 @@ import (
 	"time"
 
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/oci/ocitest"
 )
 
 func example(name string) string {
 	return filepath.Join("..", "..", "..", "examples", name, name+".bpf.o")
 }
 
-// Names of the programs and maps of the example objects, for the leak checks.
-var bareNames = []string{
-	"handle_exec", "handle_exit", "exec_start", "rb",
-	"handle_sched_sw", "handle_sched_wa", "start", "hists",
-	"trace_enter", "trace_exit", "events",
+// noLeaks fails the test if it ends with more BPF objects (maps, programs, links) or perf
+// events open in this process than it started with. The runs are in-process, so this is exact,
+// whatever BPF objects of the same names other tests on the machine hold.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	testutils.RequireKernel(t)
+	before := bpfFDs(t)
+	t.Cleanup(func() {
+		if after := bpfFDs(t); after > before {
+			t.Errorf("%d BPF or perf event descriptors open after the test, %d before", after, before)
+		}
+	})
+}
+
+func bpfFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if strings.HasPrefix(target, "anon_inode:bpf") || target == "anon_inode:[perf_event]" {
+			n++
+		}
+	}
+	return n
 }
 
 // marker copies /bin/true under a name of its own, so its exec and exit are recognisable.
@@ -63,7 +87,7 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 // the exec and the exit of a marker program come as decoded events; with --min-duration-ns
 // (.rodata) execs are no longer reported and only processes that lived that long are.
 func TestBareBootstrap(t *testing.T) {
-	testutils.LeakCheck(t, bareNames...)
+	noLeaks(t)
 	m := marker(t, "wbpf-bare-boot")
 	code, stdout, stderr := run(t, "run", example("bootstrap"), "--output", "json", "--", "sh", "-c", m+"; "+m)
 	if code != 0 {
@@ -117,7 +141,7 @@ func TestBareBootstrap(t *testing.T) {
 // TestBareRunqlat: the runqlat object draws its hists map as a log2 histogram on every
 // --interval and at the end; JSON gives the slots.
 func TestBareRunqlat(t *testing.T) {
-	testutils.LeakCheck(t, bareNames...)
+	noLeaks(t)
 	code, stdout, stderr := run(t, "run", example("runqlat"), "--interval", "0.3", "--duration", "1s", "--unit", "usecs")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -165,7 +189,7 @@ func TestBareRunqlat(t *testing.T) {
 // the open of a marker file is there with its name and file descriptor, and --target-pid
 // (.rodata) filters in the kernel.
 func TestBareOpensnoop(t *testing.T) {
-	testutils.LeakCheck(t, bareNames...)
+	noLeaks(t)
 	file := filepath.Join(t.TempDir(), "wbpf-opensnoop-marker")
 	os.WriteFile(file, nil, 0o644) // empty: cat prints nothing into the table
 	code, stdout, stderr := run(t, "run", example("opensnoop"), "--", "cat", file)
@@ -206,7 +230,7 @@ func TestBareOpensnoop(t *testing.T) {
 // TestBareStatus: a command's exit status is the run's; Ctrl-C (the context) ends a run with
 // the maps printed and status 0.
 func TestBareStatus(t *testing.T) {
-	testutils.LeakCheck(t, bareNames...)
+	noLeaks(t)
 	if code, _, stderr := run(t, "run", example("runqlat"), "--", "sh", "-c", "exit 7"); code != 7 {
 		t.Errorf("exit %d, want the command's 7: %s", code, stderr)
 	}
@@ -324,7 +348,7 @@ func scrape(t *testing.T, addr string) string {
 // labelled by comm and ret counts the opens of a marker file; runqlat's hists map is a
 // histogram; bootstrap's exec_start map is a gauge per pid.
 func TestBareMetrics(t *testing.T) {
-	testutils.LeakCheck(t, bareNames...)
+	noLeaks(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "marker")
 	os.WriteFile(file, []byte("x"), 0o644)
@@ -402,4 +426,28 @@ func TestBareMetrics(t *testing.T) {
 		t.Errorf("scrape lacks the exec time of pid %d:\n%s", sleep.Process.Pid, out)
 	}
 	stop()
+}
+
+// TestBareByReference: a BPF object pushed to a registry runs by reference with no guest.
+func TestBareByReference(t *testing.T) {
+	noLeaks(t)
+	reg := ocitest.New(t)
+	ref := reg.Host + "/objects/bootstrap:v1"
+	code, _, stderr := runIn(t, ocitest.Password+"\n", with([]string{"push"}, creds, []string{example("bootstrap"), ref})...)
+	if code != 0 {
+		t.Fatalf("push = %d: %s", code, stderr)
+	}
+	dockerConfig(t, reg.Host)
+	m := marker(t, "wbpf-bare-ref")
+	code, stdout, stderr := run(t, "run", "--plain-http", "--cache-dir", t.TempDir(), ref, "-o", "json", "--", m)
+	if code != 0 {
+		t.Fatalf("run %s = %d: %s", ref, code, stderr)
+	}
+	found := false
+	for _, e := range jsonLines(t, stdout) {
+		found = found || (e["filename"] == m && e["exit_event"] == false)
+	}
+	if !found {
+		t.Errorf("no exec of %s from the object run by reference:\n%s", m, stdout)
+	}
 }

@@ -100,18 +100,20 @@ type pushOptions struct {
 func newPushCommand() *cobra.Command {
 	var o pushOptions
 	cmd := &cobra.Command{
-		Use:   "push [flags] APP.wasm REF",
-		Short: "Push a WebAssembly guest to an OCI registry",
+		Use:   "push [flags] APP.wasm|APP.bpf.o REF",
+		Short: "Push a WebAssembly guest, or a BPF object, to an OCI registry",
 		Long: `Push APP.wasm to REF (REGISTRY/REPOSITORY[:TAG], the tag defaults to latest) as a
 CNCF Wasm OCI artifact: config application/vnd.wasm.config.v0+json, one layer
-application/wasm titled with the file name. The same module, name and
+application/wasm titled with the file name. An ELF BPF object (APP.bpf.o, for
+'wbpf run REF' with no guest) goes as config ` + oci.MediaTypeBPFConfig + `
+and one layer ` + oci.MediaTypeBPFLayer + `. The same content, name and
 annotations give the same manifest digest: nothing records the time unless
 --created asks for it. Prints the pushed REGISTRY/REPOSITORY@DIGEST.`,
 		Example: `  wbpf push -a org.opencontainers.image.source=https://github.com/me/app app.wasm ghcr.io/me/app:v1
   echo "$PASSWORD" | wbpf push --plain-http --username me --password-stdin app.wasm localhost:5000/app:v1`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usageError{fmt.Errorf("push: want APP.wasm and REF, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("push: want APP.wasm (or APP.bpf.o) and REF, got %d arguments", len(args))}
 			}
 			return nil
 		},
@@ -237,6 +239,9 @@ func (o *pullOptions) run(cmd *cobra.Command, ref string) error {
 		out = a.Title
 		if out == "" {
 			out = path.Base(r.Repository) + ".wasm"
+			if a.Layer.MediaType == oci.MediaTypeBPFLayer {
+				out = path.Base(r.Repository) + ".bpf.o"
+			}
 		}
 		if a.RefusedTitle != "" {
 			fmt.Fprintf(cmd.ErrOrStderr(), "wbpf: not using the file name %q that %s records (%s); writing %s\n", a.RefusedTitle, a.Name, a.Refused, out)

@@ -134,7 +134,7 @@ func TestOCI_Errors(t *testing.T) {
 			notWasm + ": not a Wasm artifact: content does not start with the Wasm magic"},
 		{"push missing file", ocitest.Password, with([]string{"push"}, creds, []string{"/no/such.wasm", ref}), exitFailure, "no such file"},
 		{"bad reference", "", []string{"pull", "-o", out, "localhost:5000/UPPER"}, exitUsage, "invalid reference"},
-		{"push one argument", "", []string{"push", ref}, exitUsage, "push: want APP.wasm and REF, got 1 arguments"},
+		{"push one argument", "", []string{"push", ref}, exitUsage, "push: want APP.wasm (or APP.bpf.o) and REF, got 1 arguments"},
 		{"pull no argument", "", []string{"pull"}, exitUsage, "pull: want one REF"},
 		{"username alone", "", []string{"pull", "--username", "u", ref}, exitUsage, "--username and --password-stdin go together"},
 		{"empty password", "\n", with([]string{"pull"}, creds, []string{ref}), exitUsage, "empty password"},
@@ -188,7 +188,7 @@ func TestOCI_DigestMismatch(t *testing.T) {
 
 func TestOCI_Help(t *testing.T) {
 	for cmd, wants := range map[string][]string{
-		"push": {"push [flags] APP.wasm REF", "--annotation KEY=VALUE", "--created TIME", "--plain-http", "--username", "--password-stdin"},
+		"push": {"push [flags] APP.wasm|APP.bpf.o REF", "--annotation KEY=VALUE", "--created TIME", "--plain-http", "--username", "--password-stdin"},
 		"pull": {"pull [flags] REF", "--output FILE", "--cache-dir", "--plain-http"},
 		"run":  {"OCI reference", "--plain-http", "--password-stdin"},
 	} {
