@@ -249,3 +249,42 @@ func TestHistogramMap(t *testing.T) {
 		t.Errorf("per-CPU sum %d, want 42", got)
 	}
 }
+
+func TestMetricsConfig(t *testing.T) {
+	c, err := ParseMetricsConfig([]byte(`
+counters:
+  - {name: opens, labels: [comm, ret], buffer: events}
+gauges:
+  - {name: hits, map: pcpu}
+histograms:
+  - {name: lat, map: hists, labels: [comm]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := MetricsConfig{
+		Counters:   []CounterSpec{{Name: "opens", Labels: []string{"comm", "ret"}, Buffer: "events"}},
+		Gauges:     []GaugeSpec{{Name: "hits", Map: "pcpu"}},
+		Histograms: []HistogramSpec{{Name: "lat", Map: "hists", Labels: []string{"comm"}}},
+	}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if _, err := ParseMetricsConfig([]byte("counter:\n  - name: x\n")); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "counter") {
+		t.Errorf("unknown key: %v", err)
+	}
+	for _, tc := range []struct {
+		flag string
+		ok   bool
+	}{{"opens=comm,ret", true}, {"all=", true}, {"=comm", false}, {"opens", false}} {
+		if _, err := ParseCounterFlag(tc.flag); (err == nil) != tc.ok {
+			t.Errorf("--counter %s: %v", tc.flag, err)
+		}
+	}
+	if g, err := ParseGaugeFlag("x=m.a.b"); err != nil || g.Map != "m" || g.Field != "a.b" {
+		t.Errorf("--gauge x=m.a.b: %+v %v", g, err)
+	}
+	if _, err := ParseHistogramFlag("x="); err == nil {
+		t.Error("--histogram x= accepted")
+	}
+}

@@ -405,11 +405,14 @@ func TestBareMetrics(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 
-	addr, stop = startBare(t, "run", example("runqlat"), "--metrics", "127.0.0.1:0", "--histogram", "runq_latency_usecs=hists")
+	// The histogram from a config file, labelled by key only.
+	cfg := filepath.Join(dir, "metrics.yaml")
+	os.WriteFile(cfg, []byte("histograms:\n  - name: runq_latency_usecs\n    help: Run queue latency.\n    map: hists\n    labels: [key]\n"), 0o644)
+	addr, stop = startBare(t, "run", example("runqlat"), "--metrics", "127.0.0.1:0", "--metrics-config", cfg)
 	time.Sleep(300 * time.Millisecond)
 	out = scrape(t, addr)
-	count := regexp.MustCompile(`(?m)^runq_latency_usecs_count\{comm="",key="4294967295"\} (\d+)$`).FindStringSubmatch(out)
-	if !strings.Contains(out, "# TYPE runq_latency_usecs histogram") || !strings.Contains(out, `runq_latency_usecs_bucket{comm="",key="4294967295",le="1"}`) || count == nil || count[1] == "0" {
+	count := regexp.MustCompile(`(?m)^runq_latency_usecs_count\{key="4294967295"\} (\d+)$`).FindStringSubmatch(out)
+	if !strings.Contains(out, "# HELP runq_latency_usecs Run queue latency.") || !strings.Contains(out, "# TYPE runq_latency_usecs histogram") || !strings.Contains(out, `runq_latency_usecs_bucket{key="4294967295",le="1"}`) || count == nil || count[1] == "0" {
 		t.Errorf("scrape lacks the run queue histogram:\n%s", out)
 	}
 	stop()
