@@ -288,3 +288,22 @@ histograms:
 		t.Error("--histogram x= accepted")
 	}
 }
+
+// TestJSONStrings: strings from kernel memory come out as valid JSON that decodes to the same
+// text, invalid UTF-8 replaced as encoding/json replaces it.
+func TestJSONStrings(t *testing.T) {
+	for _, s := range []string{"", "bash", `a"b\c`, "tab\there\nnl", "\x01\x1f\x7f", "ünï", "bad\xff\xfeutf8", "日本"} {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Errorf("%q gives invalid JSON %s: %v", s, got, err)
+			continue
+		}
+		ref, _ := json.Marshal(s)
+		var want string
+		json.Unmarshal(ref, &want)
+		if back != want {
+			t.Errorf("%q: decodes to %q, want %q", s, back, want)
+		}
+	}
+}

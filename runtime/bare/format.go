@@ -1,10 +1,12 @@
 package bare
 
 import (
-	"encoding/json"
+	"bytes"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxArrayShown is how many elements of an array a table cell shows
@@ -13,27 +15,38 @@ const maxArrayShown = 8
 
 // appendJSON appends v's reading of b as JSON: numbers, booleans, strings
 // (char arrays, enum names, pointers in hex), arrays and objects for nested
-// structs.
+// structs. It allocates nothing beyond dst's growth: it runs once per event.
 func (v *value) appendJSON(dst []byte, b []byte, base uint32) []byte {
 	switch v.kind {
-	case kindInt, kindBool, kindFloat:
-		s := v.text(b, base)
-		if s == "?" {
+	case kindInt, kindBool:
+		u, ok := v.integer(b, base)
+		switch {
+		case !ok:
 			return append(dst, "null"...)
+		case v.kind == kindBool:
+			return strconv.AppendBool(dst, u != 0)
+		case v.signed:
+			return strconv.AppendInt(dst, int64(u), 10)
 		}
-		if v.kind == kindFloat {
-			if f, _ := v.float(b, base); f != f || f > 1.7e308 || f < -1.7e308 {
-				return append(dst, "null"...) // NaN and infinities have no JSON form
-			}
+		return strconv.AppendUint(dst, u, 10)
+	case kindFloat:
+		f, ok := v.float(b, base)
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+			return append(dst, "null"...) // NaN and infinities have no JSON form
 		}
-		return append(dst, s...)
-	case kindEnum, kindPtr, kindChars, kindBytes:
+		return strconv.AppendFloat(dst, f, 'g', -1, 64)
+	case kindChars:
 		raw := v.at(b, base)
 		if raw == nil {
 			return append(dst, "null"...)
 		}
-		if v.kind == kindChars {
-			return appendJSONString(dst, cstring(raw))
+		if i := bytes.IndexByte(raw, 0); i >= 0 {
+			raw = raw[:i]
+		}
+		return appendJSONBytes(dst, raw)
+	case kindEnum, kindPtr, kindBytes:
+		if v.at(b, base) == nil {
+			return append(dst, "null"...)
 		}
 		return appendJSONString(dst, v.text(b, base))
 	case kindArray:
@@ -60,11 +73,39 @@ func (v *value) appendJSON(dst []byte, b []byte, base uint32) []byte {
 	return append(dst, "null"...)
 }
 
-// appendJSONString appends s quoted; invalid UTF-8 becomes U+FFFD, as
-// encoding/json does.
 func appendJSONString(dst []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(dst, q...)
+	return appendJSONBytes(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// appendJSONBytes appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD, as
+// encoding/json does.
+func appendJSONBytes(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+			i++
+		case c < 0x20 || c == 0x7f:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			i++
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = append(dst, "\\ufffd"...)
+			} else {
+				dst = append(dst, s[i:i+n]...)
+			}
+			i += n
+		}
+	}
+	return append(dst, '"')
 }
 
 // cell is v's reading of b as one table cell: scalars as text, arrays as
