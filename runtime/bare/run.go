@@ -126,6 +126,9 @@ func (o *Object) Run(ctx context.Context, hr *runtime.HostRun, opts Options) (in
 			return 1, err
 		}
 	}
+	// The local time zone is read on first use; read it now, or the run's own open of
+	// /etc/localtime shows up among the events of a program that traces opens.
+	_ = time.Now().Format("15:04:05")
 	attached, err := r.attach()
 	if err != nil {
 		return 1, err
