@@ -273,6 +273,9 @@ func (m *Metric) Set(values []string, v float64) error {
 	if m.Kind != Gauge {
 		return fmt.Errorf("metric %s: Set: %w", m.Name, ErrKind)
 	}
+	if math.IsNaN(v) {
+		return fmt.Errorf("metric %s: %w: set NaN", m.Name, ErrValue)
+	}
 	m.r.mu.Lock()
 	defer m.r.mu.Unlock()
 	s, err := m.get(values)
