@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,4 +154,60 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 		t.Fatalf("parse /metrics: %v", err)
 	}
 	return fams
+}
+
+// TestGoGuestMetrics runs testdata/gometrics, a Go guest on sdk/go's metrics, and scrapes it
+// while it sleeps: the counter by label, the gauge, and the histogram with a pre-aggregated
+// slot and an observation past the last bound.
+func TestGoGuestMetrics(t *testing.T) {
+	goTool := testutils.RequireTool(t, "go")
+	wasmPath := filepath.Join(t.TempDir(), "gometrics.wasm")
+	build := exec.Command(goTool, "build", "-o", wasmPath, "./testdata/gometrics")
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := metrics.New(metrics.Options{})
+	srv, err := metrics.Serve("127.0.0.1:0", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := start(ctx, t, wasm, config(t, "gometrics.wasm").WithMetrics(reg))
+	r.waitFor("ready", time.Minute)
+
+	fams := scrape(t, "http://"+srv.Addr()+"/metrics")
+	got := map[string]float64{}
+	for _, m := range fams["gometrics_events_total"].GetMetric() {
+		got[m.Label[0].GetValue()] = m.Counter.GetValue()
+	}
+	if got["exec"] != 3 || got["exit"] != 1 || len(got) != 2 {
+		t.Errorf("gometrics_events_total by kind = %v, want exec 3, exit 1", got)
+	}
+	if g := fams["gometrics_depth"]; g == nil || g.Metric[0].Gauge.GetValue() != 3 {
+		t.Errorf("gometrics_depth = %v, want 3", g)
+	}
+	h := fams["gometrics_latency_usecs"]
+	if h == nil {
+		t.Fatal("no gometrics_latency_usecs")
+	}
+	want := map[float64]uint64{1: 0, 3: 10, 7: 10, 15: 10, math.Inf(1): 11}
+	for _, b := range h.Metric[0].Histogram.Bucket {
+		if b.GetCumulativeCount() != want[b.GetUpperBound()] {
+			t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want[b.GetUpperBound()])
+		}
+	}
+	if s := h.Metric[0].Histogram.GetSampleSum(); s != 120 {
+		t.Errorf("sum %v, want 2*10+100", s)
+	}
+	cancel()
+	if code, out := r.wait(time.Minute); code != 0 || out[len(out)-1] != "done" {
+		t.Errorf("guest exit %d, last line %q", code, out[len(out)-1])
+	}
 }
