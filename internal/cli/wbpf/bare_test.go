@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -452,5 +453,60 @@ func TestBareByReference(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no exec of %s from the object run by reference:\n%s", m, stdout)
+	}
+}
+
+// TestBareMaps: an object with neither buffers nor histograms prints every map: a per-CPU
+// counter summed over the CPUs, and a hash keyed by pid with a struct value, in JSON and as a
+// table. --targ-pid (.rodata) keeps other processes' getppid calls out.
+func TestBareMaps(t *testing.T) {
+	noLeaks(t)
+	obj := filepath.Join("..", "..", "..", "runtime", "bare", "testdata", "counts.bpf.o")
+	pid := strconv.Itoa(os.Getpid())
+	for _, output := range []string{"json", "table"} {
+		_, stop := startBare(t, "run", obj, "--targ-pid", pid, "-o", output)
+		calls := make(chan struct{})
+		go func() {
+			// Spread over threads, hence CPUs, as the scheduler likes.
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 10 {
+						syscall.Getppid()
+					}
+				}()
+			}
+			wg.Wait()
+			close(calls)
+		}()
+		<-calls
+		code, stdout, stderr := stop()
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if output == "table" {
+			if !regexp.MustCompile(`(?m)^KEY +CALLS +COMM\n` + pid + ` +40 +\S+$`).MatchString(stdout) ||
+				!regexp.MustCompile(`(?m)^KEY +VALUE\n0 +40$`).MatchString(stdout) {
+				t.Errorf("tables:\n%s", stdout)
+			}
+			continue
+		}
+		maps := map[string][]any{}
+		for _, l := range jsonLines(t, stdout) {
+			maps[l["map"].(string)] = l["entries"].([]any)
+		}
+		total, procs := maps["wbpfbare_total"], maps["wbpfbare_procs"]
+		if len(total) != 1 || total[0].(map[string]any)["value"] != 40.0 {
+			t.Errorf("wbpfbare_total = %v, want 40 summed over the CPUs", total)
+		}
+		if len(procs) != 1 {
+			t.Fatalf("wbpfbare_procs = %v, want this process only", procs)
+		}
+		e := procs[0].(map[string]any)
+		if v := e["value"].(map[string]any); e["key"] != float64(os.Getpid()) || v["calls"] != 40.0 || v["comm"] == "" {
+			t.Errorf("wbpfbare_procs entry %v, want key %s, 40 calls and a comm", e, pid)
+		}
 	}
 }
