@@ -487,7 +487,7 @@ func TestBareMaps(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		if output == "table" {
-			if !regexp.MustCompile(`(?m)^KEY +CALLS +COMM\n` + pid + ` +40 +\S+$`).MatchString(stdout) ||
+			if !regexp.MustCompile(`(?m)^KEY +CALLS +COMM\n`+pid+` +40 +\S+$`).MatchString(stdout) ||
 				!regexp.MustCompile(`(?m)^KEY +VALUE\n0 +40$`).MatchString(stdout) {
 				t.Errorf("tables:\n%s", stdout)
 			}
@@ -507,6 +507,44 @@ func TestBareMaps(t *testing.T) {
 		e := procs[0].(map[string]any)
 		if v := e["value"].(map[string]any); e["key"] != float64(os.Getpid()) || v["calls"] != 40.0 || v["comm"] == "" {
 			t.Errorf("wbpfbare_procs entry %v, want key %s, 40 calls and a comm", e, pid)
+		}
+	}
+}
+
+// TestBareSignal: the real binary, stopped with SIGINT as Ctrl-C stops it, prints the final
+// histogram and exits 0; SIGTERM too.
+func TestBareSignal(t *testing.T) {
+	testutils.RequireKernel(t)
+	goTool := testutils.RequireTool(t, "go")
+	bin := filepath.Join(t.TempDir(), "wbpf")
+	build := exec.Command(goTool, "build", "-o", bin, "./cmd/wbpf")
+	build.Dir = testutils.RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		cmd := exec.Command(bin, "run", example("runqlat"), "--unit", "usecs")
+		var stdout syncBuffer
+		cmd.Stdout = &stdout
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() && !strings.Contains(sc.Text(), "Ctrl-C to end") {
+		}
+		time.Sleep(200 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		go io.Copy(io.Discard, stderr)
+		err = cmd.Wait()
+		if err != nil {
+			t.Errorf("%v: %v", sig, err)
+		}
+		if !strings.Contains(stdout.String(), "     usecs               : count    distribution\n") {
+			t.Errorf("%v: no final histogram:\n%s", sig, stdout.String())
 		}
 	}
 }
