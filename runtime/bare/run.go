@@ -281,22 +281,21 @@ func (r *run) loop(ctx context.Context) (int, error) {
 		end, c2 = context.WithTimeout(end, r.opts.Duration)
 		defer c2()
 	}
+	var cmd *exec.Cmd
 	status := make(chan int, 1)
 	if len(r.opts.Command) > 0 {
-		cmd := exec.Command(r.opts.Command[0], r.opts.Command[1:]...)
+		cmd = exec.Command(r.opts.Command[0], r.opts.Command[1:]...)
+		// A terminal stays the command's terminal; other writers get whole writes.
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, r.out, r.hr.Stderr
+		if f, ok := r.hr.Stdout.(*os.File); ok {
+			cmd.Stdout = f
+		}
 		if err := cmd.Start(); err != nil {
 			return 1, fmt.Errorf("command: %w", err)
 		}
 		go func() {
 			status <- commandStatus(cmd.Wait())
 			cancel()
-		}()
-		defer func() {
-			// The run ended first (Ctrl-C, --duration): the command goes too.
-			if cmd.ProcessState == nil {
-				_ = cmd.Process.Signal(syscall.SIGTERM)
-			}
 		}()
 	}
 
@@ -339,25 +338,40 @@ func (r *run) loop(ctx context.Context) (int, error) {
 	}
 	cancel()
 	wg.Wait()
+	if err == nil {
+		// What the kernel wrote before the end is still shown.
+		for _, b := range r.buffers {
+			if err = r.drain(b); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
+		if cmd != nil {
+			_ = cmd.Process.Kill()
+			<-status
+		}
 		return 1, err
 	}
-	// What the kernel wrote before the end is still shown.
-	for _, b := range r.buffers {
-		if err := r.drain(b); err != nil {
-			return 1, err
-		}
-	}
 	r.printMaps(time.Now())
-	code := 0
-	if len(r.opts.Command) > 0 {
-		select {
-		case code = <-status:
-		case <-time.After(2 * time.Second):
-			code = runtime.ExitInterrupted
-		}
+	if cmd == nil {
+		return 0, nil
 	}
-	return code, nil
+	// The run ended before the command (Ctrl-C, --duration): the command goes too, asked
+	// first, killed if it does not go.
+	select {
+	case code := <-status:
+		return code, nil
+	default:
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case code := <-status:
+		return code, nil
+	case <-time.After(2 * time.Second):
+		_ = cmd.Process.Kill()
+		return <-status, nil
+	}
 }
 
 // pollUntil polls b until ctx is done (timeout < 0), or once for up to

@@ -235,6 +235,14 @@ func TestBareStatus(t *testing.T) {
 	if code, _, stderr := run(t, "run", example("runqlat"), "--", "sh", "-c", "exit 7"); code != 7 {
 		t.Errorf("exit %d, want the command's 7: %s", code, stderr)
 	}
+	// The run ends first: the command is terminated, and its status is the run's.
+	start := time.Now()
+	if code, _, stderr := run(t, "run", example("runqlat"), "--duration", "300ms", "--", "sleep", "30"); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit %d, want %d (sleep terminated): %s", code, 128+int(syscall.SIGTERM), stderr)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the run took %v with --duration 300ms", d)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 	defer cancel()
 	var out, errb bytes.Buffer
