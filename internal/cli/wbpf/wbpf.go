@@ -114,7 +114,9 @@ func newRootCommand() *cobra.Command {
 		Use:   "wbpf",
 		Short: "Run WebAssembly programs that drive eBPF",
 		Long: `wbpf runs WebAssembly (WASI) programs that load, attach and talk to eBPF
-programs in the running kernel through the wasm-bpf host interface.`,
+programs in the running kernel through the wasm-bpf host interface. It also
+runs a compiled BPF object by itself ('wbpf run APP.bpf.o'), printing its
+events and maps, and exports Prometheus metrics of either (--metrics).`,
 		SilenceUsage:  true,
 		SilenceErrors: true, // exitCode prints them, once
 	}
