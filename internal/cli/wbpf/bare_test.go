@@ -556,3 +556,21 @@ func TestBareSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestBareBadObjects: an ELF that is not a loadable BPF object is one clear error, status 1.
+func TestBareBadObjects(t *testing.T) {
+	dir := t.TempDir()
+	obj, _ := os.ReadFile(example("bootstrap"))
+	trunc := filepath.Join(dir, "trunc.bpf.o")
+	os.WriteFile(trunc, obj[:3000], 0o644)
+	for _, tc := range []struct{ path, want string }{
+		{"/bin/true", "/bin/true: not an ELF BPF object"},
+		{trunc, trunc + ": not an ELF object with BTF, nor valid raw BTF: malformed ELF"},
+		{filepath.Join("..", "..", "..", "testdata", "bad", "nobtf.o"), "no BTF in object (compile the BPF program with -g)"},
+	} {
+		code, stdout, stderr := run(t, "run", tc.path)
+		if code != exitFailure || !strings.Contains(stderr, tc.want) || stdout != "" || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("wbpf run %s: exit %d, stderr %q; want %d and one line with %q", tc.path, code, stderr, exitFailure, tc.want)
+		}
+	}
+}
