@@ -574,3 +574,36 @@ func TestBareBadObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestBareUntypedBuffers: buffers whose samples have no type in the BTF (no value type, no
+// const struct X *unused) print each sample in hex, after a hint on stderr; two buffers are
+// read in turns. --tag (.data, a char array) shows in the bytes.
+func TestBareUntypedBuffers(t *testing.T) {
+	noLeaks(t)
+	obj := testutils.BuildBPF(t, filepath.Join("..", "..", "..", "runtime", "e2e", "testdata", "events.bpf.c"))
+	_, stop := startBare(t, "run", obj, "--target-tgid", strconv.Itoa(os.Getpid()), "--tag", "hexed")
+	for range 3 {
+		syscall.Getppid()
+	}
+	time.Sleep(100 * time.Millisecond)
+	code, stdout, stderr := stop()
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, b := range []string{"wbpfe2e_rb", "wbpfe2e_pb"} {
+		if !strings.Contains(stderr, "buffer "+b+" has no sample type: samples are shown in hex (give one with --type "+b+"=STRUCT, or declare const struct X *unused") {
+			t.Errorf("no hint for %s: %s", b, stderr)
+		}
+	}
+	hexTag := "686578656400" // "hexed\0"
+	ring := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d wbpfe2e_rb: 48 bytes: ([0-9a-f]+)$`).FindAllStringSubmatch(stdout, -1)
+	perf := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d wbpfe2e_pb: \d+ bytes: ([0-9a-f]+)$`).FindAllStringSubmatch(stdout, -1)
+	if len(ring) != 3 || len(perf) != 3 {
+		t.Fatalf("%d ring and %d perf samples, want 3 and 3:\n%s", len(ring), len(perf), stdout)
+	}
+	for _, m := range append(ring, perf...) {
+		if !strings.Contains(m[1], hexTag) {
+			t.Errorf("sample %s lacks the tag set with --tag", m[1])
+		}
+	}
+}
