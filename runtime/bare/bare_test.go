@@ -307,3 +307,26 @@ func TestJSONStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeAnyLength: a sample of any length, shorter or longer than its type, decodes to
+// valid JSON and to cells without a panic (perf samples carry padding; a program may send
+// less than the struct).
+func TestDecodeAnyLength(t *testing.T) {
+	o := parseFixture(t)
+	m, _ := o.mapSpec("events")
+	typ, _ := o.sampleType(m, nil)
+	v, err := o.pl.plan(typ, "", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := append(sampleBytes(), 0xff, 0xff, 0xff, 0xff)
+	for n := 0; n <= len(full); n++ {
+		js := v.appendJSON(nil, full[:n], 0)
+		if !json.Valid(js) {
+			t.Fatalf("%d bytes: invalid JSON %s", n, js)
+		}
+		for _, l := range v.leaves() {
+			_ = l.v.cell(full[:n], 0)
+		}
+	}
+}
