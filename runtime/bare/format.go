@@ -51,7 +51,7 @@ func (v *value) appendJSON(dst []byte, b []byte, base uint32) []byte {
 		return appendJSONString(dst, v.text(b, base))
 	case kindArray:
 		dst = append(dst, '[')
-		for i := uint32(0); i < v.count; i++ {
+		for i := uint32(0); i < v.inSample(b, base); i++ {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -201,4 +201,16 @@ func (t *table) line(cells []string) string {
 	}
 	sb.WriteByte('\n')
 	return sb.String()
+}
+
+// inSample is how many of an array's elements lie at least partly inside
+// b: the rest of a cut sample is left out, and BTF that claims a huge array
+// costs no more than the sample's size.
+func (v *value) inSample(b []byte, base uint32) uint32 {
+	start := uint64(base) + uint64(v.off)
+	if start >= uint64(len(b)) || v.elem.size == 0 {
+		return 0
+	}
+	n := (uint64(len(b)) - start + uint64(v.elem.size) - 1) / uint64(v.elem.size)
+	return uint32(min(n, uint64(v.count)))
 }
