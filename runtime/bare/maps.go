@@ -228,11 +228,7 @@ func (sm *shownMap) labels(e entry) (names, values []string) {
 
 // printTable writes the map as libbpf-tools would: log2 tables for
 // histograms, else aligned key and value columns.
-func (sm *shownMap) printTable(w io.Writer, now time.Time, unit string) error {
-	entries, err := sm.read()
-	if err != nil {
-		return fmt.Errorf("map %s: %w", sm.name, err)
-	}
+func (sm *shownMap) printTable(w io.Writer, entries []entry, now time.Time, unit string) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n%s %s", now.Format("15:04:05"), sm.name)
 	if len(entries) == 0 {
@@ -258,7 +254,11 @@ func (sm *shownMap) printTable(w io.Writer, now time.Time, unit string) error {
 		_, err := io.WriteString(w, sb.String())
 		return err
 	}
-	fmt.Fprintf(&sb, " (%d entries)\n", len(entries))
+	if len(entries) == 1 {
+		sb.WriteString(" (1 entry)\n")
+	} else {
+		fmt.Fprintf(&sb, " (%d entries)\n", len(entries))
+	}
 	keys, vals := sm.key.leaves(), sm.val.leaves()
 	var t table
 	header := make([]string, 0, len(keys)+len(vals))
@@ -279,17 +279,13 @@ func (sm *shownMap) printTable(w io.Writer, now time.Time, unit string) error {
 		}
 		sb.WriteString(t.line(cells))
 	}
-	_, err = io.WriteString(w, sb.String())
+	_, err := io.WriteString(w, sb.String())
 	return err
 }
 
 // printJSON writes the map as one JSON line:
 // {"time":..., "map":..., "entries":[{"key":...,"value":...}]}.
-func (sm *shownMap) printJSON(w io.Writer, now time.Time) error {
-	entries, err := sm.read()
-	if err != nil {
-		return fmt.Errorf("map %s: %w", sm.name, err)
-	}
+func (sm *shownMap) printJSON(w io.Writer, entries []entry, now time.Time) error {
 	b := []byte(`{"time":`)
 	b = appendJSONString(b, now.Format(time.RFC3339Nano))
 	b = append(b, `,"map":`...)
@@ -306,8 +302,30 @@ func (sm *shownMap) printJSON(w io.Writer, now time.Time) error {
 		b = append(b, '}')
 	}
 	b = append(b, "]}\n"...)
-	_, err = w.Write(b)
+	_, err := w.Write(b)
 	return err
+}
+
+// clear removes the entries just printed, so that the next print covers one interval, as
+// libbpf-tools' runqlat does: hash entries are deleted, array entries zeroed. What the
+// programs add between the read and the clear is lost, as it is there.
+func (sm *shownMap) clear(entries []entry) error {
+	vsize, err := sm.m.ValueSize()
+	if err != nil {
+		return err
+	}
+	zero := make([]byte, vsize)
+	for _, e := range entries {
+		if sm.array {
+			err = sm.m.Update(e.key, zero, 0)
+		} else {
+			err = sm.m.Delete(e.key, 0)
+		}
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("map %s: clear: %w", sm.name, err)
+		}
+	}
+	return nil
 }
 
 // writeLog2Hist prints counts as libbpf-tools' print_log2_hist does.

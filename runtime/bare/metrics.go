@@ -247,6 +247,10 @@ func (r *run) mapFor(metric, name string) (*shownMap, error) {
 	if !ok {
 		return nil, usagef("%s: %s has no map %s with printable entries (it has %s)", metric, r.o.name, name, strings.Join(r.o.Maps(), ", "))
 	}
+	if r.opts.Clear && slices.Contains(r.shown, sm) {
+		// A scrape would see the map emptied at every print: counts going down.
+		return nil, usagef("%s: map %s is cleared by --clear after each print; a metric needs its running total", metric, name)
+	}
 	return sm, nil
 }
 

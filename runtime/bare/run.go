@@ -42,6 +42,9 @@ type Options struct {
 	Maps []string
 	// Unit is the histogram column title (default "value").
 	Unit string
+	// Clear empties the printed maps after each print, so that each one
+	// covers one interval (as libbpf-tools' runqlat prints).
+	Clear bool
 	// Command, if set, is run once everything is attached; the run ends
 	// when it exits, with its exit status.
 	Command []string
@@ -449,11 +452,18 @@ func (b *buffer) sample(s []byte) int32 {
 // printMaps prints every shown map.
 func (r *run) printMaps(now time.Time) {
 	for _, sm := range r.shown {
-		var err error
+		entries, err := sm.read()
+		if err != nil {
+			fmt.Fprintf(r.hr.Stderr, "wbpf: map %s: %v\n", sm.name, err)
+			continue
+		}
 		if r.opts.Output == OutputJSON {
-			err = sm.printJSON(r.out, now)
+			err = sm.printJSON(r.out, entries, now)
 		} else {
-			err = sm.printTable(r.out, now, r.opts.Unit)
+			err = sm.printTable(r.out, entries, now, r.opts.Unit)
+		}
+		if err == nil && r.opts.Clear {
+			err = sm.clear(entries)
 		}
 		if err != nil {
 			fmt.Fprintf(r.hr.Stderr, "wbpf: %v\n", err)

@@ -27,6 +27,7 @@ type bareFlags struct {
 	types      []string
 	maps       []string
 	unit       string
+	clear      bool
 	duration   time.Duration
 	metrics    string
 	config     string
@@ -43,6 +44,7 @@ func (b *bareFlags) add(f *pflag.FlagSet) {
 	f.StringArrayVar(&b.types, "type", nil, "decode the samples of a buffer (or all) as `[BUFFER=]TYPE`, a struct of the object's BTF (default: the buffer's value type, else the struct of a global const struct X *unused)")
 	f.StringArrayVar(&b.maps, "map", nil, "print the map `NAME` (repeatable; default: histogram maps, or every map when there are neither buffers nor histograms)")
 	f.StringVar(&b.unit, "unit", "value", "title the histograms' value column `UNIT` (usecs, nsecs, bytes...)")
+	f.BoolVar(&b.clear, "clear", false, "empty the printed maps after each print, so each covers one interval (as libbpf-tools' runqlat)")
 	f.DurationVar(&b.duration, "duration", 0, "end after `DURATION`, e.g. 10s")
 	f.StringVar(&b.metrics, "metrics", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics")
 	f.StringVar(&b.config, "metrics-config", "", "read counters, gauges and histograms to export from `FILE` (YAML)")
@@ -99,6 +101,7 @@ func (o *runOptions) runBare(cmd *cobra.Command, cfg runtime.Config, path string
 		Output:   bf.output,
 		Types:    map[string]string{},
 		Unit:     bf.unit,
+		Clear:    bf.clear,
 		Command:  command,
 		Duration: bf.duration,
 	}

@@ -607,3 +607,42 @@ func TestBareUntypedBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestBareClear: with --clear each print covers one interval: every getppid is counted in
+// exactly one print; a metric of a cleared map is refused.
+func TestBareClear(t *testing.T) {
+	noLeaks(t)
+	obj := filepath.Join("..", "..", "..", "runtime", "bare", "testdata", "counts.bpf.o")
+	_, stop := startBare(t, "run", obj, "--targ-pid", strconv.Itoa(os.Getpid()), "--clear", "--interval", "100ms", "-o", "json")
+	for _, n := range []int{10, 5} {
+		for range n {
+			syscall.Getppid()
+		}
+		time.Sleep(350 * time.Millisecond)
+	}
+	code, stdout, stderr := stop()
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	sum, prints := 0.0, 0
+	for _, l := range jsonLines(t, stdout) {
+		if l["map"] != "wbpfbare_total" {
+			continue
+		}
+		for _, e := range l["entries"].([]any) {
+			v := e.(map[string]any)["value"].(float64)
+			if v > 10 {
+				t.Errorf("one print counted %v, more than one interval's 10", v)
+			}
+			sum += v
+			prints++
+		}
+	}
+	if sum != 15 || prints < 2 {
+		t.Errorf("%d prints counted %v calls, want 15 over at least 2", prints, sum)
+	}
+	code, _, stderr = run(t, "run", "--metrics", "127.0.0.1:0", example("runqlat"), "--clear", "--histogram", "h=hists")
+	if code != exitUsage || !strings.Contains(stderr, "map hists is cleared by --clear after each print") {
+		t.Errorf("--clear with a histogram metric of the same map: exit %d, %s", code, stderr)
+	}
+}
