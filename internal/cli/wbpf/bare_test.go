@@ -646,3 +646,29 @@ func TestBareClear(t *testing.T) {
 		t.Errorf("--clear with a histogram metric of the same map: exit %d, %s", code, stderr)
 	}
 }
+
+// TestBareSandbox: a bare object gets exactly a guest's grants, policy and limits: a program
+// type outside the policy, a cgroup outside --dir and an interface without --net are refused
+// with the flag that grants them, and the grants let the same object attach.
+func TestBareSandbox(t *testing.T) {
+	noLeaks(t)
+	sockops, xdp := example("sockops"), filepath.Join("..", "..", "..", "examples", "xdp", "xdp.bpf.o")
+	const cg = "/sys/fs/cgroup/unified"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--dir", cg, sockops, "--attach", "sockops_conn=" + cg}, "is not allowed by the capability policy (grant it with --allow prog:sock_ops)"},
+		{[]string{"run", "--allow", "prog:sock_ops", sockops, "--attach", "sockops_conn=" + cg}, "path is not inside a directory granted with --dir"},
+		{[]string{"run", "--allow", "prog:xdp", xdp, "--attach", "xdp_count=lo"}, `interface "lo": network interface not granted with --net (run with --net lo)`},
+		{[]string{"run", "--max-attachments", "2", example("runqlat")}, "--max-attachments"},
+	} {
+		code, _, stderr := run(t, append(tc.args, "--duration", "100ms")...)
+		if code != exitFailure || !strings.Contains(stderr, tc.want) {
+			t.Errorf("wbpf %v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr, exitFailure, tc.want)
+		}
+	}
+	if code, _, stderr := run(t, "run", "--allow", "prog:sock_ops", "--dir", cg, sockops, "--attach", "sockops_conn="+cg, "--duration", "100ms"); code != 0 {
+		t.Errorf("with the grants: exit %d: %s", code, stderr)
+	}
+}
