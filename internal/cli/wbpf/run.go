@@ -81,7 +81,8 @@ An ELF BPF object (APP.bpf.o) runs with no guest at all: its programs are
 loaded (CO-RE) and attached, its ring and perf buffer samples printed decoded
 through its BTF, its maps printed (log2 histograms for slot counters) on
 --interval and at the end; its .rodata and .data variables are flags. See
-'wbpf run APP.bpf.o --help'. The grants (--dir) are the same as a guest's.
+'wbpf run APP.bpf.o --help'. It runs under a guest's grants, capability
+policy and limits (--dir, --net, --allow, --max-*).
 
 --metrics ADDR serves Prometheus metrics at http://ADDR/metrics: those a guest
 declares through the wbpf_metrics host module, or those a BPF object's flags
