@@ -13,8 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wbpf/wbpf/internal/testutils"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the run writes it.
@@ -175,4 +178,74 @@ func TestBareMetrics(t *testing.T) {
 		t.Errorf("scrape lacks the exec time of pid %d:\n%s", sleep.Process.Pid, out)
 	}
 	stop()
+}
+
+// TestGuestMetricsCLI: wbpf run --metrics serves what a guest declares through wbpf_metrics
+// (runtime/e2e/testdata/metrics.c), scraped while the guest runs; Ctrl-C ends it with 0.
+func TestGuestMetricsCLI(t *testing.T) {
+	testutils.RequireKernel(t)
+	e2e := filepath.Join(testutils.RepoRoot(t), "runtime", "e2e", "testdata")
+	obj := testutils.BuildBPF(t, filepath.Join(e2e, "events.bpf.c"))
+	wasm := testutils.BuildGuest(t, filepath.Join(e2e, "metrics.c"), "--embed-dir="+filepath.Dir(obj), "-I", e2e)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := Run(ctx, []string{"run", "--no-cache", "--metrics", "127.0.0.1:0", wasm, strconv.Itoa(os.Getpid()), "7"},
+			strings.NewReader(""), outW, errW)
+		outW.Close()
+		errW.Close()
+		done <- code
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(errR)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "wbpf: metrics at http://"); ok {
+				addr <- strings.TrimSuffix(a, "/metrics")
+			}
+		}
+	}()
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine := func(prefix string) {
+		t.Helper()
+		timeout := time.After(time.Minute)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the guest ended before %q", prefix)
+				}
+				if strings.HasPrefix(l, prefix) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no %q from the guest", prefix)
+			}
+		}
+	}
+	waitLine("attached")
+	for range 7 {
+		syscall.Getppid()
+	}
+	waitLine("ready")
+	out := scrape(t, <-addr)
+	if !regexp.MustCompile(`(?m)^wbpfe2e_events_total\{comm="[^"]+",tag="metrics-e2e"\} 7$`).MatchString(out) ||
+		!strings.Contains(out, "wbpfe2e_last_seq 7\n") || !strings.Contains(out, "wbpfe2e_seq_count 7\n") {
+		t.Errorf("scrape of the guest:\n%s", out)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d after Ctrl-C, want the guest's 0", code)
+	}
 }
