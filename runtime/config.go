@@ -37,6 +37,9 @@ type Config struct {
 	graceSet       bool
 	stop           <-chan struct{}
 	metrics        *metrics.Registry
+	// Sharing (share.go).
+	group  *Group
+	pinDir string
 }
 
 // DefaultInterruptGrace is how long a guest has to end by itself once its

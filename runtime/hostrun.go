@@ -55,9 +55,14 @@ func (c Config) registry(stderr io.Writer, kernelBTF *btf.Cache) (*bpf.Registry,
 	if err != nil {
 		return nil, nil, err
 	}
+	pinDir, err := checkPinDir(c.pinDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	reg := bpf.NewRegistry(bpf.Options{
 		Stderr: stderr, Verbose: c.verbose, Grants: grants, KernelBTF: kernelBTF,
 		Net: grant.NewInterfaces(c.net), Policy: pol, Limits: bpf.Limits(c.limits),
+		Hub: c.group.hub(), PinDir: pinDir,
 	})
 	return reg, grants, nil
 }

@@ -18,6 +18,11 @@ const (
 	// DefaultCallbackExport is the guest export CallbackModule's poll calls
 	// unless the embedder names another.
 	DefaultCallbackExport = "go-callback"
+	// ShareModule is the extended import module through which guests
+	// share loaded objects: with the other guests of one run (publish,
+	// open) and across processes through bpffs pins under the directory
+	// the user granted (pin, open_pinned, unpin). See share.go.
+	ShareModule = "wbpf_share"
 	// FunctionTable is the exported table C guests' callback indices point
 	// into (clang links it with -Wl,--export-table).
 	FunctionTable = "__indirect_function_table"
@@ -93,8 +98,10 @@ var (
 		Param{"ret", I32}}
 )
 
-// Funcs lists every imported function, in the order of the ABI document.
-var Funcs = []Func{LoadObject, CloseObject, AttachProgram, MapFDByName, MapOperate, BufferPoll, CallbackBufferPoll}
+// Funcs lists the functions of wasm_bpf and callback-wrapper, in the order
+// of the ABI document, then those of wbpf_share.
+var Funcs = []Func{LoadObject, CloseObject, AttachProgram, MapFDByName, MapOperate, BufferPoll, CallbackBufferPoll,
+	SharePublish, ShareOpen, SharePin, ShareOpenPinned, ShareUnpin}
 
 // Map commands of wasm_bpf_map_operate: the kernel's bpf(2) command numbers.
 const (

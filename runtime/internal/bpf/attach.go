@@ -43,6 +43,9 @@ func (r *Registry) Attach(h uint64, prog, target string) error {
 	if err != nil {
 		return err
 	}
+	if o.borrowed {
+		return fmt.Errorf("attach %s: %w", prog, ErrBorrowed)
+	}
 	p, ok := o.coll.Programs[prog]
 	if !ok {
 		return fmt.Errorf("program %q: %w (object has %s)", prog, ErrNotFound, list(o.ProgramNames()))

@@ -85,6 +85,9 @@ func (r *Registry) StartPoll(ctx context.Context, obj uint64, token int32, timeo
 	if err != nil {
 		return nil, err
 	}
+	if err := m.claimBuffer(); err != nil { // one consumer per buffer (share.go)
+		return nil, err
+	}
 	var deadline time.Time
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)

@@ -26,10 +26,15 @@ type Map struct {
 	perf    *perf.Reader
 	perfRec perf.Record
 	lost    uint64
+
+	// Sharing (share.go): readOnly refuses updates and deletes through
+	// this guest's copy; claim says which copy consumes a buffer.
+	readOnly bool
+	claim    *consumer
 }
 
 func newMap(name string, m *ebpf.Map) *Map {
-	return &Map{name: name, m: m}
+	return &Map{name: name, m: m, claim: &consumer{}}
 }
 
 // Name returns the map's name in its object.
@@ -71,6 +76,9 @@ func (m *Map) Lookup(key, value []byte, flags uint64) error {
 
 // Update stores value under key (BPF_MAP_UPDATE_ELEM).
 func (m *Map) Update(key, value []byte, flags uint64) error {
+	if m.readOnly {
+		return fmt.Errorf("map %s: update: %w", m.name, ErrReadOnly)
+	}
 	if err := m.checkUpdate(value); err != nil {
 		return err
 	}
@@ -79,6 +87,9 @@ func (m *Map) Update(key, value []byte, flags uint64) error {
 
 // Delete removes key (BPF_MAP_DELETE_ELEM).
 func (m *Map) Delete(key []byte, flags uint64) error {
+	if m.readOnly {
+		return fmt.Errorf("map %s: delete: %w", m.name, ErrReadOnly)
+	}
 	return m.elemOp(unix.BPF_MAP_DELETE_ELEM, key, nil, flags)
 }
 
@@ -158,6 +169,7 @@ func cmdName(cmd int) string {
 }
 
 func (m *Map) closeReaders() error {
+	defer m.releaseBuffer()
 	var errs []error
 	if m.ring != nil {
 		errs = append(errs, m.ring.Close())

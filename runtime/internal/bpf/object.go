@@ -22,6 +22,12 @@ type Object struct {
 	sockets []int
 	// usage is what the object counts against the guest's limits.
 	usage usage
+
+	// Sharing (share.go, pin.go): core is set once the object is
+	// published or is a view of a published one; borrowed marks a view
+	// or an object opened from pins, whose programs are not this guest's.
+	core     *core
+	borrowed bool
 }
 
 // Load parses elf, relocates it against the running kernel's BTF (CO-RE),
@@ -183,6 +189,9 @@ func (r *Registry) MapToken(h uint64, name string) (int32, error) {
 		if m, ok := o.maps[name[i:]]; ok {
 			return m.token, nil
 		}
+	}
+	if m, ok := o.pinnedMap(name); ok { // names in pins have no dots (pin.go)
+		return m.token, nil
 	}
 	return 0, fmt.Errorf("map %q: %w (object has %s)", name, ErrNotFound, list(o.MapNames()))
 }

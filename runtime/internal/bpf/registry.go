@@ -68,6 +68,12 @@ type Options struct {
 	// share, possibly being filled already (PrefetchKernelBTF); nil: a new
 	// one, filled on the first load that needs it.
 	KernelBTF *btf.Cache
+	// Hub is where the guests of one run publish objects and open them
+	// (share.go); nil: one of the instance's own.
+	Hub *Hub
+	// PinDir is the bpffs directory the guest may pin objects in and
+	// open pins from (pin.go); empty: nothing is granted.
+	PinDir string
 }
 
 // Registry holds everything one guest instance created in the kernel.
@@ -97,6 +103,9 @@ func NewRegistry(opts Options) *Registry {
 	}
 	if opts.Policy == nil {
 		opts.Policy = policy.Default()
+	}
+	if opts.Hub == nil {
+		opts.Hub = NewHub()
 	}
 	return &Registry{opts: opts, btf: c, limits: opts.Limits.withDefaults()}
 }
@@ -145,7 +154,7 @@ func (r *Registry) Close(h uint64) error {
 	for _, t := range o.tokens {
 		r.maps.Delete(t)
 	}
-	return o.close()
+	return o.release() // shared objects live on in other guests (share.go)
 }
 
 // CloseAll closes every object the instance still holds. The runtime calls

@@ -129,7 +129,7 @@ func Instantiate(ctx context.Context, r wazero.Runtime) error {
 	for _, mod := range []struct {
 		name  string
 		funcs []function
-	}{{abi.Module, moduleFunctions}, {abi.CallbackModule, callbackFunctions}, {abi.MetricsModule, metricsFunctions}} {
+	}{{abi.Module, moduleFunctions}, {abi.CallbackModule, callbackFunctions}, {abi.MetricsModule, metricsFunctions}, {abi.ShareModule, shareFunctions}} {
 		b := r.NewHostModuleBuilder(mod.name)
 		for _, f := range mod.funcs {
 			export(b, f)
@@ -183,7 +183,9 @@ func (f function) adapter() api.GoModuleFunc {
 				fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%s)\n", f.def.Name, err, errnoName(errno))
 			}
 			res = -int64(errno)
-			if f.def.Result.Type == abi.I64 {
+			// wasm_load_bpf_object's handle is 0 on failure; the
+			// extended modules' handles are -errno instead.
+			if f.def.Result.Type == abi.I64 && f.def.Module == abi.Module {
 				res = 0
 			}
 		}
