@@ -33,14 +33,15 @@ type runOptions struct {
 	mapMemory   string
 	metrics     string
 	maxSeries   int
+	pinDir      string
 	registry    registryFlags
 }
 
 func newRunCommand() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:   "run [flags] APP.wasm [ARGS...] | run [flags] APP.bpf.o [OBJECT FLAGS] [-- COMMAND...]",
-		Short: "Run a WebAssembly guest, or a BPF object with no guest",
+		Use:   "run [flags] APP.wasm [ARGS...] [--also [GUEST-FLAGS] APP2.wasm [ARGS...]]... | run [flags] APP.bpf.o [OBJECT FLAGS] [-- COMMAND...]",
+		Short: "Run WebAssembly guests, or a BPF object with no guest",
 		Long: `Run APP.wasm, a WASI command module, with ARGS. Flags after APP.wasm
 belong to the guest. The exit status is the guest's; 128+N if it was stopped
 by signal N; 134 if it trapped.
@@ -87,7 +88,25 @@ policy and limits (--dir, --net, --allow, --max-*).
 --metrics ADDR serves Prometheus metrics at http://ADDR/metrics: those a guest
 declares through the wbpf_metrics host module, or those a BPF object's flags
 --counter, --gauge, --histogram and --metrics-config derive from its events
-and maps.`,
+and maps.
+
+Each --also starts one more guest in the same run, with its own arguments
+and its own grants: --dir, --env, --net, --allow, --privileged and --pin-dir
+between --also and its module apply to that guest only (those before the
+first module apply to the first guest; the other flags, limits included, to
+every guest, each counted on its own; --metrics serves every guest's
+metrics). The guests run concurrently and share loaded BPF objects: one
+publishes an object by name (wbpf_share_publish), the others open it
+(wbpf_share_open) and get handles of their own, read-only unless the
+publisher allowed writes. An object lives while any guest holds it; the last
+one to close it or end removes it from the kernel. A signal interrupts every
+guest; a guest that ends with a non-zero status interrupts the others, and
+the run's status is the first such status (0 if every guest returned 0).
+
+--pin-dir grants a directory on a bpf file system where the guest may pin
+objects (maps, and links so that programs stay attached) for other
+processes, open pins and remove them; names outside it are refused.
+Pins outlive wbpf until removed (wbpf unpin DIR/NAME).`,
 		Example: `  wbpf run --dir /sys/fs/cgroup/unified app.wasm -i 5
   wbpf run --net eth0 --allow prog:xdp xdp.wasm eth0
   wbpf run --dir /data:/data:ro app.wasm
@@ -95,7 +114,9 @@ and maps.`,
   wbpf run ghcr.io/me/app:v1 -i 5
   wbpf run examples/runqlat/runqlat.bpf.o --interval 1 --unit usecs
   wbpf run examples/bootstrap/bootstrap.bpf.o --min-duration-ns 1000000 --output json
-  wbpf run --metrics 127.0.0.1:9090 examples/opensnoop/opensnoop.bpf.o --counter opens=comm,ret`,
+  wbpf run --metrics 127.0.0.1:9090 examples/opensnoop/opensnoop.bpf.o --counter opens=comm,ret
+  wbpf run counter.wasm --also report.wasm -c 5
+  wbpf run --pin-dir /sys/fs/bpf/wbpf counter.wasm --pin`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{errors.New("run: missing APP.wasm or APP.bpf.o")}
@@ -125,6 +146,7 @@ and maps.`,
 	f.IntVar(&o.limits.Descriptors, "max-descriptors", d.Descriptors, "most kernel descriptors (maps, programs, links, sockets) the guest may hold (-1: no limit)")
 	f.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics")
 	f.IntVar(&o.maxSeries, "metrics-max-series", metrics.DefaultMaxSeries, "cap each metric at `N` label sets; updates of new ones are dropped and counted")
+	f.StringVar(&o.pinDir, "pin-dir", "", "grant bpffs directory `DIR` for the guest's pins (wbpf_share_pin, open_pinned, unpin)")
 	o.registry.add(f)
 	return cmd
 }
@@ -156,30 +178,6 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 	if !o.noCache && o.cacheDir != "" {
 		cfg = cfg.WithCompilationCacheDir(o.cacheDir)
 	}
-	for _, d := range o.dirs {
-		host, guest, ro, err := parseDir(d)
-		if err != nil {
-			return usageError{fmt.Errorf("--dir %s: %w", d, err)}
-		}
-		if ro {
-			cfg = cfg.WithReadOnlyDirMount(host, guest)
-		} else {
-			cfg = cfg.WithDirMount(host, guest)
-		}
-	}
-	for _, n := range o.net {
-		if n == "" {
-			return usageError{errors.New("--net: empty interface name")}
-		}
-		cfg = cfg.WithNet(n)
-	}
-	for _, a := range o.allow {
-		if err := runtime.CheckAllow(a); err != nil {
-			return usageError{err}
-		}
-		cfg = cfg.WithAllow(a)
-	}
-	cfg = cfg.WithPrivileged(o.privileged)
 	limits := o.limits
 	if o.mapMemory == "-1" {
 		limits.MapBytes = -1
@@ -195,13 +193,17 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 			return usageError{fmt.Errorf("%s %d: want a positive number, or -1 for no limit", name, v)}
 		}
 	}
-	cfg = cfg.WithLimits(limits)
-	for _, kv := range o.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return usageError{fmt.Errorf("--env %q: want K=V", kv)}
-		}
-		cfg = cfg.WithEnv(k, v)
+	cfg = cfg.WithLimits(limits) // each guest of a group is counted on its own
+	// Several guests (--also) share loaded objects; each has its own grants (group.go).
+	first := guestGrants{dirs: o.dirs, env: o.env, net: o.net, allow: o.allow, privileged: o.privileged, pinDir: o.pinDir}
+	args, also := splitGuests(args)
+	if len(also) > 0 {
+		first.args = args
+		return o.runGroup(cmd, cfg, first, also)
+	}
+	cfg, err := first.apply(cfg)
+	if err != nil {
+		return err
 	}
 
 	wasm, err := o.load(cmd, args[0])

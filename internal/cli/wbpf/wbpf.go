@@ -121,6 +121,6 @@ events and maps, and exports Prometheus metrics of either (--metrics).`,
 		SilenceErrors: true, // exitCode prints them, once
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	cmd.AddCommand(newRunCommand(), newPushCommand(), newPullCommand())
+	cmd.AddCommand(newRunCommand(), newPushCommand(), newPullCommand(), newUnpinCommand())
 	return cmd
 }
