@@ -24,3 +24,13 @@ func wasmBPFMapOperate(fd int32, cmd int32, key unsafe.Pointer, value unsafe.Poi
 func wasmBPFBufferPoll(obj uint64, fd int32, ctx int32, data unsafe.Pointer, maxSize int32, timeoutMS int32) int32 {
 	return -int32(ENOSYS)
 }
+
+func wbpfSharePublish(obj uint64, name unsafe.Pointer, flags int32) int32 { return -int32(ENOSYS) }
+
+func wbpfShareOpen(name unsafe.Pointer, flags int32, timeoutMS int32) int64 { return -int64(ENOSYS) }
+
+func wbpfSharePin(obj uint64, name unsafe.Pointer, flags int32) int32 { return -int32(ENOSYS) }
+
+func wbpfShareOpenPinned(name unsafe.Pointer, flags int32) int64 { return -int64(ENOSYS) }
+
+func wbpfShareUnpin(name unsafe.Pointer) int32 { return -int32(ENOSYS) }

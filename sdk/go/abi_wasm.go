@@ -28,3 +28,22 @@ func wasmBPFMapOperate(fd int32, cmd int32, key unsafe.Pointer, value unsafe.Poi
 //
 //go:wasmimport callback-wrapper wasm_bpf_buffer_poll
 func wasmBPFBufferPoll(obj uint64, fd int32, ctx int32, data unsafe.Pointer, maxSize int32, timeoutMS int32) int32
+
+// The extended module wbpf_share (../../runtime/abi/share.go): objects shared between the guests
+// of one run, and pins under the run's --pin-dir grant. The opens return a handle > 0 or a
+// negated errno.
+
+//go:wasmimport wbpf_share wbpf_share_publish
+func wbpfSharePublish(obj uint64, name unsafe.Pointer, flags int32) int32
+
+//go:wasmimport wbpf_share wbpf_share_open
+func wbpfShareOpen(name unsafe.Pointer, flags int32, timeoutMS int32) int64
+
+//go:wasmimport wbpf_share wbpf_share_pin
+func wbpfSharePin(obj uint64, name unsafe.Pointer, flags int32) int32
+
+//go:wasmimport wbpf_share wbpf_share_open_pinned
+func wbpfShareOpenPinned(name unsafe.Pointer, flags int32) int64
+
+//go:wasmimport wbpf_share wbpf_share_unpin
+func wbpfShareUnpin(name unsafe.Pointer) int32

@@ -87,16 +87,16 @@ func PinPath(dir, name string) (string, error) {
 // Nothing is replaced: an existing name is EEXIST, and a failure midway
 // removes what was pinned.
 func (r *Registry) Pin(h uint64, name string, writable bool) (err error) {
+	path, err := PinPath(r.opts.PinDir, name)
+	if err != nil {
+		return err
+	}
 	o, err := r.object(h)
 	if err != nil {
 		return err
 	}
 	if o.borrowed {
 		return fmt.Errorf("pin %q: %w", name, ErrBorrowed)
-	}
-	path, err := PinPath(r.opts.PinDir, name)
-	if err != nil {
-		return err
 	}
 	if err := os.Mkdir(path, 0o700); err != nil {
 		return fmt.Errorf("pin %q: %w", name, err)

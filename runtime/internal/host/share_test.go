@@ -1,0 +1,166 @@
+package host
+
+import (
+	"os"
+	"testing"
+
+	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/abi"
+	"github.com/wbpf/wbpf/runtime/internal/bpf"
+	"github.com/wbpf/wbpf/runtime/internal/grant"
+)
+
+func findShare(f abi.Func) function {
+	for _, s := range shareFunctions {
+		if s.def.Name == f.Name {
+			return s
+		}
+	}
+	panic("no share function " + f.Name)
+}
+
+var (
+	fPublish    = findShare(abi.SharePublish)
+	fOpen       = findShare(abi.ShareOpen)
+	fPin        = findShare(abi.SharePin)
+	fOpenPinned = findShare(abi.ShareOpenPinned)
+	fUnpin      = findShare(abi.ShareUnpin)
+)
+
+// Every share function checks its name pointer and flags before anything
+// else, and its i64 opens return -errno (never 0) on failure.
+func TestShare_Errors(t *testing.T) {
+	const noNUL = 0xf000 // a string that runs to the end of memory
+	for _, tc := range []struct {
+		name   string
+		f      function
+		args   func(h uint64) []uint64
+		want   abi.Errno
+		stderr string
+	}{
+		{"publish: name offset == memory size", fPublish, func(h uint64) []uint64 { return []uint64{h, memSize, 0} }, abi.EFAULT, "name"},
+		{"publish: bad flags", fPublish, func(h uint64) []uint64 { return []uint64{h, strAt, 2} }, abi.EINVAL, "unknown flags"},
+		{"publish: empty name", fPublish, func(h uint64) []uint64 { return []uint64{h, str2At, 0} }, abi.EINVAL, "bad name"},
+		{"publish: bad handle", fPublish, func(h uint64) []uint64 { return []uint64{h + 7, strAt, 0} }, abi.EBADF, "bad handle"},
+		{"open: name offset == memory size", fOpen, func(uint64) []uint64 { return []uint64{memSize, 0, 0} }, abi.EFAULT, "name"},
+		{"open: name without NUL", fOpen, func(uint64) []uint64 { return []uint64{memSize - 1, 0, 0} }, abi.EFAULT, "name"},
+		{"open: bad flags", fOpen, func(uint64) []uint64 { return []uint64{strAt, 0x80, 0} }, abi.EINVAL, "unknown flags"},
+		{"open: nothing published", fOpen, func(uint64) []uint64 { return []uint64{strAt, 0, 0} }, abi.ENOENT, "nothing published"},
+		{"pin: no grant", fPin, func(h uint64) []uint64 { return []uint64{h, strAt, 0} }, abi.EACCES, "--pin-dir"},
+		{"pin: name offset == memory size", fPin, func(h uint64) []uint64 { return []uint64{h, memSize, 0} }, abi.EFAULT, "name"},
+		{"open pinned: no grant", fOpenPinned, func(uint64) []uint64 { return []uint64{strAt, 0} }, abi.EACCES, "--pin-dir"},
+		{"open pinned: bad flags", fOpenPinned, func(uint64) []uint64 { return []uint64{strAt, 3} }, abi.EINVAL, "unknown flags"},
+		{"unpin: no grant", fUnpin, func(uint64) []uint64 { return []uint64{strAt} }, abi.EACCES, "--pin-dir"},
+		{"unpin: name offset == memory size", fUnpin, func(uint64) []uint64 { return []uint64{memSize} }, abi.EFAULT, "name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, stderr := newInstance(t)
+			mod, mem := fakeModule()
+			putString(t, mem, strAt, "demo")
+			putString(t, mem, str2At, "")
+			for i := uint32(noNUL); i < memSize; i++ {
+				mem.WriteByte(i, 'x')
+			}
+			h := uint64(1) // a handle this instance never handed out, unless loaded below
+			if got := call(bg, tc.f, mod, in, tc.args(h)...); got != errnoFor(tc.want) {
+				t.Errorf("result %d, want -%d", got, tc.want)
+			}
+			wantStderr(t, stderr, "wbpf: "+tc.f.def.Name+": ")
+			wantStderr(t, stderr, tc.stderr)
+		})
+	}
+}
+
+// Two instances with one hub, through the host functions: the reader's
+// handle and tokens are its own, updates are refused, a buffer has one
+// consumer.
+func TestShare_TwoGuests(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	hub := bpf.NewHub()
+	newShared := func() (*Instance, *syncBuffer) {
+		stderr := &syncBuffer{}
+		g, _ := grant.New(nil)
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Stderr: stderr, Grants: g, Hub: hub}), Stderr: stderr}
+		t.Cleanup(func() { in.Registry.CloseAll() })
+		return in, stderr
+	}
+	pub, _ := newShared()
+	sub, _ := newShared()
+	pmod, pmem := fakeModule()
+	smod, smem := fakeModule()
+
+	h := loadDemo(t, pmod, pub)
+	putString(t, pmem, strAt, "demo")
+	if got := call(bg, fPublish, pmod, pub, h, strAt, 0); got != 0 {
+		t.Fatalf("publish: %d", got)
+	}
+	putString(t, smem, strAt, "demo")
+	v := call(bg, fOpen, smod, sub, strAt, 0, 1000)
+	if v <= 0 {
+		t.Fatalf("open: %d", v)
+	}
+	if got := call(bg, fOpen, smod, sub, strAt, abi.ShareWritable, 0); got != errnoFor(abi.EACCES) {
+		t.Errorf("open for writing: %d, want -EACCES", got)
+	}
+	tok := mapToken(t, smod, sub, uint64(v), "wt_counts")
+	if got := call(bg, fMapOp, smod, sub, tok, abi.MapUpdateElem, keyAt, valueAt, 0, 0); got != errnoFor(abi.EPERM) {
+		t.Errorf("update through the share: %d, want -EPERM", got)
+	}
+	if got := call(bg, fMapOp, smod, sub, tok, abi.MapLookupElem, keyAt, valueAt, 0, 0); got != 0 && got != errnoFor(abi.ENOENT) {
+		t.Errorf("lookup through the share: %d", got)
+	}
+	putString(t, smem, str2At, "wt_on_getppid")
+	if got := call(bg, fAttach, smod, sub, uint64(v), str2At, strAt+4); got != errnoFor(abi.EPERM) {
+		t.Errorf("attach through the share: %d, want -EPERM", got)
+	}
+	// The publisher's handle means nothing in the reader.
+	if got := call(bg, fClose, smod, sub, h+1); got != 0 {
+		t.Errorf("close of a foreign handle: %d, want 0 (unknown)", got)
+	}
+	if got := call(bg, fClose, smod, sub, uint64(v)); got != 0 {
+		t.Errorf("close: %d", got)
+	}
+}
+
+// A pin through the host functions, opened by a second instance with the
+// same grant, then removed.
+func TestShare_Pin(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	dir, err := os.MkdirTemp("/sys/fs/bpf", "wbpf-host-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	inst := func() *Instance {
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{PinDir: dir}), Stderr: &syncBuffer{}}
+		t.Cleanup(func() { in.Registry.CloseAll() })
+		return in
+	}
+	a, b := inst(), inst()
+	mod, mem := fakeModule()
+	h := loadDemo(t, mod, a)
+	putString(t, mem, strAt, "p")
+	if got := call(bg, fPin, mod, a, h, strAt, abi.ShareWritable); got != 0 {
+		t.Fatalf("pin: %d", got)
+	}
+	if got := call(bg, fPin, mod, a, h, strAt, 0); got != errnoFor(abi.EEXIST) {
+		t.Errorf("second pin: %d, want -EEXIST", got)
+	}
+	v := call(bg, fOpenPinned, mod, b, strAt, abi.ShareWritable)
+	if v <= 0 {
+		t.Fatalf("open pinned: %d", v)
+	}
+	tok := mapToken(t, mod, b, uint64(v), "wt_counts")
+	if got := call(bg, fMapOp, mod, b, tok, abi.MapUpdateElem, keyAt, valueAt, 0, 0); got != 0 {
+		t.Errorf("update of a writable pin: %d", got)
+	}
+	putString(t, mem, strAt, "p") // mapToken wrote its name there
+	if got := call(bg, fUnpin, mod, b, strAt); got != 0 {
+		t.Errorf("unpin: %d: %s", got, b.Stderr)
+	}
+	if got := call(bg, fUnpin, mod, b, strAt); got != errnoFor(abi.ENOENT) {
+		t.Errorf("second unpin: %d, want -ENOENT", got)
+	}
+}
