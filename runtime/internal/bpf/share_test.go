@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,7 +80,7 @@ func loadAttached(t *testing.T, r *Registry) uint64 {
 // republish.
 func TestShareInRun(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
-	rs := newGroup(t, 2, Options{})
+	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
 	pub, sub := rs[0], rs[1]
 	h := loadAttached(t, pub)
 	if err := pub.Publish(h, "demo", false); err != nil {
@@ -129,7 +130,7 @@ func TestShareInRun(t *testing.T) {
 // A writable publication lets a reader that asks for it write.
 func TestShareWritable(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
-	rs := newGroup(t, 2, Options{})
+	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
 	h := loadDemo(t, rs[0])
 	if err := rs[0].Publish(h, "demo", true); err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func TestShareWritable(t *testing.T) {
 // keeps counting), and the reader's close removes everything.
 func TestShareLastClose(t *testing.T) {
 	snap := testutils.LeakCheck(t, demoNames...)
-	rs := newGroup(t, 3, Options{})
+	rs := newGroup(t, 3, Options{Policy: policy.Privileged()})
 	h := loadAttached(t, rs[0])
 	if err := rs[0].Publish(h, "demo", false); err != nil {
 		t.Fatal(err)
@@ -206,7 +207,7 @@ func TestShareLastClose(t *testing.T) {
 // consumes it; the others get EBUSY until it closes its handle.
 func TestShareBufferConsumer(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
-	rs := newGroup(t, 2, Options{})
+	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
 	pub, sub := rs[0], rs[1]
 	h := loadAttached(t, pub)
 	if err := pub.Publish(h, "demo", false); err != nil {
@@ -252,7 +253,7 @@ func TestShareBufferConsumer(t *testing.T) {
 // Open waits for a name published later, and an interruption ends the wait.
 func TestShareOpenWaits(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
-	rs := newGroup(t, 2, Options{})
+	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
 	go func() {
 		time.Sleep(50 * time.Millisecond)
 		h, err := rs[0].Load(readFixture(t, "demo.bpf.o"))
@@ -294,7 +295,7 @@ func pinDir(t *testing.T) string {
 func TestPinSurvivesCreator(t *testing.T) {
 	snap := testutils.LeakCheck(t, demoNames...)
 	dir := pinDir(t)
-	creator := NewRegistry(Options{PinDir: dir})
+	creator := NewRegistry(Options{PinDir: dir, Policy: policy.Privileged()})
 	t.Cleanup(func() { creator.CloseAll() })
 	h := loadAttached(t, creator)
 	if err := creator.Pin(h, "demo", false); err != nil {
@@ -317,7 +318,7 @@ func TestPinSurvivesCreator(t *testing.T) {
 	}
 	trigger(10) // counted by the pinned link alone
 
-	reader := NewRegistry(Options{PinDir: dir})
+	reader := NewRegistry(Options{PinDir: dir, Policy: policy.Privileged()})
 	t.Cleanup(func() { reader.CloseAll() })
 	v, err := reader.OpenPinned("demo", false)
 	if err != nil {
@@ -365,7 +366,7 @@ func TestPinSurvivesCreator(t *testing.T) {
 func TestPinWritable(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
 	dir := pinDir(t)
-	r := NewRegistry(Options{PinDir: dir})
+	r := NewRegistry(Options{PinDir: dir, Policy: policy.Privileged()})
 	defer r.CloseAll()
 	h := loadDemo(t, r)
 	if err := r.Pin(h, "w", true); err != nil {
@@ -393,7 +394,7 @@ func TestPinRefused(t *testing.T) {
 	if err := os.Symlink("/sys/fs/bpf", filepath.Join(dir, "escape")); err != nil {
 		t.Fatal(err)
 	}
-	r := NewRegistry(Options{PinDir: dir})
+	r := NewRegistry(Options{PinDir: dir, Policy: policy.Privileged()})
 	defer r.CloseAll()
 	h := loadDemo(t, r)
 	for _, name := range []string{"../x", "/sys/fs/bpf/x", "a/../../x", "escape/x", "/", ".", "", "a.b"} {
@@ -414,7 +415,7 @@ func TestPinRefused(t *testing.T) {
 	if err := r.Unpin("abs"); err != nil {
 		t.Error(err)
 	}
-	none := NewRegistry(Options{})
+	none := NewRegistry(Options{Policy: policy.Privileged()})
 	defer none.CloseAll()
 	h2 := loadDemo(t, none)
 	if err := none.Pin(h2, "demo", false); !errors.Is(err, ErrPinNotGranted) || !errors.Is(err, unix.EACCES) {

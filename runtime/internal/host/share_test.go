@@ -8,6 +8,7 @@ import (
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
 
 func findShare(f abi.Func) function {
@@ -81,7 +82,7 @@ func TestShare_TwoGuests(t *testing.T) {
 	newShared := func() (*Instance, *syncBuffer) {
 		stderr := &syncBuffer{}
 		g, _ := grant.New(nil)
-		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Stderr: stderr, Grants: g, Hub: hub}), Stderr: stderr}
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Stderr: stderr, Grants: g, Hub: hub, Policy: policy.Privileged()}), Stderr: stderr}
 		t.Cleanup(func() { in.Registry.CloseAll() })
 		return in, stderr
 	}
@@ -134,7 +135,7 @@ func TestShare_Pin(t *testing.T) {
 	}
 	defer os.RemoveAll(dir)
 	inst := func() *Instance {
-		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{PinDir: dir}), Stderr: &syncBuffer{}}
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{PinDir: dir, Policy: policy.Privileged()}), Stderr: &syncBuffer{}}
 		t.Cleanup(func() { in.Registry.CloseAll() })
 		return in
 	}
