@@ -5,6 +5,13 @@
 // SDK tests and logging read it too, so the host and its guests cannot drift
 // apart. The interface itself is described in the project's ABI document; the
 // doc strings below are the short form.
+//
+// Besides the original modules (wasm_bpf, callback-wrapper), which stay as
+// the original runtime defines them, wbpf has extended modules of its own:
+//
+//	wbpf_share  share.go: publish/open loaded objects between the guests of
+//	            one run; pin/open_pinned/unpin under the --pin-dir grant.
+//	            Its opens return a handle > 0 or -errno (never 0).
 package abi
 
 // Import-module names.
