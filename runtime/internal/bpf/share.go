@@ -134,10 +134,11 @@ func (r *Registry) Publish(h uint64, name string, writable bool) error {
 		return fmt.Errorf("publish %q: %w (as %q)", name, ErrPublished, o.core.name)
 	}
 	c := &core{refs: 1, origin: o, hub: r.opts.Hub, name: name, writable: writable}
+	o.core = c // before others can see it
 	if err := r.opts.Hub.names.Publish(name, c); err != nil {
+		o.core = nil
 		return fmt.Errorf("publish: %w: %w", err, unix.EEXIST)
 	}
-	o.core = c
 	return nil
 }
 

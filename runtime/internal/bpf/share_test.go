@@ -254,7 +254,10 @@ func TestShareBufferConsumer(t *testing.T) {
 func TestShareOpenWaits(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
 	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
+	published := make(chan struct{})
+	defer func() { <-published }() // rs[0] is the goroutine's until then
 	go func() {
+		defer close(published)
 		time.Sleep(50 * time.Millisecond)
 		h, err := rs[0].Load(readFixture(t, "demo.bpf.o"))
 		if err == nil {
