@@ -55,10 +55,21 @@ func reports(out []string) []string {
 // TestSharedOneRun: counter loads, attaches and publishes; report, a second guest of the same
 // run, opens the publication and prints the counts every second, getppid's among them. Nothing
 // is left in the kernel after the run.
+//
+// The Go report (shared/go) must behave and print the same: it takes the same flags.
 func TestSharedOneRun(t *testing.T) {
+	for _, report := range reportGuests {
+		t.Run(report, func(t *testing.T) { testSharedOneRun(t, report) })
+	}
+}
+
+// reportGuests are the two report guests, C and Go.
+var reportGuests = []string{"shared/report.wasm", "shared/go/report.wasm"}
+
+func testSharedOneRun(t *testing.T, report string) {
 	testutils.LeakCheck(t, sharedNames...)
 	g := start(t, "shared/counter.wasm", runOpts{}, "-d", "30",
-		"--also", built(t, "shared/report.wasm"), "-c", "3", "-t", "1024")
+		"--also", built(t, report), "-c", "3", "-t", "1024")
 	g.waitLine(`^counting system calls, published as syscalls$`, 60*time.Second)
 	callGetppid(getppids)
 	// report ends after 3 reports; counter keeps counting until its 30 s or Ctrl-C.
@@ -94,6 +105,12 @@ func TestSharedNothingPublished(t *testing.T) {
 // program keeps counting with no process holding it; report in a second `wbpf run` opens the
 // pins and prints getppid's count; `wbpf unpin` removes everything from the kernel.
 func TestSharedAcrossProcesses(t *testing.T) {
+	for _, report := range reportGuests {
+		t.Run(report, func(t *testing.T) { testSharedAcrossProcesses(t, report) })
+	}
+}
+
+func testSharedAcrossProcesses(t *testing.T, report string) {
 	snap := testutils.LeakCheck(t, sharedNames...)
 	testutils.RequireKernel(t)
 	dir, err := os.MkdirTemp("/sys/fs/bpf", "wbpf-shared-")
@@ -116,7 +133,7 @@ func TestSharedAcrossProcesses(t *testing.T) {
 	}
 	callGetppid(getppids) // counted by the pinned link alone
 
-	r := start(t, "shared/report.wasm", grant, "--pinned", "-c", "1", "-t", "1024")
+	r := start(t, report, grant, "--pinned", "-c", "1", "-t", "1024")
 	code, out := r.wait(30 * time.Second)
 	if code != 0 {
 		t.Fatalf("report --pinned: exit %d, stderr:\n%s", code, r.stderr())
@@ -134,7 +151,7 @@ func TestSharedAcrossProcesses(t *testing.T) {
 		{grant, []string{"--pinned", "-n", "../" + filepath.Base(dir) + "/syscalls", "-c", "1"}},
 		{grant, []string{"--pinned", "-n", "/sys/fs/bpf/x", "-c", "1"}},
 	} {
-		r := start(t, "shared/report.wasm", c.o, c.args...)
+		r := start(t, report, c.o, c.args...)
 		if code, _ := r.wait(30 * time.Second); code != 1 || !strings.Contains(r.stderr(), "(-EACCES)") {
 			t.Errorf("report %v %v: exit %d, want 1 with EACCES; stderr:\n%s", c.o.flags, c.args, code, r.stderr())
 		}
