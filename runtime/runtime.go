@@ -18,6 +18,12 @@
 // by itself with its own status before it is stopped. However a guest ends
 // (return, exit, trap, interrupted or stopped), every link, program, map
 // and socket it created is closed before Run returns.
+//
+// Guests run concurrently with the same Group (Config.WithGroup) share
+// loaded objects through the wbpf_share import module: one publishes, the
+// others open, each with handles of its own; a shared object is closed when
+// its last holder closes it or ends, whichever guest that is. With
+// Config.WithPinDir a guest may pin objects on bpffs for other processes.
 package runtime
 
 import (

@@ -1,6 +1,7 @@
 // Package host defines the wasm_bpf and callback-wrapper import modules: the
 // functions a guest calls to drive eBPF, as stated in the project's ABI
-// document (and in the abi package's table).
+// document (and in the abi package's table); and wbpf's extended module
+// wbpf_share (share.go).
 //
 // Every function reads its guest's state from the context (see
 // WithInstance), checks every guest pointer and length before use (-EFAULT),
