@@ -173,11 +173,7 @@ func (r *Registry) Open(ctx context.Context, name string, write bool, timeout ti
 	for n, m := range c.origin.maps {
 		v.maps[n] = m.borrow(!write)
 	}
-	h, err := r.insert(v)
-	if err != nil {
-		return 0, errors.Join(err, c.drop())
-	}
-	return h, nil
+	return r.insert(v) // on failure, insert released v and with it the reference
 }
 
 // insert gives a new object and its maps handles of this registry; on

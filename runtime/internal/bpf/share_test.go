@@ -447,3 +447,30 @@ func entries(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// An opened object counts against the opener's limits: one object and its maps.
+func TestShareLimits(t *testing.T) {
+	testutils.LeakCheck(t, demoNames...)
+	hub := NewHub()
+	pub := NewRegistry(Options{Policy: policy.Privileged(), Hub: hub})
+	defer pub.CloseAll()
+	sub := NewRegistry(Options{Policy: policy.Privileged(), Hub: hub, Limits: Limits{Objects: 1, Maps: 100, MapBytes: -1, Attachments: -1, Descriptors: -1}})
+	defer sub.CloseAll()
+	h := loadDemo(t, pub)
+	if err := pub.Publish(h, "demo", false); err != nil {
+		t.Fatal(err)
+	}
+	v, err := sub.Open(context.Background(), "demo", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.Open(context.Background(), "demo", false, 0); !errors.Is(err, unix.EMFILE) {
+		t.Errorf("second open over --max-objects 1: %v, want EMFILE", err)
+	}
+	if err := sub.Close(v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.Open(context.Background(), "demo", false, 0); err != nil {
+		t.Errorf("open after closing the first: %v", err)
+	}
+}

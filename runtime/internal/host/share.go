@@ -75,6 +75,8 @@ func sharePublish(_ context.Context, mod api.Module, in *Instance, stack []uint6
 //   - -EFAULT, -ENAMETOOLONG, -EINVAL: bad name or flags;
 //   - -ENOENT: nothing published under name within the timeout;
 //   - -EACCES: write access asked for and not allowed;
+//   - -EMFILE: the handle would exceed --max-objects or --max-maps (an
+//     opened object counts as one object and its maps);
 //   - -EINTR: the run was interrupted while waiting.
 func shareOpen(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
 	name, err := readString(guestMemory(mod), api.DecodeU32(stack[0]))
@@ -144,6 +146,8 @@ func sharePin(_ context.Context, mod api.Module, in *Instance, stack []uint64) (
 //   - -EFAULT, -ENAMETOOLONG, -EINVAL: bad name or flags;
 //   - -EACCES: no --pin-dir, name outside it, or write access refused;
 //   - -ENOENT: nothing pinned under name;
+//   - -EMFILE: over --max-objects, --max-maps or --max-descriptors (each
+//     map opened from a pin is a descriptor);
 //   - any errno of the kernel.
 func shareOpenPinned(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
 	name, err := readString(guestMemory(mod), api.DecodeU32(stack[0]))
