@@ -165,3 +165,53 @@ func TestShare_Pin(t *testing.T) {
 		t.Errorf("second unpin: %d, want -ENOENT", got)
 	}
 }
+
+// One consumer per buffer, through the guest-facing poll: the reader that
+// polls first gets the samples, the publisher's poll of the same ring is
+// -EBUSY until the reader closes its handle.
+func TestShare_BufferOneConsumer(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	hub := bpf.NewHub()
+	inst := func() *Instance {
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Hub: hub, Policy: policy.Privileged()}), Stderr: &syncBuffer{}}
+		t.Cleanup(func() { in.Registry.CloseAll() })
+		return in
+	}
+	pub, sub := inst(), inst()
+	samples := 0
+	count := goCallback(func(_, _, _ int32) int32 { samples++; return 0 })
+	pmod, pmem := fakeModule(count)
+	smod, smem := fakeModule(count)
+	h := loadDemo(t, pmod, pub)
+	setTarget(t, pmod, pub, h)
+	attach(t, pmod, pub, h, "wt_on_getppid", "")
+	putString(t, pmem, strAt, "demo")
+	if got := call(bg, fPublish, pmod, pub, h, strAt, 0); got != 0 {
+		t.Fatalf("publish: %d", got)
+	}
+	putString(t, smem, strAt, "demo")
+	v := call(bg, fOpen, smod, sub, strAt, 0, 0)
+	if v <= 0 {
+		t.Fatalf("open: %d", v)
+	}
+	subTok := mapToken(t, smod, sub, uint64(v), "wt_events")
+	pubTok := mapToken(t, pmod, pub, h, "wt_events")
+	trigger(5)
+	for samples < 5 {
+		if n := call(bg, fCbPoll, smod, sub, uint64(v), subTok, 0, dataAt, 256, 1000); n <= 0 {
+			t.Fatalf("reader's poll: %d (%d samples so far)", n, samples)
+		}
+	}
+	if got := call(bg, fCbPoll, pmod, pub, h, pubTok, 0, dataAt, 256, 0); got != errnoFor(abi.EBUSY) {
+		t.Errorf("publisher's poll while the reader consumes: %d, want -EBUSY", got)
+	}
+	wantStderr(t, pub.Stderr.(*syncBuffer), "another guest consumes this buffer")
+	if got := call(bg, fClose, smod, sub, uint64(v)); got != 0 {
+		t.Fatalf("close: %d", got)
+	}
+	trigger(3)
+	if n := call(bg, fCbPoll, pmod, pub, h, pubTok, 0, dataAt, 256, 1000); n <= 0 {
+		t.Errorf("publisher's poll after the reader closed: %d, want samples", n)
+	}
+}
