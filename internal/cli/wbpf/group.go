@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/wbpf/wbpf/runtime"
+	"github.com/wbpf/wbpf/runtime/bare"
 )
 
 // alsoFlag separates the guests of one run on the command line.
@@ -153,6 +154,18 @@ func (o *runOptions) runGroup(cmd *cobra.Command, base runtime.Config, first gue
 		cfgs[i] = cfg
 	}
 
+	if o.metrics != "" {
+		// One endpoint for the run: every guest's metrics in one registry.
+		reg, stop, err := o.serveMetrics(cmd, o.metrics)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		for i := range cfgs {
+			cfgs[i] = cfgs[i].WithMetrics(reg)
+		}
+	}
+
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	rt, err := runtime.NewRuntime(ctx, base)
@@ -165,6 +178,9 @@ func (o *runOptions) runGroup(cmd *cobra.Command, base runtime.Config, first gue
 		wasm, err := o.load(cmd, g.args[0])
 		if err != nil {
 			return err
+		}
+		if bare.IsObject(wasm) {
+			return usageError{fmt.Errorf("%s: a BPF object runs on its own, not as a guest of %s", g.args[0], alsoFlag)}
 		}
 		if mods[i], err = rt.Compile(ctx, wasm); err != nil {
 			return fmt.Errorf("%s: %w", g.args[0], err)

@@ -65,6 +65,7 @@ func TestRun_GroupErrors(t *testing.T) {
 		{[]string{"run", wat("args.wasm"), "--also", "--bogus", wat("args.wasm")}, exitUsage, "unknown flag: --bogus (per-guest flags are --dir, --env, --net, --allow, --privileged, --pin-dir)"},
 		{[]string{"run", wat("args.wasm"), "--also", "--dir", "/nonexistent", wat("args.wasm")}, exitUsage, "--dir /nonexistent"},
 		{[]string{"run", wat("args.wasm"), "--also", "missing.wasm"}, exitFailure, "missing.wasm"},
+		{[]string{"run", wat("args.wasm"), "--also", "../../../examples/shared/counter.bpf.o"}, exitUsage, "a BPF object runs on its own"},
 		{[]string{"run", "--pin-dir", os.TempDir(), wat("args.wasm")}, exitFailure, "not on a bpf file system"},
 		{[]string{"run", "--pin-dir", "/nonexistent", wat("args.wasm")}, exitUsage, "--pin-dir /nonexistent: not a directory"},
 		{[]string{"unpin"}, exitUsage, "unpin: missing DIR/NAME"},
