@@ -215,3 +215,34 @@ func TestShare_BufferOneConsumer(t *testing.T) {
 		t.Errorf("publisher's poll after the reader closed: %d, want samples", n)
 	}
 }
+
+// FuzzShareFunctions calls one wbpf_share function with arbitrary arguments
+// and guest memory, on an instance with a pin directory that does not exist
+// and a hub of its own: the answer is an errno (or a handle for the opens),
+// never a panic or a wait (opens get timeout 0).
+func FuzzShareFunctions(f *testing.F) {
+	f.Add(uint8(0), uint64(1), uint64(strAt), uint64(0), []byte("demo\x00"))
+	f.Add(uint8(1), uint64(strAt), uint64(1), uint64(0), []byte("\x00\x00\x00"))
+	f.Add(uint8(2), uint64(1), uint64(memSize), uint64(0), []byte{})
+	f.Add(uint8(3), uint64(0), uint64(0), uint64(0), []byte("../../x\x00"))
+	f.Add(uint8(4), uint64(memSize-1), uint64(0), uint64(0), []byte("/sys/fs/bpf\x00"))
+	f.Fuzz(func(t *testing.T, sel uint8, p0, p1, p2 uint64, memory []byte) {
+		fns := []function{fPublish, fOpen, fPin, fOpenPinned, fUnpin}
+		fn := fns[int(sel)%len(fns)]
+		params := []uint64{p0, p1, p2}[:len(fn.def.Params)]
+		if fn.def.Name == abi.ShareOpen.Name {
+			params[2] = 0 // never wait
+		}
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{PinDir: "/nonexistent/wbpf-fuzz"}), Stderr: discard{}}
+		defer in.Registry.CloseAll()
+		mod, mem := fakeModule()
+		mem.Write(0, memory[:min(len(memory), memSize)])
+		res := call(bg, fn, mod, in, params...)
+		if res < -4095 || (res > 0 && fn.def.Result.Type == abi.I32) {
+			t.Fatalf("%s(%v) = %d: not an errno", fn.def.Name, params, res)
+		}
+		if res > 0 {
+			t.Fatalf("%s(%v) = handle %d on an instance with nothing published or pinned", fn.def.Name, params, res)
+		}
+	})
+}
