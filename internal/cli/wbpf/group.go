@@ -234,7 +234,7 @@ func newUnpinCommand() *cobra.Command {
 		Use:   "unpin DIR/NAME...",
 		Short: "Remove objects a guest pinned",
 		Long: `Remove the objects a guest pinned with wbpf_share_pin (wbpf run --pin-dir DIR):
-each DIR/NAME holds maps/ and links/. The pins go; a program attached only
+each DIR/NAME holds maps/, links/ and buffers/. The pins go; a program attached only
 through them detaches, and maps nobody else holds are freed. A path that is
 not such a pinned object is refused and left alone.`,
 		Example: `  wbpf unpin /sys/fs/bpf/wbpf/syscalls`,

@@ -19,14 +19,17 @@ import (
 //	NAME/maps/MAP     every map of the object, by its name in the ELF with
 //	                  '.' replaced by '_' (bpffs refuses dots; libbpf does the same)
 //	NAME/links/PROG   every link attached when it was pinned (PROG.1, ... for more than one)
+//	NAME/buffers/MAP  an empty directory per ring buffer or perf event array: the
+//	                  process whose guest consumes the buffer holds an flock on it
 //
 // The maps' file mode records the publisher's choice: 0600 writable by
 // whoever opens the pin, 0400 read-only (opened with BPF_F_RDONLY, so the
 // kernel enforces it). Pins outlive every process until unpinned; removing
 // the link pins detaches the programs once no process holds them.
 const (
-	pinMaps  = "maps"
-	pinLinks = "links"
+	pinMaps    = "maps"
+	pinLinks   = "links"
+	pinBuffers = "buffers"
 )
 
 // Errors of pinning.
@@ -110,7 +113,7 @@ func (r *Registry) Pin(h uint64, name string, writable bool) (err error) {
 	if writable {
 		mode = 0o600
 	}
-	for _, sub := range []string{pinMaps, pinLinks} {
+	for _, sub := range []string{pinMaps, pinLinks, pinBuffers} {
 		if err := os.Mkdir(filepath.Join(path, sub), 0o700); err != nil {
 			return fmt.Errorf("pin %q: %w", name, err)
 		}
@@ -123,6 +126,30 @@ func (r *Registry) Pin(h uint64, name string, writable bool) (err error) {
 		if err := os.Chmod(p, mode); err != nil {
 			return fmt.Errorf("pin %q: map %s: %w", name, mn, err)
 		}
+	}
+	var locked []*consumer
+	defer func() {
+		if err != nil { // the lock directories are going: let go of them
+			for _, c := range locked {
+				c.mu.Lock()
+				c.locks = c.locks[:len(c.locks)-1]
+				c.mu.Unlock()
+			}
+		}
+	}()
+	for _, mn := range o.MapNames() {
+		m := o.maps[mn]
+		if !isBuffer(m.Type()) {
+			continue
+		}
+		dir := filepath.Join(path, pinBuffers, pinFileName(mn))
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return fmt.Errorf("pin %q: buffer lock %s: %w", name, mn, err)
+		}
+		if err := m.claim.addLock(dir); err != nil {
+			return fmt.Errorf("pin %q: %w", name, err)
+		}
+		locked = append(locked, m.claim)
 	}
 	used := map[string]int{}
 	for _, l := range o.links {
@@ -223,6 +250,9 @@ func (r *Registry) OpenPinned(name string, write bool) (uint64, error) {
 		coll.Maps[e.Name()] = m
 		bm := newMap(e.Name(), m)
 		bm.readOnly = !write
+		if isBuffer(m.Type()) {
+			bm.claim.locks = []string{filepath.Join(path, pinBuffers, e.Name())}
+		}
 		o.maps[e.Name()] = bm
 	}
 	return r.insert(o)
@@ -262,7 +292,7 @@ func removePin(path string) error {
 		return fmt.Errorf("unpin %s: %w", path, err)
 	}
 	var errs []error
-	for _, sub := range []string{pinLinks, pinMaps} {
+	for _, sub := range []string{pinLinks, pinMaps, pinBuffers} {
 		dir := filepath.Join(path, sub)
 		ents, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -60,14 +60,22 @@ type core struct {
 // consumer records which guest's map reads a ring or perf buffer: the kernel
 // keeps one consumer position per buffer, and two readers would each get an
 // arbitrary part of the samples. Copies of one map share one consumer.
+//
+// A pinned buffer also has lock directories (pin.go, NAME/buffers/MAP),
+// one per pin: the consumer holds an exclusive flock on each while it
+// consumes, so that a guest of another process polling the same pinned
+// buffer is refused too.
 type consumer struct {
 	mu     sync.Mutex
 	holder *Map
+	locks  []string // lock directories of the pins of this buffer
+	fds    []int    // their descriptors, flocked, while there is a holder
 }
 
 // claimBuffer makes m the consumer of its buffer, or fails with ErrConsumed if
-// another guest's copy is. The claim lasts until m's readers are closed
-// (the guest closes the object or ends).
+// another guest's copy is, in this process or (pinned buffers) in another.
+// The claim lasts until m's readers are closed (the guest closes the object
+// or ends).
 func (m *Map) claimBuffer() error {
 	if m.claim == nil {
 		return nil
@@ -76,6 +84,9 @@ func (m *Map) claimBuffer() error {
 	defer m.claim.mu.Unlock()
 	switch m.claim.holder {
 	case nil:
+		if err := m.claim.lock(m.claim.locks); err != nil {
+			return fmt.Errorf("map %s: %w", m.name, err)
+		}
 		m.claim.holder = m
 	case m:
 	default:
@@ -91,8 +102,58 @@ func (m *Map) releaseBuffer() {
 	m.claim.mu.Lock()
 	if m.claim.holder == m {
 		m.claim.holder = nil
+		m.claim.unlock()
 	}
 	m.claim.mu.Unlock()
+}
+
+// addLock records a pin's lock directory, and takes it at once if the
+// buffer is being consumed. Called with mu not held.
+func (c *consumer) addLock(dir string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.locks = append(c.locks, dir)
+	if c.holder == nil {
+		return nil
+	}
+	return c.lock([]string{dir})
+}
+
+// lock flocks dirs, all or none. A lock directory that is gone (unpinned)
+// guards nothing any more.
+func (c *consumer) lock(dirs []string) error {
+	var fds []int
+	for _, d := range dirs {
+		fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err == nil {
+			err = unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+			if err != nil {
+				unix.Close(fd)
+			}
+		}
+		if err != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return fmt.Errorf("%w (another process polls the pinned buffer, lock %s)", ErrConsumed, d)
+			}
+			return fmt.Errorf("buffer lock %s: %w", d, err)
+		}
+		fds = append(fds, fd)
+	}
+	c.fds = append(c.fds, fds...)
+	return nil
+}
+
+func (c *consumer) unlock() {
+	for _, fd := range c.fds {
+		unix.Close(fd) // closing the only descriptor releases the flock
+	}
+	c.fds = nil
 }
 
 // borrow returns this guest's copy of m for another guest: the same kernel

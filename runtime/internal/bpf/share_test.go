@@ -474,3 +474,63 @@ func TestShareLimits(t *testing.T) {
 		t.Errorf("open after closing the first: %v", err)
 	}
 }
+
+// One consumer per pinned buffer across processes: the consumer's process
+// holds an flock on the buffer's lock directory (here two registries with
+// their own descriptors, as two processes have), so the other's poll is
+// EBUSY until the consumer lets go; pinning a buffer already being consumed
+// takes the lock at once.
+func TestPinOneConsumer(t *testing.T) {
+	testutils.LeakCheck(t, demoNames...)
+	dir := pinDir(t)
+	creator := NewRegistry(Options{PinDir: dir, Policy: policy.Privileged()})
+	t.Cleanup(func() { creator.CloseAll() })
+	reader := NewRegistry(Options{PinDir: dir, Policy: policy.Privileged()})
+	t.Cleanup(func() { reader.CloseAll() })
+	h := loadAttached(t, creator)
+	none := func([]byte) int32 { return 0 }
+	ctok, _ := creator.MapToken(h, "wt_events")
+	if _, err := creator.Poll(context.Background(), h, ctok, 0, none); err != nil { // consuming before the pin
+		t.Fatal(err)
+	}
+	if err := creator.Pin(h, "demo", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "demo", "buffers", "wt_events")); err != nil {
+		t.Fatalf("lock directory: %v", err)
+	}
+	v, err := reader.OpenPinned("demo", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtok, _ := reader.MapToken(v, "wt_events")
+	if _, err := reader.Poll(context.Background(), v, rtok, 0, none); !errors.Is(err, ErrConsumed) || !errors.Is(err, unix.EBUSY) {
+		t.Errorf("second process's poll of a consumed pinned buffer: %v, want ErrConsumed (EBUSY)", err)
+	}
+	// The other buffer is free: the locks are per buffer.
+	ptok, _ := reader.MapToken(v, "wt_perf_events")
+	if _, err := reader.Poll(context.Background(), v, ptok, 0, none); err != nil {
+		t.Errorf("poll of the pinned perf buffer nobody consumes: %v", err)
+	}
+	if err := creator.Close(h); err != nil { // the creator lets go; the pins stay
+		t.Fatal(err)
+	}
+	trigger(3)
+	if n, err := reader.Poll(context.Background(), v, rtok, time.Second, none); err != nil || n == 0 {
+		t.Errorf("poll after the consumer closed: %d, %v, want samples", n, err)
+	}
+	// Now the reader consumes: a third opener is refused.
+	third := NewRegistry(Options{PinDir: dir, Policy: policy.Privileged()})
+	t.Cleanup(func() { third.CloseAll() })
+	w, err := third.OpenPinned("demo", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wtok, _ := third.MapToken(w, "wt_events")
+	if _, err := third.Poll(context.Background(), w, wtok, 0, none); !errors.Is(err, ErrConsumed) {
+		t.Errorf("third poll: %v, want ErrConsumed", err)
+	}
+	if err := reader.Unpin("demo"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -139,8 +139,9 @@ func sharePin(_ context.Context, mod api.Module, in *Instance, stack []uint64) (
 // another process) and returns a handle of this guest for them, as
 // wbpf_share_open does; maps are opened read-only by the kernel unless
 // flags has ShareWritable and the pin allows it. Ring buffers and perf
-// event arrays can be polled; across processes nothing stops two
-// consumers, so only one should poll.
+// event arrays can be polled, by one process at a time: the consumer holds
+// an flock on the buffer's NAME/buffers/MAP directory, and a poll from
+// another process is -EBUSY.
 //
 // Result: a handle > 0, or
 //   - -EFAULT, -ENAMETOOLONG, -EINVAL: bad name or flags;
