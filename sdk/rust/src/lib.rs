@@ -1,0 +1,44 @@
+//! wbpf: the Rust guest SDK of wbpf — eBPF from WebAssembly (wasm32-wasi) on the wasm-bpf host
+//! interface, with no dependencies; builds with Rust 1.63 (Debian's rustc).
+//!
+//! ```ignore
+//! let mut obj = wbpf::Object::open(include_bytes!("bootstrap.bpf.o"))?;
+//! obj.set_global("min_duration_ns", &0u64)?;           // .rodata, before load
+//! obj.load()?;
+//! obj.attach_all()?;                                    // every tracepoint, raw_tp, uprobe, ...
+//! let rb = obj.map("rb")?;
+//! let mut reader = rb.reader_of(|e: &Event| println!("{}", e.pid))?;
+//! loop {
+//!     match reader.poll(Duration::from_millis(100)) {
+//!         Err(e) if e.is_interrupted() => break,        // Ctrl-C: finish cleanly
+//!         r => { r?; }
+//!     }
+//! }
+//! ```
+//!
+//! - [`sys`]: the host interface as raw imports, for code that wants nothing else.
+//! - [`Object`]: open from bytes, set .rodata/.data before load ([`Object::set_global`],
+//!   [`Object::write_section`]), load, attach by name or all, close on drop.
+//! - [`Map`], [`TypedMap`], [`PerCpuMap`]: lookup, update, delete, iteration over [`Pod`] types.
+//! - [`Reader`]: ring buffer and perf event array samples to a closure.
+//! - [`Error`]: what failed and the host's [`Errno`]; [`Error::is_interrupted`] is the
+//!   run being interrupted, so a loop can end on Ctrl-C; [`sleep`] reports it too.
+//!
+//! Build guests with `--target wasm32-wasi -C linker=wasm-ld-14 -C link-arg=--export-table`
+//! (the host calls sample closures through the exported function table).
+
+pub mod buffer;
+mod elf;
+pub mod errno;
+pub mod map;
+pub mod object;
+pub mod pod;
+pub mod sys;
+mod time;
+
+pub use buffer::{Reader, SampleResult, DEFAULT_POLL_TIMEOUT, DEFAULT_SAMPLE_SIZE};
+pub use errno::{Errno, Error, ErrorKind, Result};
+pub use map::{num_possible_cpus, set_num_possible_cpus, Keys, Map, PerCpuMap, TypedMap, BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST};
+pub use object::{Object, ProgramInfo, Section};
+pub use pod::{bytes_of, bytes_of_mut, c_str, from_bytes, get_bits, set_bits, sign_extend, zeroed, Bool, Pod};
+pub use time::sleep;

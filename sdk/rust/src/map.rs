@@ -1,0 +1,267 @@
+//! Maps of a loaded object: bytes, typed, and per-CPU.
+
+use core::marker::PhantomData;
+use core::mem::size_of;
+use std::rc::Rc;
+
+use crate::errno::{self, check, Error, ErrorKind, Result};
+use crate::object::{cstring, Inner};
+use crate::pod::{bytes_of, bytes_of_mut, from_bytes, zeroed, Pod};
+use crate::sys;
+
+/// Update flags, as in the kernel.
+pub const BPF_ANY: u64 = 0;
+/// Create only.
+pub const BPF_NOEXIST: u64 = 1;
+/// Replace only.
+pub const BPF_EXIST: u64 = 2;
+/// With a spin lock in the value.
+pub const BPF_F_LOCK: u64 = 4;
+
+/// A map of a loaded object, by its host token. Keys and values are bytes of the map's key_size
+/// and value_size (per-CPU maps: value_size rounded up to 8, times the possible CPUs): the host
+/// checks them against guest memory, not against the map, so pass the right sizes — or use
+/// [`TypedMap`] and [`PerCpuMap`], which do. A map outliving its object fails with EBADF.
+#[derive(Clone)]
+pub struct Map {
+    pub(crate) obj: Rc<Inner>,
+    name: String,
+    pub(crate) fd: i32,
+}
+
+impl core::fmt::Debug for Map {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Map").field("name", &self.name).field("fd", &self.fd).finish()
+    }
+}
+
+fn ptr(b: &[u8]) -> *const u8 {
+    if b.is_empty() { core::ptr::null() } else { b.as_ptr() }
+}
+fn ptr_mut(b: &mut [u8]) -> *mut u8 {
+    if b.is_empty() { core::ptr::null_mut() } else { b.as_mut_ptr() }
+}
+
+impl Map {
+    pub(crate) fn new(obj: &Rc<Inner>, name: &str) -> Result<Map> {
+        let what = || format!("map {}", name);
+        let h = obj.loaded(&what)?;
+        let n = cstring(name, &what)?;
+        let fd = check(unsafe { sys::wasm_bpf_map_fd_by_name(h, n.as_ptr()) }, what)?;
+        Ok(Map { obj: obj.clone(), name: name.to_string(), fd })
+    }
+
+    /// The map's name.
+    pub fn name(&self) -> &str { &self.name }
+
+    fn op(&self, what: &str, cmd: i32, key: *const u8, value: *mut u8, next: *mut u8, flags: u64) -> Result<bool> {
+        let ctx = || format!("map {}: {}", self.name, what);
+        self.obj.loaded(&ctx)?;
+        match check(unsafe { sys::wasm_bpf_map_operate(self.fd, cmd, key, value, next, flags) }, ctx) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Copies the value of `key` into `value`; false if there is none.
+    pub fn lookup_bytes(&self, key: &[u8], value: &mut [u8]) -> Result<bool> {
+        self.op("lookup", sys::BPF_MAP_LOOKUP_ELEM, ptr(key), ptr_mut(value), core::ptr::null_mut(), 0)
+    }
+
+    /// Sets `key` to `value`; flags is [`BPF_ANY`], [`BPF_NOEXIST`] or [`BPF_EXIST`]
+    /// (| [`BPF_F_LOCK`]). A missing key with BPF_EXIST is an error (ENOENT).
+    pub fn update_bytes(&self, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
+        let ctx = || format!("map {}: update", self.name);
+        self.obj.loaded(&ctx)?;
+        check(unsafe { sys::wasm_bpf_map_operate(self.fd, sys::BPF_MAP_UPDATE_ELEM, ptr(key), value.as_ptr() as *mut u8, core::ptr::null_mut(), flags) }, ctx)?;
+        Ok(())
+    }
+
+    /// Removes `key`; false if there was none.
+    pub fn delete_bytes(&self, key: &[u8]) -> Result<bool> {
+        self.op("delete", sys::BPF_MAP_DELETE_ELEM, ptr(key), core::ptr::null_mut(), core::ptr::null_mut(), 0)
+    }
+
+    /// Stores the key after `key` (None: the first key) in `next`; false after the last.
+    pub fn next_key_bytes(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool> {
+        let k = key.map_or(core::ptr::null(), ptr);
+        self.op("next key", sys::BPF_MAP_GET_NEXT_KEY, k, core::ptr::null_mut(), ptr_mut(next), 0)
+    }
+
+    /// The map as a map of K to V (sizes are the caller's promise, as in C).
+    pub fn typed<K: Pod, V: Pod>(self) -> TypedMap<K, V> { TypedMap { map: self, _t: PhantomData } }
+
+    /// The map as a per-CPU map of K to V, for [`num_possible_cpus`] CPUs.
+    pub fn per_cpu<K: Pod, V: Pod>(self) -> Result<PerCpuMap<K, V>> {
+        Ok(PerCpuMap { map: self, ncpus: num_possible_cpus()?, _t: PhantomData })
+    }
+}
+
+/// A map of plain-data keys K to values V.
+#[derive(Clone, Debug)]
+pub struct TypedMap<K: Pod, V: Pod> {
+    pub map: Map,
+    _t: PhantomData<(K, V)>,
+}
+
+impl<K: Pod, V: Pod> TypedMap<K, V> {
+    /// The value of key, or None.
+    pub fn lookup(&self, key: &K) -> Result<Option<V>> {
+        let mut v: V = zeroed();
+        Ok(if self.map.lookup_bytes(bytes_of(key), bytes_of_mut(&mut v))? { Some(v) } else { None })
+    }
+    /// Sets key to value (flags: [`BPF_ANY`], [`BPF_NOEXIST`], [`BPF_EXIST`]).
+    pub fn update(&self, key: &K, value: &V, flags: u64) -> Result<()> {
+        self.map.update_bytes(bytes_of(key), bytes_of(value), flags)
+    }
+    /// Removes key; false if there was none.
+    pub fn delete(&self, key: &K) -> Result<bool> { self.map.delete_bytes(bytes_of(key)) }
+    /// The key after key (None: the first), or None after the last.
+    pub fn next_key(&self, key: Option<&K>) -> Result<Option<K>> {
+        let mut next: K = zeroed();
+        Ok(if self.map.next_key_bytes(key.map(bytes_of), bytes_of_mut(&mut next))? { Some(next) } else { None })
+    }
+    /// The keys, in the kernel's order. Deleting the key just returned is fine; the kernel
+    /// restarts from the first key when the previous one is gone (hash maps).
+    pub fn keys(&self) -> Keys<'_, K> { Keys { map: &self.map, prev: None, done: false } }
+    /// The keys and their values; keys deleted between the two calls are skipped.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(K, V)>> + '_ {
+        self.keys().filter_map(move |k| match k {
+            Err(e) => Some(Err(e)),
+            Ok(k) => match self.lookup(&k) {
+                Err(e) => Some(Err(e)),
+                Ok(v) => v.map(|v| Ok((k, v))),
+            },
+        })
+    }
+}
+
+/// The keys of a map ([`TypedMap::keys`], [`PerCpuMap::keys`]); an error ends it.
+pub struct Keys<'a, K: Pod> {
+    map: &'a Map,
+    prev: Option<K>,
+    done: bool,
+}
+
+impl<'a, K: Pod> Iterator for Keys<'a, K> {
+    type Item = Result<K>;
+    fn next(&mut self) -> Option<Result<K>> {
+        if self.done {
+            return None;
+        }
+        let mut next: K = zeroed();
+        match self.map.next_key_bytes(self.prev.as_ref().map(bytes_of), bytes_of_mut(&mut next)) {
+            Ok(true) => {
+                self.prev = Some(next);
+                Some(Ok(next))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// A per-CPU map (BPF_MAP_TYPE_PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH): one V per possible
+/// CPU for each key.
+#[derive(Clone, Debug)]
+pub struct PerCpuMap<K: Pod, V: Pod> {
+    pub map: Map,
+    ncpus: usize,
+    _t: PhantomData<(K, V)>,
+}
+
+impl<K: Pod, V: Pod> PerCpuMap<K, V> {
+    const STRIDE: usize = (size_of::<V>() + 7) & !7;
+
+    /// The number of CPUs each value has.
+    pub fn cpus(&self) -> usize { self.ncpus }
+
+    /// The values of key on every possible CPU, or None.
+    pub fn lookup(&self, key: &K) -> Result<Option<Vec<V>>> {
+        let mut buf = vec![0u8; Self::STRIDE * self.ncpus];
+        if !self.map.lookup_bytes(bytes_of(key), &mut buf)? {
+            return Ok(None);
+        }
+        Ok(Some(buf.chunks(Self::STRIDE).map(|c| from_bytes::<V>(c).unwrap()).collect()))
+    }
+
+    /// Sets key to one value per possible CPU (exactly [`PerCpuMap::cpus`] of them).
+    pub fn update(&self, key: &K, values: &[V], flags: u64) -> Result<()> {
+        if values.len() != self.ncpus {
+            let what = format!("map {}: update: {} values for {} CPUs", self.map.name(), values.len(), self.ncpus);
+            return Err(Error::new(ErrorKind::Range, errno::EINVAL, what));
+        }
+        let mut buf = vec![0u8; Self::STRIDE * self.ncpus];
+        for (c, v) in buf.chunks_mut(Self::STRIDE).zip(values) {
+            c[..size_of::<V>()].copy_from_slice(bytes_of(v));
+        }
+        self.map.update_bytes(bytes_of(key), &buf, flags)
+    }
+
+    /// Removes key; false if there was none.
+    pub fn delete(&self, key: &K) -> Result<bool> { self.map.delete_bytes(bytes_of(key)) }
+
+    /// The keys, as [`TypedMap::keys`].
+    pub fn keys(&self) -> Keys<'_, K> { Keys { map: &self.map, prev: None, done: false } }
+
+    /// The keys and their per-CPU values.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(K, Vec<V>)>> + '_ {
+        self.keys().filter_map(move |k| match k {
+            Err(e) => Some(Err(e)),
+            Ok(k) => match self.lookup(&k) {
+                Err(e) => Some(Err(e)),
+                Ok(v) => v.map(|v| Ok((k, v))),
+            },
+        })
+    }
+}
+
+static POSSIBLE_CPUS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Tells the SDK the host's number of possible CPUs, for guests that learn it from an argument
+/// or the environment (the host interface does not say).
+pub fn set_num_possible_cpus(n: usize) {
+    POSSIBLE_CPUS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The host's number of possible CPUs: the value given to [`set_num_possible_cpus`], else
+/// parsed from /sys/devices/system/cpu/possible when the user granted that directory
+/// (`wbpf run --dir /sys/devices/system/cpu`); ENOENT when neither is there.
+pub fn num_possible_cpus() -> Result<usize> {
+    let n = POSSIBLE_CPUS.load(std::sync::atomic::Ordering::Relaxed);
+    if n > 0 {
+        return Ok(n);
+    }
+    let what = "possible CPUs: set_num_possible_cpus or grant /sys/devices/system/cpu";
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").map_err(|_| Error::new(ErrorKind::Range, errno::ENOENT, what))?;
+    let n = parse_cpu_list(&text).ok_or_else(|| Error::new(ErrorKind::Range, errno::EINVAL, what))?;
+    set_num_possible_cpus(n);
+    Ok(n)
+}
+
+/// "0-3,5\n" gives 6: one more than the highest CPU listed.
+pub(crate) fn parse_cpu_list(s: &str) -> Option<usize> {
+    let mut max = None;
+    for part in s.trim().split(',') {
+        let hi = part.rsplit('-').next()?.trim().parse::<usize>().ok()?;
+        max = max.max(Some(hi));
+    }
+    max.map(|m| m + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_list() {
+        assert_eq!(super::parse_cpu_list("0-3\n"), Some(4));
+        assert_eq!(super::parse_cpu_list("0,2-5,7"), Some(8));
+        assert_eq!(super::parse_cpu_list("x"), None);
+    }
+}

@@ -1,0 +1,55 @@
+//! The host interface as raw imports: module `wasm_bpf`, as in the project's ABI table
+//! (runtime/abi, checked against this file by `runtime/abi/sdkrust_test.go`).
+//!
+//! Pointers are offsets into the guest's linear memory (`usize` on wasm32); handles are opaque.
+//! Results are `>= 0` or a negated errno (see [`crate::errno`]). Everything here is `unsafe`:
+//! the host reads and writes the memory the pointers name, with the sizes the map has.
+
+#[cfg(target_arch = "wasm32")]
+#[link(wasm_import_module = "wasm_bpf")]
+extern "C" {
+    /// Opens and loads an ELF BPF object from guest memory; a non-zero handle or 0.
+    pub fn wasm_load_bpf_object(obj_buf: *const u8, obj_len: i32) -> u64;
+    /// Detaches and closes everything of the object; 0 or a negated errno.
+    pub fn wasm_close_bpf_object(obj: u64) -> i32;
+    /// Attaches the program whose function is `name` (NUL-terminated) to `target`
+    /// (NUL-terminated; "" attaches as the ELF section says); 0 or a negated errno.
+    pub fn wasm_attach_bpf_program(obj: u64, name: *const u8, target: *const u8) -> i32;
+    /// The map's token (>= 0) or a negated errno.
+    pub fn wasm_bpf_map_fd_by_name(obj: u64, name: *const u8) -> i32;
+    /// `cmd`: 1 lookup, 2 update, 3 delete, 4 get-next-key (`key` null: the first key).
+    pub fn wasm_bpf_map_operate(fd: i32, cmd: i32, key: *const u8, value: *mut u8, next_key: *mut u8, flags: u64) -> i32;
+    /// Polls a ring buffer or perf event array for up to `timeout_ms`, calling the function at
+    /// table index `sample_fn` as `fn(ctx, data, size) -> i32` per sample; how many, or a
+    /// negated errno.
+    pub fn wasm_bpf_buffer_poll(obj: u64, fd: i32, sample_fn: i32, ctx: i32, data: *mut u8, max_size: i32, timeout_ms: i32) -> i32;
+}
+
+#[cfg(target_arch = "wasm32")]
+#[link(wasm_import_module = "wasi_snapshot_preview1")]
+extern "C" {
+    /// WASI's poll_oneoff, called directly by [`crate::sleep`]: std's sleep cannot tell that
+    /// wbpf cut it short.
+    pub fn poll_oneoff(subs: *const u8, events: *mut u8, nsubs: u32, nevents: *mut u32) -> u16;
+}
+
+// On other targets (cargo check, docs, unit tests of the pure parts) every host call fails
+// with ENOSYS: there is no host.
+#[cfg(not(target_arch = "wasm32"))]
+mod nohost {
+    const ENOSYS: i32 = -(crate::errno::ENOSYS.0);
+    pub unsafe fn wasm_load_bpf_object(_: *const u8, _: i32) -> u64 { 0 }
+    pub unsafe fn wasm_close_bpf_object(_: u64) -> i32 { ENOSYS }
+    pub unsafe fn wasm_attach_bpf_program(_: u64, _: *const u8, _: *const u8) -> i32 { ENOSYS }
+    pub unsafe fn wasm_bpf_map_fd_by_name(_: u64, _: *const u8) -> i32 { ENOSYS }
+    pub unsafe fn wasm_bpf_map_operate(_: i32, _: i32, _: *const u8, _: *mut u8, _: *mut u8, _: u64) -> i32 { ENOSYS }
+    pub unsafe fn wasm_bpf_buffer_poll(_: u64, _: i32, _: i32, _: i32, _: *mut u8, _: i32, _: i32) -> i32 { ENOSYS }
+}
+#[cfg(not(target_arch = "wasm32"))]
+pub use nohost::*;
+
+/// Map commands of [`wasm_bpf_map_operate`]: the kernel's bpf(2) numbers.
+pub const BPF_MAP_LOOKUP_ELEM: i32 = 1;
+pub const BPF_MAP_UPDATE_ELEM: i32 = 2;
+pub const BPF_MAP_DELETE_ELEM: i32 = 3;
+pub const BPF_MAP_GET_NEXT_KEY: i32 = 4;
