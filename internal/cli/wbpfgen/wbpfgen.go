@@ -59,6 +59,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newHeader(), newWIT())
 	root.AddCommand(newSkeleton())
 	root.AddCommand(newGo())
+	root.AddCommand(newRust())
 	return root
 }
 

@@ -39,6 +39,6 @@ mod time;
 pub use buffer::{Reader, SampleResult, DEFAULT_POLL_TIMEOUT, DEFAULT_SAMPLE_SIZE};
 pub use errno::{Errno, Error, ErrorKind, Result};
 pub use map::{num_possible_cpus, set_num_possible_cpus, Keys, Map, PerCpuMap, TypedMap, BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST};
-pub use object::{Object, ProgramInfo, Section};
+pub use object::{Object, Program, ProgramInfo, Section};
 pub use pod::{bytes_of, bytes_of_mut, c_str, from_bytes, get_bits, set_bits, sign_extend, zeroed, Bool, Pod};
 pub use time::sleep;

@@ -41,6 +41,35 @@ pub(crate) fn cstring(s: &str, what: &dyn Fn() -> String) -> Result<Vec<u8>> {
     Ok(v)
 }
 
+fn attach(obj: &Inner, name: &str, target: &str) -> Result<()> {
+    let what = || if target.is_empty() { format!("attach {}", name) } else { format!("attach {} to {}", name, target) };
+    let h = obj.loaded(&what)?;
+    let (n, t) = (cstring(name, &what)?, cstring(target, &what)?);
+    check(unsafe { sys::wasm_attach_bpf_program(h, n.as_ptr(), t.as_ptr()) }, what)?;
+    Ok(())
+}
+
+/// A program of an object, by its C function's name ([`Object::program`]). Attaching needs the
+/// object loaded and not closed.
+#[derive(Clone)]
+pub struct Program {
+    obj: Rc<Inner>,
+    name: String,
+}
+
+impl core::fmt::Debug for Program {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result { f.debug_tuple("Program").field(&self.name).finish() }
+}
+
+impl Program {
+    /// The program's function name.
+    pub fn name(&self) -> &str { &self.name }
+    /// Attaches the program as its section says; it stays attached until the object closes.
+    pub fn attach(&self) -> Result<()> { attach(&self.obj, &self.name, "") }
+    /// Attaches the program to a network interface or a granted cgroup v2 directory.
+    pub fn attach_target(&self, target: &str) -> Result<()> { attach(&self.obj, &self.name, target) }
+}
+
 /// A program of an object: its function name, its ELF section, and whether the section says
 /// where it attaches (tracepoints, raw tracepoints, uprobes, ...; not xdp, tc, cgroup, socket).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,19 +143,16 @@ impl Object {
             .collect()
     }
 
+    /// The program whose C function is `name`, to attach later (checked only then).
+    pub fn program(&self, name: &str) -> Program { Program { obj: self.inner.clone(), name: name.to_string() } }
+
     /// Attaches the program whose C function is `name` as its section says. It stays attached
     /// until the object is closed: the host interface cannot detach one program.
     pub fn attach(&self, name: &str) -> Result<()> { self.attach_target(name, "") }
 
     /// Attaches the program `name` to `target`: a network interface (xdp, tc, socket filters)
     /// or a cgroup v2 directory granted to the runtime (cgroup programs); "" as the section says.
-    pub fn attach_target(&self, name: &str, target: &str) -> Result<()> {
-        let what = || format!("attach {}", name);
-        let h = self.inner.loaded(&what)?;
-        let (n, t) = (cstring(name, &what)?, cstring(target, &what)?);
-        check(unsafe { sys::wasm_attach_bpf_program(h, n.as_ptr(), t.as_ptr()) }, what)?;
-        Ok(())
-    }
+    pub fn attach_target(&self, name: &str, target: &str) -> Result<()> { attach(&self.inner, name, target) }
 
     /// Attaches every program whose section says where (see [`ProgramInfo::auto_attach`]);
     /// the others need [`Object::attach_target`].

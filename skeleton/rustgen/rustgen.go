@@ -1,0 +1,337 @@
+// Package rustgen prints Rust bindings for a BPF object: Rust types with exactly the BPF side's
+// layout for its structs, unions and enums, and a skeleton over the Rust guest SDK (sdk/rust,
+// crate wbpf) with the object embedded by include_bytes!, its maps and programs by name and
+// typed accessors for its global variables.
+//
+// The output builds with Rust 1.63 (Debian's rustc) for wasm32-wasi. Every layout comes from
+// package layout: each member sits at its BTF offset behind explicit padding fields, in a
+// #[repr(C)] struct when Rust's alignment rules add nothing to that, else in a
+// #[repr(C, packed)] one; bitfields are bytes behind accessor methods; unions are Rust unions
+// with safe accessors; enums are integer newtypes with associated constants; pointers are u64.
+// Sizes are asserted at compile time; offsets (which Rust 1.63 cannot compute in a constant)
+// by a generated #[test].
+package rustgen
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/wbpf/wbpf/btfgen"
+	"github.com/wbpf/wbpf/btfgen/bpfobj"
+	"github.com/wbpf/wbpf/btfgen/layout"
+)
+
+// ErrNameClash: a name the skeleton needs is taken by a type of the object.
+var ErrNameClash = errors.New("name clash")
+
+// Options control Generate.
+type Options struct {
+	// Name is the skeleton's name, camel-cased into its type names (BootstrapSkel,
+	// OpenBootstrapSkel, ...). Default: the object file's name without .bpf.o.
+	Name string
+	// Types restricts the generated types to these C names (struct, union or enum tags, or
+	// typedefs of them) and what they and the skeleton need; empty means every named one.
+	Types []string
+	// ObjectFile is the path include_bytes! names, relative to the generated file. Default:
+	// the object's base name.
+	ObjectFile string
+}
+
+//go:embed rust.tpl
+var rustText string
+
+var rustTmpl = template.Must(template.New("rust").Parse(rustText))
+
+type gen struct {
+	m         *layout.Model
+	names     map[btf.Type]string
+	typedefOf map[btf.Type]string
+	global    namespace
+	types     map[btf.Type]*rsType
+	enums     map[*btf.Enum]*enumType
+	order     []btf.Type
+}
+
+// Generate returns the Rust bindings of the object.
+func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
+	name := opts.Name
+	if name == "" {
+		name = bpfobj.DefaultName(o.Source)
+	}
+	prefix := camel(name)
+	if prefix == "" {
+		return nil, fmt.Errorf("skeleton name %q has no letters or digits", name)
+	}
+	objFile := opts.ObjectFile
+	if objFile == "" {
+		objFile = o.Source
+	}
+	g := &gen{
+		m:         o.Model,
+		names:     map[btf.Type]string{},
+		typedefOf: map[btf.Type]string{},
+		global:    namespace{},
+		types:     map[btf.Type]*rsType{},
+		enums:     map[*btf.Enum]*enumType{},
+	}
+	d := &fileData{Source: o.Source, ObjectFile: rustString(objFile), Name: prefix, Size: len(o.Bytes)}
+
+	// The skeleton's own names are decided first; a type of the object that would take one is
+	// an error the user fixes with --name.
+	reserved := map[string]bool{}
+	reserve := func(s string) string { reserved[s] = true; g.global[s] = true; return s }
+	for _, s := range []string{prefix + "Skel", "Open" + prefix + "Skel", prefix + "Maps", prefix + "Progs"} {
+		reserve(s)
+	}
+	for _, k := range []string{"OBJECT", "OBJECT_SIZE"} {
+		g.global[k] = true
+	}
+	secMethods := namespace{"open": true, "load": true, "attach": true, "obj": true, "maps": true, "progs": true}
+	for _, s := range o.Sections {
+		base := camel(s.Name)
+		if base == "" {
+			base = "Section"
+		}
+		d.Sections = append(d.Sections, sectionData{
+			Type: reserve(prefix + base), Const: g.global.unique(strings.ToUpper(snake(strings.TrimPrefix(s.Name, ".")))),
+			Method: secMethods.unique(ident(strings.ToLower(snake(strings.TrimPrefix(s.Name, "."))))), Name: s.Name,
+			Offset: s.Offset, Size: s.Size, NoBits: s.NoBits, ReadOnly: s.ReadOnly, spec: s,
+		})
+	}
+	if err := g.nameTypes(reserved); err != nil {
+		return nil, err
+	}
+	roots, err := g.roots(opts.Types)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range roots {
+		if e, ok := t.(*btf.Enum); ok {
+			g.enum(e)
+			continue
+		}
+		if _, err := g.composite(t, ""); err != nil {
+			return nil, err
+		}
+	}
+	mapFields, mapMethods := namespace{}, namespace{}
+	for _, m := range o.Maps {
+		md := mapData{Field: mapFields.unique(ident(snake(m.Name))), Name: rustString(m.Name), Kind: m.Type.String(), Type: "::wbpf::Map"}
+		if err := g.mapTypes(&md, m, prefix, mapMethods); err != nil {
+			return nil, fmt.Errorf("map %s: %w", m.Name, err)
+		}
+		d.Maps = append(d.Maps, md)
+	}
+	progFields := namespace{}
+	for _, p := range o.Programs {
+		d.Programs = append(d.Programs, progData{Field: progFields.unique(ident(snake(p.Name))), Name: rustString(p.Name), Section: p.Section, Auto: p.AutoAttach})
+	}
+	for i := range d.Sections {
+		s := &d.Sections[i]
+		methods := namespace{}
+		for _, v := range s.spec.Vars {
+			r, err := g.ref(v.Type, prefix+camel(v.Name), 0)
+			if err != nil {
+				return nil, fmt.Errorf("section %s: variable %s: %w", s.Name, v.Name, err)
+			}
+			if r.size != v.Size {
+				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.size, layout.ErrLayout)
+			}
+			m := methods.unique(ident(snake(v.Name)))
+			s.Vars = append(s.Vars, varData{Method: m, Setter: methods.unique("set_" + trimRaw(m)), CName: v.Name, Type: r.expr, Bool: r.isBool, Offset: v.Offset})
+		}
+	}
+	var types bytes.Buffer
+	g.printTypes(&types)
+	d.Types = types.String()
+
+	var buf bytes.Buffer
+	if err := rustTmpl.Execute(&buf, d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// rustString quotes s as the inside of a Rust string literal.
+func rustString(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\u{%x}", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// nameTypes names every named struct, union and enum (and anonymous ones a typedef names) once,
+// in BTF order, so that names do not depend on which types are generated.
+func (g *gen) nameTypes(reserved map[string]bool) error {
+	for _, t := range g.m.Types() {
+		td, ok := t.(*btf.Typedef)
+		if !ok {
+			continue
+		}
+		switch u := layout.SkipQualifiers(td.Type).(type) {
+		case *btf.Struct, *btf.Union, *btf.Enum:
+			if u.TypeName() == "" {
+				if _, dup := g.typedefOf[u]; !dup {
+					g.typedefOf[u] = td.Name
+				}
+			}
+		}
+	}
+	for _, t := range g.m.Types() {
+		switch t.(type) {
+		case *btf.Struct, *btf.Union, *btf.Enum:
+		default:
+			continue
+		}
+		cname := t.TypeName()
+		if cname == "" {
+			cname = g.typedefOf[t]
+		}
+		if cname == "" {
+			continue
+		}
+		n := camel(cname)
+		if n == "" {
+			n = "Type"
+		}
+		if reserved[n] {
+			return fmt.Errorf("%s: Rust name %s is also the skeleton's: %w (choose another --name)", g.cname(t), n, ErrNameClash)
+		}
+		g.names[t] = g.global.unique(n)
+	}
+	return nil
+}
+
+// roots returns the types to generate: every named struct, union and enum, or those wanted.
+func (g *gen) roots(want []string) ([]btf.Type, error) {
+	var roots []btf.Type
+	if len(want) == 0 {
+		for _, t := range g.m.Types() {
+			switch t.(type) {
+			case *btf.Struct, *btf.Union, *btf.Enum:
+				if _, ok := g.names[t]; ok {
+					roots = append(roots, t)
+				}
+			}
+		}
+		return roots, nil
+	}
+	for _, w := range want {
+		found := false
+		for _, t := range g.m.Types() {
+			if t.TypeName() != w {
+				continue
+			}
+			switch u := layout.Underlying(t).(type) {
+			case *btf.Struct, *btf.Union, *btf.Enum:
+				roots = append(roots, u)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("type %s: %w", w, btfgen.ErrUnknownType)
+		}
+	}
+	return roots, nil
+}
+
+// mapTypes decides the Rust type of a map's field and its typed helpers.
+func (g *gen) mapTypes(md *mapData, m bpfobj.Map, prefix string, methods namespace) error {
+	field := camel(m.Name)
+	typed := func(t btf.Type, size uint32, ctx string) (ref, bool, error) {
+		if t == nil {
+			return ref{}, false, nil
+		}
+		r, err := g.ref(t, ctx, 0)
+		if err != nil {
+			return ref{}, false, err
+		}
+		return r, r.size == size, nil // __uint(key_size) disagreeing with the type: bytes only
+	}
+	switch m.Type {
+	case ebpf.RingBuf:
+		v, ok, err := typed(m.Value, m.ValueSize, prefix+field+"Value")
+		if err != nil {
+			return err
+		}
+		md.Ring = true
+		if v.expr != "" && (ok || m.Type == ebpf.RingBuf) {
+			md.Value = v.expr
+			md.Reader = methods.unique(trimRaw(md.Field) + "_reader")
+		}
+		return nil
+	case ebpf.PerfEventArray:
+		md.Perf = true
+		return nil
+	}
+	k, kok, err := typed(m.Key, m.KeySize, prefix+field+"Key")
+	if err != nil {
+		return err
+	}
+	v, vok, err := typed(m.Value, m.ValueSize, prefix+field+"Value")
+	if err != nil {
+		return err
+	}
+	if !kok || !vok {
+		return nil
+	}
+	md.Key, md.Value = k.expr, v.expr
+	switch m.Type {
+	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash, ebpf.PerCPUCGroupStorage:
+		md.PerCPU = methods.unique(trimRaw(md.Field) + "_per_cpu")
+	default:
+		md.Type = "::wbpf::TypedMap<" + k.expr + ", " + v.expr + ">"
+		md.Typed = true
+	}
+	return nil
+}
+
+type fileData struct {
+	Source, ObjectFile, Name string
+	Size                     int
+	Types                    string
+	Maps                     []mapData
+	Programs                 []progData
+	Sections                 []sectionData
+}
+
+type mapData struct {
+	Field, Name, Kind, Type string
+	Key, Value              string
+	Typed, Ring, Perf       bool
+	Reader, PerCPU          string // helper method names
+}
+
+type progData struct {
+	Field, Name, Section string
+	Auto                 bool
+}
+
+type sectionData struct {
+	Type, Const, Method, Name string
+	Offset, Size              uint32
+	NoBits, ReadOnly          bool
+	Vars                      []varData
+	spec                      bpfobj.Section
+}
+
+type varData struct {
+	Method, Setter, CName, Type string
+	Bool                        bool
+	Offset                      uint32
+}

@@ -1,0 +1,179 @@
+package rustgen_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wbpf/wbpf/btfgen/bpfobj"
+	"github.com/wbpf/wbpf/internal/golden"
+	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/skeleton/rustgen"
+)
+
+func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
+
+func fixtures(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, pat := range []string{"../../testdata/btf/*.bpf.o", "../../testdata/demo/*.bpf.o"} {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m...)
+	}
+	if len(out) == 0 {
+		t.Fatal("no test objects under testdata/ (run make testdata)")
+	}
+	return out
+}
+
+func objName(path string) string { return strings.TrimSuffix(filepath.Base(path), ".bpf.o") }
+
+func generate(t *testing.T, path string, opts rustgen.Options) []byte {
+	t.Helper()
+	o, err := bpfobj.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rustgen.Generate(o, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func goldenPath(name string) string {
+	return filepath.Join("..", "..", "golden", "rust", name+"_bpf.rs")
+}
+
+func TestGolden(t *testing.T) {
+	for _, path := range fixtures(t) {
+		name := objName(path)
+		t.Run(name, func(t *testing.T) {
+			golden.Compare(t, goldenPath(name), generate(t, path, rustgen.Options{}))
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, path := range fixtures(t) {
+		if !bytes.Equal(generate(t, path, rustgen.Options{}), generate(t, path, rustgen.Options{})) {
+			t.Errorf("%s: two runs differ", path)
+		}
+	}
+}
+
+// TestTypeSelection: --type keeps the named types, what they need and what the skeleton needs;
+// unknown types and skeleton names taken by a type are errors naming the fix.
+func TestTypeSelection(t *testing.T) {
+	b := string(generate(t, "../../testdata/demo/demo.bpf.o", rustgen.Options{Types: []string{"trace_event_raw_sched_process_exec"}}))
+	for _, want := range []string{"pub struct TraceEventRawSchedProcessExec {", "pub struct Event {"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(b, "TraceEventRawSchedProcessTemplate") {
+		t.Error("output has a type that was not asked for")
+	}
+	o, err := bpfobj.Load("../../testdata/demo/demo.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		opts rustgen.Options
+		want string
+	}{
+		{rustgen.Options{Types: []string{"nope"}}, "type nope: no type of that name in BTF"},
+		{rustgen.Options{Name: "--"}, `skeleton name "--" has no letters or digits`},
+	} {
+		if _, err := rustgen.Generate(o, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+// TestCompiles: every golden file compiles for wasm32-wasi with Rust 1.63 and the wbpf crate,
+// without warnings (the size assertions are compile-time), and its generated #[test] of every
+// field offset passes when run as a WASI program.
+func TestCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Rust crates")
+	}
+	testutils.RequireRust(t)
+	for _, path := range fixtures(t) {
+		name := objName(path)
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, name+"_bpf.rs")
+			copyFile(t, goldenPath(name), src)
+			copyFile(t, path, filepath.Join(dir, filepath.Base(path)))
+			if err := testutils.RustCheck(t, src, filepath.Join(dir, "lib.rlib"), "--crate-type", "lib", "-D", "warnings"); err != nil {
+				t.Fatal(err)
+			}
+			test := filepath.Join(dir, "layout_test.wasm")
+			if err := testutils.RustCheck(t, src, test, "--test", "-D", "warnings"); err != nil {
+				t.Fatal(err)
+			}
+			out, err := runWASI(t, test)
+			if err != nil {
+				t.Fatalf("layout test: %v\n%s", err, out)
+			}
+			want := fmt.Sprintf("test result: ok. %d passed; 0 failed", strings.Count(readFile(t, src), "#[test]"))
+			if !strings.Contains(out, want) {
+				t.Fatalf("layout test: want %q in its output:\n%s", want, out)
+			}
+		})
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runWASI runs a WASI command module (a Rust test binary) with wazero and returns its output.
+func runWASI(t *testing.T, path string) (string, error) {
+	t.Helper()
+	ctx := context.Background()
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	wasi_snapshot_preview1.MustInstantiate(ctx, r)
+	var out bytes.Buffer
+	cfg := wazero.NewModuleConfig().WithStdout(&out).WithStderr(&out).WithArgs("layout_test")
+	_, err = r.InstantiateWithConfig(ctx, wasm, cfg)
+	var exit *sys.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 0 {
+		err = nil
+	}
+	return out.String(), err
+}
