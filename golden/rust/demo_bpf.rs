@@ -166,71 +166,6 @@ impl ::core::fmt::Debug for Event {
     }
 }
 
-/// `struct trace_event_raw_sched_process_exec` (24 bytes).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct TraceEventRawSchedProcessExec {
-    pub unused: u64,
-    pub __data_loc_filename: i32,
-    pub pid: i32,
-    pub old_pid: i32,
-    pub _pad0: [u8; 4],
-}
-
-unsafe impl ::wbpf::Pod for TraceEventRawSchedProcessExec {}
-
-impl Default for TraceEventRawSchedProcessExec {
-    fn default() -> Self {
-        ::wbpf::zeroed()
-    }
-}
-
-const _: () = assert!(::core::mem::size_of::<TraceEventRawSchedProcessExec>() == 24);
-
-impl ::core::fmt::Debug for TraceEventRawSchedProcessExec {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let v = *self;
-        f.debug_struct("TraceEventRawSchedProcessExec")
-            .field("unused", &{ v.unused })
-            .field("__data_loc_filename", &{ v.__data_loc_filename })
-            .field("pid", &{ v.pid })
-            .field("old_pid", &{ v.old_pid })
-            .finish()
-    }
-}
-
-/// `struct trace_event_raw_sched_process_template` (32 bytes).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct TraceEventRawSchedProcessTemplate {
-    pub unused: u64,
-    pub comm: [u8; 16],
-    pub pid: i32,
-    pub prio: i32,
-}
-
-unsafe impl ::wbpf::Pod for TraceEventRawSchedProcessTemplate {}
-
-impl Default for TraceEventRawSchedProcessTemplate {
-    fn default() -> Self {
-        ::wbpf::zeroed()
-    }
-}
-
-const _: () = assert!(::core::mem::size_of::<TraceEventRawSchedProcessTemplate>() == 32);
-
-impl ::core::fmt::Debug for TraceEventRawSchedProcessTemplate {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let v = *self;
-        f.debug_struct("TraceEventRawSchedProcessTemplate")
-            .field("unused", &{ v.unused })
-            .field("comm", &{ v.comm })
-            .field("pid", &{ v.pid })
-            .field("prio", &{ v.prio })
-            .finish()
-    }
-}
-
 /// Every field's offset, as the BPF side has it.
 #[cfg(test)]
 mod wbpfgen_layout_tests {
@@ -250,26 +185,5 @@ mod wbpfgen_layout_tests {
         assert_eq!(::core::ptr::addr_of!(v.comm) as usize - base, 40, "Event.comm");
         assert_eq!(::core::ptr::addr_of!(v.filename) as usize - base, 56, "Event.filename");
         assert_eq!(::core::ptr::addr_of!(v.exit_event) as usize - base, 183, "Event.exit_event");
-    }
-
-    #[test]
-    fn trace_event_raw_sched_process_exec() {
-        let v: TraceEventRawSchedProcessExec = ::wbpf::zeroed();
-        let base = &v as *const TraceEventRawSchedProcessExec as usize;
-        assert_eq!(::core::ptr::addr_of!(v.unused) as usize - base, 0, "TraceEventRawSchedProcessExec.unused");
-        assert_eq!(::core::ptr::addr_of!(v.__data_loc_filename) as usize - base, 8, "TraceEventRawSchedProcessExec.__data_loc_filename");
-        assert_eq!(::core::ptr::addr_of!(v.pid) as usize - base, 12, "TraceEventRawSchedProcessExec.pid");
-        assert_eq!(::core::ptr::addr_of!(v.old_pid) as usize - base, 16, "TraceEventRawSchedProcessExec.old_pid");
-        assert_eq!(::core::ptr::addr_of!(v._pad0) as usize - base, 20, "TraceEventRawSchedProcessExec._pad0");
-    }
-
-    #[test]
-    fn trace_event_raw_sched_process_template() {
-        let v: TraceEventRawSchedProcessTemplate = ::wbpf::zeroed();
-        let base = &v as *const TraceEventRawSchedProcessTemplate as usize;
-        assert_eq!(::core::ptr::addr_of!(v.unused) as usize - base, 0, "TraceEventRawSchedProcessTemplate.unused");
-        assert_eq!(::core::ptr::addr_of!(v.comm) as usize - base, 8, "TraceEventRawSchedProcessTemplate.comm");
-        assert_eq!(::core::ptr::addr_of!(v.pid) as usize - base, 24, "TraceEventRawSchedProcessTemplate.pid");
-        assert_eq!(::core::ptr::addr_of!(v.prio) as usize - base, 28, "TraceEventRawSchedProcessTemplate.prio");
     }
 }

@@ -300,30 +300,6 @@ impl ::core::fmt::Debug for PtrFuncs {
     }
 }
 
-/// `enum ptr_kind`: the C enumerators are associated constants.
-#[repr(transparent)]
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PtrKind(pub u32);
-
-unsafe impl ::wbpf::Pod for PtrKind {}
-
-impl PtrKind {
-    pub const PTR_KIND_NONE: PtrKind = PtrKind(0);
-    pub const PTR_KIND_SOME: PtrKind = PtrKind(1);
-}
-
-impl ::core::fmt::Debug for PtrKind {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        if *self == Self::PTR_KIND_NONE {
-            return f.write_str("PTR_KIND_NONE");
-        }
-        if *self == Self::PTR_KIND_SOME {
-            return f.write_str("PTR_KIND_SOME");
-        }
-        write!(f, "PtrKind({})", self.0)
-    }
-}
-
 /// `struct ptr_longs` (64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -405,34 +381,6 @@ impl ::core::fmt::Debug for PtrQualified {
             .field("uptr", &{ v.uptr })
             .field("tagged", &{ v.tagged })
             .field("ct", &{ v.ct })
-            .finish()
-    }
-}
-
-/// `struct ptr_target` (8 bytes).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct PtrTarget {
-    pub id: u32,
-    pub flags: u32,
-}
-
-unsafe impl ::wbpf::Pod for PtrTarget {}
-
-impl Default for PtrTarget {
-    fn default() -> Self {
-        ::wbpf::zeroed()
-    }
-}
-
-const _: () = assert!(::core::mem::size_of::<PtrTarget>() == 8);
-
-impl ::core::fmt::Debug for PtrTarget {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let v = *self;
-        f.debug_struct("PtrTarget")
-            .field("id", &{ v.id })
-            .field("flags", &{ v.flags })
             .finish()
     }
 }
@@ -530,13 +478,5 @@ mod wbpfgen_layout_tests {
         assert_eq!(::core::ptr::addr_of!(v.tagged) as usize - base, 48, "PtrQualified.tagged");
         assert_eq!(::core::ptr::addr_of!(v._pad0) as usize - base, 52, "PtrQualified._pad0");
         assert_eq!(::core::ptr::addr_of!(v.ct) as usize - base, 56, "PtrQualified.ct");
-    }
-
-    #[test]
-    fn ptr_target() {
-        let v: PtrTarget = ::wbpf::zeroed();
-        let base = &v as *const PtrTarget as usize;
-        assert_eq!(::core::ptr::addr_of!(v.id) as usize - base, 0, "PtrTarget.id");
-        assert_eq!(::core::ptr::addr_of!(v.flags) as usize - base, 4, "PtrTarget.flags");
     }
 }

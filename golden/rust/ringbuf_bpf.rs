@@ -333,68 +333,6 @@ impl ::core::fmt::Debug for Event {
     }
 }
 
-/// `struct trace_event_raw_sched_process_template` (32 bytes).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct TraceEventRawSchedProcessTemplate {
-    pub unused: u64,
-    pub comm: [u8; 16],
-    pub pid: i32,
-    pub prio: i32,
-}
-
-unsafe impl ::wbpf::Pod for TraceEventRawSchedProcessTemplate {}
-
-impl Default for TraceEventRawSchedProcessTemplate {
-    fn default() -> Self {
-        ::wbpf::zeroed()
-    }
-}
-
-const _: () = assert!(::core::mem::size_of::<TraceEventRawSchedProcessTemplate>() == 32);
-
-impl ::core::fmt::Debug for TraceEventRawSchedProcessTemplate {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let v = *self;
-        f.debug_struct("TraceEventRawSchedProcessTemplate")
-            .field("unused", &{ v.unused })
-            .field("comm", &{ v.comm })
-            .field("pid", &{ v.pid })
-            .field("prio", &{ v.prio })
-            .finish()
-    }
-}
-
-/// `struct trace_event_raw_sys_exit` (24 bytes).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct TraceEventRawSysExit {
-    pub unused: u64,
-    pub id: i64,
-    pub ret: i64,
-}
-
-unsafe impl ::wbpf::Pod for TraceEventRawSysExit {}
-
-impl Default for TraceEventRawSysExit {
-    fn default() -> Self {
-        ::wbpf::zeroed()
-    }
-}
-
-const _: () = assert!(::core::mem::size_of::<TraceEventRawSysExit>() == 24);
-
-impl ::core::fmt::Debug for TraceEventRawSysExit {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let v = *self;
-        f.debug_struct("TraceEventRawSysExit")
-            .field("unused", &{ v.unused })
-            .field("id", &{ v.id })
-            .field("ret", &{ v.ret })
-            .finish()
-    }
-}
-
 /// Every field's offset, as the BPF side has it.
 #[cfg(test)]
 mod wbpfgen_layout_tests {
@@ -449,24 +387,5 @@ mod wbpfgen_layout_tests {
         assert_eq!(::core::ptr::addr_of!(v.comm) as usize - base, 24, "Event.comm");
         assert_eq!(::core::ptr::addr_of!(v.filename) as usize - base, 40, "Event.filename");
         assert_eq!(::core::ptr::addr_of!(v.exit_event) as usize - base, 167, "Event.exit_event");
-    }
-
-    #[test]
-    fn trace_event_raw_sched_process_template() {
-        let v: TraceEventRawSchedProcessTemplate = ::wbpf::zeroed();
-        let base = &v as *const TraceEventRawSchedProcessTemplate as usize;
-        assert_eq!(::core::ptr::addr_of!(v.unused) as usize - base, 0, "TraceEventRawSchedProcessTemplate.unused");
-        assert_eq!(::core::ptr::addr_of!(v.comm) as usize - base, 8, "TraceEventRawSchedProcessTemplate.comm");
-        assert_eq!(::core::ptr::addr_of!(v.pid) as usize - base, 24, "TraceEventRawSchedProcessTemplate.pid");
-        assert_eq!(::core::ptr::addr_of!(v.prio) as usize - base, 28, "TraceEventRawSchedProcessTemplate.prio");
-    }
-
-    #[test]
-    fn trace_event_raw_sys_exit() {
-        let v: TraceEventRawSysExit = ::wbpf::zeroed();
-        let base = &v as *const TraceEventRawSysExit as usize;
-        assert_eq!(::core::ptr::addr_of!(v.unused) as usize - base, 0, "TraceEventRawSysExit.unused");
-        assert_eq!(::core::ptr::addr_of!(v.id) as usize - base, 8, "TraceEventRawSysExit.id");
-        assert_eq!(::core::ptr::addr_of!(v.ret) as usize - base, 16, "TraceEventRawSysExit.ret");
     }
 }

@@ -14,17 +14,15 @@ package rustgen
 
 import (
 	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
-	"text/template"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
-	"github.com/wbpf/wbpf/btfgen"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/templates"
 )
 
 // ErrNameClash: a name the skeleton needs is taken by a type of the object.
@@ -35,18 +33,15 @@ type Options struct {
 	// Name is the skeleton's name, camel-cased into its type names (BootstrapSkel,
 	// OpenBootstrapSkel, ...). Default: the object file's name without .bpf.o.
 	Name string
-	// Types restricts the generated types to these C names (struct, union or enum tags, or
-	// typedefs of them) and what they and the skeleton need; empty means every named one.
+	// Types adds these C names (struct, union or enum tags, or typedefs of them) to the types
+	// the skeleton needs (bpfobj.SkeletonTypes: globals, map keys and values, buffer samples).
 	Types []string
 	// ObjectFile is the path include_bytes! names, relative to the generated file. Default:
 	// the object's base name.
 	ObjectFile string
 }
 
-//go:embed rust.tpl
-var rustText string
-
-var rustTmpl = template.Must(template.New("rust").Parse(rustText))
+var rustTmpl = templates.Parse("rust.tpl", nil)
 
 type gen struct {
 	m         *layout.Model
@@ -107,7 +102,7 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	if err := g.nameTypes(reserved); err != nil {
 		return nil, err
 	}
-	roots, err := g.roots(opts.Types)
+	roots, err := g.roots(o, opts.Types)
 	if err != nil {
 		return nil, err
 	}
@@ -217,34 +212,18 @@ func (g *gen) nameTypes(reserved map[string]bool) error {
 	return nil
 }
 
-// roots returns the types to generate: every named struct, union and enum, or those wanted.
-func (g *gen) roots(want []string) ([]btf.Type, error) {
-	var roots []btf.Type
-	if len(want) == 0 {
-		for _, t := range g.m.Types() {
-			switch t.(type) {
-			case *btf.Struct, *btf.Union, *btf.Enum:
-				if _, ok := g.names[t]; ok {
-					roots = append(roots, t)
-				}
-			}
-		}
-		return roots, nil
+// roots returns the structs, unions and enums to generate: those the skeleton needs and those
+// wanted, by the one rule every printer shares.
+func (g *gen) roots(o *bpfobj.Object, want []string) ([]btf.Type, error) {
+	ts, err := o.SkeletonTypes(want)
+	if err != nil {
+		return nil, err
 	}
-	for _, w := range want {
-		found := false
-		for _, t := range g.m.Types() {
-			if t.TypeName() != w {
-				continue
-			}
-			switch u := layout.Underlying(t).(type) {
-			case *btf.Struct, *btf.Union, *btf.Enum:
-				roots = append(roots, u)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("type %s: %w", w, btfgen.ErrUnknownType)
+	var roots []btf.Type
+	for _, t := range ts {
+		switch u := layout.Underlying(t).(type) {
+		case *btf.Struct, *btf.Union, *btf.Enum:
+			roots = append(roots, u)
 		}
 	}
 	return roots, nil

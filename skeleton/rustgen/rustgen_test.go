@@ -14,7 +14,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/internal/golden"
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/skeleton/rustgen"
@@ -22,23 +22,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
 
-func fixtures(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, pat := range []string{"../../testdata/btf/*.bpf.o", "../../testdata/demo/*.bpf.o"} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m...)
-	}
-	if len(out) == 0 {
-		t.Fatal("no test objects under testdata/ (run make testdata)")
-	}
-	return out
-}
+func fixtures(t *testing.T) []string { return golden.Fixtures(t, filepath.Join("..", "..")) }
 
-func objName(path string) string { return strings.TrimSuffix(filepath.Base(path), ".bpf.o") }
+func objName(path string) string { return golden.ObjName(path) }
 
 func generate(t *testing.T, path string, opts rustgen.Options) []byte {
 	t.Helper()

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"github.com/wbpf/wbpf/btfgen/bpfobj"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/skeleton/rustgen"
 )
 
@@ -21,8 +21,9 @@ func newRust() *cobra.Command {
 		Long: `Print Rust bindings of an ELF BPF object for wasm32-wasi guests built with Rust 1.63 or
 later (Debian's rustc) on the Rust guest SDK, the crate wbpf in sdk/rust:
 
-- a Rust type for every named struct, union and enum of the object's BTF (or only --type NAME
-  and what it needs), with exactly the BPF side's layout: every member at its offset behind
+- a Rust type for every struct, union and enum the skeleton needs (those of the global
+  variables, of the maps' keys and values, and the buffer sample types an object marks with
+  "const struct event *unused;"), and --type NAME, with exactly the BPF side's layout: every member at its offset behind
   explicit padding fields, #[repr(C)] (or #[repr(C, packed)] where the BPF side packs),
   compile-time size assertions and a #[test] checking every offset; bitfields as accessor
   methods, unions as Rust unions with safe accessors, enums as integer newtypes with the
@@ -60,7 +61,7 @@ its base name; --object sets it.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().StringVar(&name, "name", "", "name of the skeleton, camel-cased (default: from the file name)")
 	cmd.Flags().StringVar(&object, "object", "", "the path include_bytes! names (default: the object relative to -o)")
-	cmd.Flags().StringArrayVar(&types, "type", nil, "only this named type and what it depends on (repeatable)")
+	cmd.Flags().StringArrayVar(&types, "type", nil, "also this named type and what it depends on (repeatable)")
 	return cmd
 }
 
