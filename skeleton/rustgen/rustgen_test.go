@@ -14,9 +14,9 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
-	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/internal/golden"
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/skeleton/rustgen"
 )
 
