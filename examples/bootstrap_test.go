@@ -15,6 +15,9 @@ func TestBootstrap(t *testing.T) { testBootstrap(t, "bootstrap/bootstrap.wasm") 
 // TestBootstrapGo: the Go guest of the same example must behave and print the same.
 func TestBootstrapGo(t *testing.T) { testBootstrap(t, "bootstrap/go/bootstrap.wasm") }
 
+// TestBootstrapRust: so must the Rust guest.
+func TestBootstrapRust(t *testing.T) { testBootstrap(t, "bootstrap/rust/bootstrap.wasm") }
+
 // testBootstrap runs the bootstrap example, then `sh -c 'exit 7'` as a child of the test: the
 // guest must print that exec (file name, pid, parent pid) and that exit (code, duration). With
 // -d 300 it must print only the exit of a process that lived longer than 300 ms, not a shorter

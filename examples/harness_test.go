@@ -42,6 +42,7 @@ func build(t *testing.T) {
 	t.Helper()
 	testutils.RequireTool(t, testutils.Clang)
 	testutils.RequireTool(t, "llvm-strip-19")
+	testutils.RequireRust(t)
 	makeTool := testutils.RequireTool(t, "make")
 	goTool := testutils.RequireTool(t, "go")
 	buildOnce.Do(func() {
@@ -240,7 +241,7 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// TestCommittedOutputsAreBuilt: the .bpf.o, .h, .wasm and generated _bpf.go files committed
+// TestCommittedOutputsAreBuilt: the .bpf.o, .h, .wasm and generated _bpf.go and _bpf.rs files committed
 // next to each example's sources are byte for byte what `make -C examples` builds from them.
 func TestCommittedOutputsAreBuilt(t *testing.T) {
 	build(t)
@@ -275,7 +276,10 @@ func TestCommittedOutputsAreBuilt(t *testing.T) {
 // committedOutput reports whether a build output is committed (not, e.g., the uprobe target,
 // a host binary).
 func committedOutput(rel string) bool {
-	for _, ext := range []string{".bpf.o", ".h", ".wasm", "_bpf.go"} {
+	if strings.Contains(rel, "/target/") { // cargo's build directory
+		return false
+	}
+	for _, ext := range []string{".bpf.o", ".h", ".wasm", "_bpf.go", "_bpf.rs"} {
 		if strings.HasSuffix(rel, ext) {
 			return true
 		}

@@ -18,6 +18,9 @@ func TestRunqlat(t *testing.T) { testRunqlat(t, "runqlat/runqlat.wasm") }
 // TestRunqlatGo: the Go guest of the same example must behave and print the same.
 func TestRunqlatGo(t *testing.T) { testRunqlat(t, "runqlat/go/runqlat.wasm") }
 
+// TestRunqlatRust: so must the Rust guest.
+func TestRunqlatRust(t *testing.T) { testRunqlat(t, "runqlat/rust/runqlat.wasm") }
+
 // sleeps is how many short sleeps the runqlat test makes: each one ends with a wakeup of the
 // test's thread and a wait in the run queue, which the histogram must count.
 const sleeps = 2000
