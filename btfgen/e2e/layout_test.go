@@ -1,7 +1,7 @@
-// Package e2e proves the generated C skeleton and Go bindings end to end: a BPF program fills
-// an event holding every hard layout case with known values, and a C guest (wbpfgen skeleton)
-// and a Go guest (wbpfgen go), run by the real runtime on the kernel, decode and print every
-// field. Needs root and a BPF-capable kernel; internal/testutils decides what may skip.
+// Package e2e proves the generated C skeleton, Go and Rust bindings end to end: a BPF program
+// fills an event holding every hard layout case with known values, and a C guest (wbpfgen
+// skeleton), a Go guest (wbpfgen go) and a Rust guest (wbpfgen rust), run by the real runtime on
+// the kernel, decode and print every field. Needs root and a BPF-capable kernel; internal/testutils decides what may skip.
 package e2e
 
 import (
@@ -24,6 +24,7 @@ import (
 	"github.com/wbpf/wbpf/skeleton"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/skeleton/gogen"
+	"github.com/wbpf/wbpf/skeleton/rustgen"
 )
 
 func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
@@ -63,10 +64,11 @@ func TestLayoutsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	guests := map[string]func(*testing.T) []byte{
-		"c":  func(t *testing.T) []byte { return cGuest(t, o) },
-		"go": func(t *testing.T) []byte { return goGuest(t, o, obj) },
+		"c":    func(t *testing.T) []byte { return cGuest(t, o) },
+		"go":   func(t *testing.T) []byte { return goGuest(t, o, obj) },
+		"rust": func(t *testing.T) []byte { return rustGuest(t, o) },
 	}
-	for _, name := range []string{"c", "go"} {
+	for _, name := range []string{"c", "go", "rust"} {
 		t.Run(name, func(t *testing.T) {
 			wasm := guests[name](t)
 			out := runGuest(t, wasm)
@@ -124,6 +126,30 @@ func goGuest(t *testing.T, o *bpfobj.Object, obj string) []byte {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "layout.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rustGuest builds testdata/e2e/rustguest with the bindings wbpfgen rust generates, on the wbpf
+// crate, for wasm32-wasi with Debian's Rust toolchain.
+func rustGuest(t *testing.T, o *bpfobj.Object) []byte {
+	bindings, err := rustgen.Generate(o, rustgen.Options{ObjectFile: "layout.bpf.o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, err := os.ReadFile("../../testdata/e2e/rustguest/main.rs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"main.rs": main, "layout_bpf.rs": bindings, "layout.bpf.o": o.Bytes} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(testutils.BuildRustGuest(t, filepath.Join(dir, "main.rs"), "-D", "warnings"))
 	if err != nil {
 		t.Fatal(err)
 	}
