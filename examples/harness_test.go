@@ -103,7 +103,10 @@ type runOpts struct {
 func start(t *testing.T, wasm string, o runOpts, args ...string) *guest {
 	t.Helper()
 	testutils.RequireKernel(t)
-	path := built(t, wasm)
+	path := wasm
+	if !filepath.IsAbs(wasm) {
+		path = built(t, wasm)
+	}
 	cache := filepath.Join(testutils.BuildDir(t), "wazero-cache")
 	argv := append([]string{wbpfBin, "run", "--cache-dir", cache}, o.flags...)
 	argv = append(append(argv, path), args...)
