@@ -277,6 +277,16 @@ impl Object {
     }
 }
 
+impl core::fmt::Debug for Object {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Object")
+            .field("size", &self.inner.buf.borrow().len())
+            .field("loaded", &self.is_loaded())
+            .field("closed", &self.inner.closed.get())
+            .finish()
+    }
+}
+
 impl Drop for Object {
     fn drop(&mut self) {
         let _ = self.close();
