@@ -25,6 +25,7 @@ demo: build
 test: setup
 	$(GO) vet ./...
 	cd sdk/go && GOOS=wasip1 GOARCH=wasm $(GO) vet ./... && GOOS=wasip1 GOARCH=wasm $(GO) vet -tags tinygo ./... && $(GO) test -count=1 ./...
+	cd sdk/rust && /usr/bin/cargo test --offline --quiet
 	$(GO) test -count=1 -timeout 60m ./...
 	FUZZTIME=3s GO=$(GO) bash scripts/fuzz.sh
 
@@ -53,7 +54,7 @@ skeleton/gogen/testdata/%.bpf.o: skeleton/gogen/testdata/%.bpf.c
 bench: build
 	bash scripts/bench.sh
 
-# Every example's BPF object, skeleton, C and Go guests (committed; tests check they are current).
+# Every example's BPF object, skeleton, C, Go and Rust guests (committed; tests check they are current).
 examples: setup
 	$(MAKE) -C examples GO=$(GO) CLANG=$(CLANG)
 

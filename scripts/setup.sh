@@ -11,6 +11,7 @@ pkgs=(
   wabt                             # wat2wasm for hand-written bad guests
   docker-registry                  # a real OCI registry for the end-to-end tests
   iproute2                         # veth pairs and network namespaces in tests
+  rustc cargo libstd-rust-dev-wasm32 lld-14   # Rust guests: Rust 1.63 for wasm32-wasi, wasm-ld-14
   make
 )
 
