@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -112,12 +113,23 @@ func TestRustSDKErrno(t *testing.T) {
 	if len(rust) == 0 {
 		t.Fatal("errno.rs: no errno table")
 	}
-	f, err := parser.ParseFile(token.NewFileSet(), "abi.go", nil, 0)
+	var decls []ast.Decl
+	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decls = append(decls, f.Decls...)
+	}
 	n := 0
-	for _, d := range f.Decls {
+	for _, d := range decls {
 		g, ok := d.(*ast.GenDecl)
 		if !ok || g.Tok != token.CONST {
 			continue
@@ -142,6 +154,6 @@ func TestRustSDKErrno(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Fatal("abi.go: no Errno constants found")
+		t.Fatal("runtime/abi: no Errno constants found")
 	}
 }
