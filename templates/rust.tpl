@@ -46,9 +46,9 @@ impl Open{{.Name}}Skel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open {{.Source}}: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(Open{{.Name}}Skel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(Open{{.Name}}Skel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 {{range .Sections}}
     /// The variables of {{.Name}}{{if .ReadOnly}}: set them now, the verifier sees them as constants{{else if .NoBits}}: read as zero and cannot be set before load{{end}}.
@@ -69,7 +69,7 @@ impl Open{{.Name}}Skel {
             {{.Field}}: self.obj.program("{{.Name}}"),
 {{- end}}
         };
-        Ok({{.Name}}Skel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok({{.Name}}Skel { obj: self.obj, maps, progs })
     }
 }
 
@@ -88,7 +88,7 @@ impl {{.Name}}Skel {
         self.progs.{{.Field}}.attach()?;
 {{- end}}
 {{- end}}
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 {{range .Sections}}
     /// The variables of {{.Name}}{{if .ReadOnly}} (frozen after load: setting them fails with EPERM){{else}}, read and written through its map{{end}}.
@@ -103,7 +103,7 @@ impl {{.Name}}Maps {
 {{- range .Maps}}
 {{- if .Reader}}
     /// A reader of "{{.Name}}" calling `f` with each sample as {{.Value}}.
-    pub fn {{.Reader}}<'f, R: ::wbpf::SampleResult, F: FnMut(&{{.Value}}) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
+    pub fn {{.Reader}}<'f, R: ::wbpf::SampleResult, F: ::core::ops::FnMut(&{{.Value}}) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
         self.{{.Field}}.reader_of(f)
     }
 {{- end}}
@@ -135,7 +135,7 @@ impl {{.Type}}<'_> {
     pub fn {{.Method}}(&self) -> ::wbpf::Result<{{if .Bool}}bool{{else}}{{.Type}}{{end}}> {
         let mut v: {{.Type}} = ::wbpf::zeroed();
         self.obj.read_section(&{{$s.Const}}, {{.Offset}}, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v{{if .Bool}}.get(){{end}})
+        ::core::result::Result::Ok(v{{if .Bool}}.get(){{end}})
     }
 
     /// Sets `{{.CName}}`.

@@ -40,9 +40,9 @@ impl OpenAnonSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open anon.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenAnonSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenAnonSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenAnonSkel {
         let progs = AnonProgs {
             an_touch: self.obj.program("an_touch"),
         };
-        Ok(AnonSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(AnonSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl AnonSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.an_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl AnonBss<'_> {
     pub fn g_an_outer(&self) -> ::wbpf::Result<AnOuter> {
         let mut v: AnOuter = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_an_outer`.
@@ -111,7 +111,7 @@ impl AnonBss<'_> {
     pub fn g_an_same_shape(&self) -> ::wbpf::Result<AnSameShape> {
         let mut v: AnSameShape = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 72, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_an_same_shape`.
@@ -123,7 +123,7 @@ impl AnonBss<'_> {
     pub fn g_an_tail_anon(&self) -> ::wbpf::Result<AnTailAnon> {
         let mut v: AnTailAnon = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 96, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_an_tail_anon`.
@@ -148,7 +148,7 @@ pub struct AnOuter {
 
 unsafe impl ::wbpf::Pod for AnOuter {}
 
-impl Default for AnOuter {
+impl ::core::default::Default for AnOuter {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -181,7 +181,7 @@ pub struct AnOuterAnon0 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon0 {}
 
-impl Default for AnOuterAnon0 {
+impl ::core::default::Default for AnOuterAnon0 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -210,7 +210,7 @@ pub struct AnOuterAnon1 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon1 {}
 
-impl Default for AnOuterAnon1 {
+impl ::core::default::Default for AnOuterAnon1 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -240,7 +240,7 @@ pub union AnOuterAnon1Anon0 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon1Anon0 {}
 
-impl Default for AnOuterAnon1Anon0 {
+impl ::core::default::Default for AnOuterAnon1Anon0 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -291,7 +291,7 @@ pub union AnOuterAnon2 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon2 {}
 
-impl Default for AnOuterAnon2 {
+impl ::core::default::Default for AnOuterAnon2 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -341,7 +341,7 @@ pub struct AnOuterAnon2Anon0 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon2Anon0 {}
 
-impl Default for AnOuterAnon2Anon0 {
+impl ::core::default::Default for AnOuterAnon2Anon0 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -370,7 +370,7 @@ pub struct AnOuterAnon2Anon0Anon0 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon2Anon0Anon0 {}
 
-impl Default for AnOuterAnon2Anon0Anon0 {
+impl ::core::default::Default for AnOuterAnon2Anon0Anon0 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -400,7 +400,7 @@ pub union AnOuterAnon2Anon0Anon0Anon0 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon2Anon0Anon0Anon0 {}
 
-impl Default for AnOuterAnon2Anon0Anon0Anon0 {
+impl ::core::default::Default for AnOuterAnon2Anon0Anon0Anon0 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -450,7 +450,7 @@ pub struct AnOuterAnon3 {
 
 unsafe impl ::wbpf::Pod for AnOuterAnon3 {}
 
-impl Default for AnOuterAnon3 {
+impl ::core::default::Default for AnOuterAnon3 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -501,7 +501,7 @@ pub struct AnOuterNamed {
 
 unsafe impl ::wbpf::Pod for AnOuterNamed {}
 
-impl Default for AnOuterNamed {
+impl ::core::default::Default for AnOuterNamed {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -530,7 +530,7 @@ pub struct AnSameShape {
 
 unsafe impl ::wbpf::Pod for AnSameShape {}
 
-impl Default for AnSameShape {
+impl ::core::default::Default for AnSameShape {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -558,7 +558,7 @@ pub struct AnSameShapeFirst {
 
 unsafe impl ::wbpf::Pod for AnSameShapeFirst {}
 
-impl Default for AnSameShapeFirst {
+impl ::core::default::Default for AnSameShapeFirst {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -586,7 +586,7 @@ pub struct AnSameShapeItems {
 
 unsafe impl ::wbpf::Pod for AnSameShapeItems {}
 
-impl Default for AnSameShapeItems {
+impl ::core::default::Default for AnSameShapeItems {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -613,7 +613,7 @@ pub struct AnSameShapeSecond {
 
 unsafe impl ::wbpf::Pod for AnSameShapeSecond {}
 
-impl Default for AnSameShapeSecond {
+impl ::core::default::Default for AnSameShapeSecond {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -642,7 +642,7 @@ pub struct AnTailAnon {
 
 unsafe impl ::wbpf::Pod for AnTailAnon {}
 
-impl Default for AnTailAnon {
+impl ::core::default::Default for AnTailAnon {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -673,7 +673,7 @@ pub struct AnTailAnonAnon0 {
 
 unsafe impl ::wbpf::Pod for AnTailAnonAnon0 {}
 
-impl Default for AnTailAnonAnon0 {
+impl ::core::default::Default for AnTailAnonAnon0 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -702,7 +702,7 @@ pub struct AnTypedefT {
 
 unsafe impl ::wbpf::Pod for AnTypedefT {}
 
-impl Default for AnTypedefT {
+impl ::core::default::Default for AnTypedefT {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -732,7 +732,7 @@ pub union AnUnionT {
 
 unsafe impl ::wbpf::Pod for AnUnionT {}
 
-impl Default for AnUnionT {
+impl ::core::default::Default for AnUnionT {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

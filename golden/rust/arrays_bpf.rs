@@ -40,9 +40,9 @@ impl OpenArraysSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open arrays.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenArraysSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenArraysSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenArraysSkel {
         let progs = ArraysProgs {
             ar_touch: self.obj.program("ar_touch"),
         };
-        Ok(ArraysSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(ArraysSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl ArraysSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.ar_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl ArraysBss<'_> {
     pub fn g_ar_rect(&self) -> ::wbpf::Result<ArRect> {
         let mut v: ArRect = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ar_rect`.
@@ -111,7 +111,7 @@ impl ArraysBss<'_> {
     pub fn g_ar_all(&self) -> ::wbpf::Result<ArAll> {
         let mut v: ArAll = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 24, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ar_all`.
@@ -123,7 +123,7 @@ impl ArraysBss<'_> {
     pub fn g_ar_flex(&self) -> ::wbpf::Result<ArFlex> {
         let mut v: ArFlex = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 440, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ar_flex`.
@@ -135,7 +135,7 @@ impl ArraysBss<'_> {
     pub fn g_ar_zero(&self) -> ::wbpf::Result<ArZero> {
         let mut v: ArZero = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 448, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ar_zero`.
@@ -147,7 +147,7 @@ impl ArraysBss<'_> {
     pub fn g_ar_zero_mid(&self) -> ::wbpf::Result<ArZeroMid> {
         let mut v: ArZeroMid = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 456, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ar_zero_mid`.
@@ -159,7 +159,7 @@ impl ArraysBss<'_> {
     pub fn g_ar_flex_struct(&self) -> ::wbpf::Result<ArFlexStruct> {
         let mut v: ArFlexStruct = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 472, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ar_flex_struct`.
@@ -171,7 +171,7 @@ impl ArraysBss<'_> {
     pub fn g_ar_flex_ptr(&self) -> ::wbpf::Result<ArFlexPtr> {
         let mut v: ArFlexPtr = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 480, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ar_flex_ptr`.
@@ -202,7 +202,7 @@ pub struct ArAll {
 
 unsafe impl ::wbpf::Pod for ArAll {}
 
-impl Default for ArAll {
+impl ::core::default::Default for ArAll {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -241,7 +241,7 @@ pub struct ArFlex {
 
 unsafe impl ::wbpf::Pod for ArFlex {}
 
-impl Default for ArFlex {
+impl ::core::default::Default for ArFlex {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -269,7 +269,7 @@ pub struct ArFlexPtr {
 
 unsafe impl ::wbpf::Pod for ArFlexPtr {}
 
-impl Default for ArFlexPtr {
+impl ::core::default::Default for ArFlexPtr {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -296,7 +296,7 @@ pub struct ArFlexStruct {
 
 unsafe impl ::wbpf::Pod for ArFlexStruct {}
 
-impl Default for ArFlexStruct {
+impl ::core::default::Default for ArFlexStruct {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -323,7 +323,7 @@ pub struct ArPoint {
 
 unsafe impl ::wbpf::Pod for ArPoint {}
 
-impl Default for ArPoint {
+impl ::core::default::Default for ArPoint {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -353,7 +353,7 @@ pub struct ArRect {
 
 unsafe impl ::wbpf::Pod for ArRect {}
 
-impl Default for ArRect {
+impl ::core::default::Default for ArRect {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -381,7 +381,7 @@ pub struct ArZero {
 
 unsafe impl ::wbpf::Pod for ArZero {}
 
-impl Default for ArZero {
+impl ::core::default::Default for ArZero {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -410,7 +410,7 @@ pub struct ArZeroMid {
 
 unsafe impl ::wbpf::Pod for ArZeroMid {}
 
-impl Default for ArZeroMid {
+impl ::core::default::Default for ArZeroMid {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

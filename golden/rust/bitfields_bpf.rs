@@ -40,9 +40,9 @@ impl OpenBitfieldsSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open bitfields.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenBitfieldsSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenBitfieldsSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenBitfieldsSkel {
         let progs = BitfieldsProgs {
             bf_touch: self.obj.program("bf_touch"),
         };
-        Ok(BitfieldsSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(BitfieldsSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl BitfieldsSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.bf_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_units(&self) -> ::wbpf::Result<BfUnits> {
         let mut v: BfUnits = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_units`.
@@ -111,7 +111,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_straddle(&self) -> ::wbpf::Result<BfStraddle> {
         let mut v: BfStraddle = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 8, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_straddle`.
@@ -123,7 +123,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_straddle_packed(&self) -> ::wbpf::Result<BfStraddlePacked> {
         let mut v: BfStraddlePacked = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 32, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_straddle_packed`.
@@ -135,7 +135,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_packed_small(&self) -> ::wbpf::Result<BfPackedSmall> {
         let mut v: BfPackedSmall = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 47, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_packed_small`.
@@ -147,7 +147,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_unnamed(&self) -> ::wbpf::Result<BfUnnamed> {
         let mut v: BfUnnamed = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 48, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_unnamed`.
@@ -159,7 +159,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_signed(&self) -> ::wbpf::Result<BfSigned> {
         let mut v: BfSigned = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 64, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_signed`.
@@ -171,7 +171,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_bool_enum(&self) -> ::wbpf::Result<BfBoolEnum> {
         let mut v: BfBoolEnum = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 88, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_bool_enum`.
@@ -183,7 +183,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_after_chars(&self) -> ::wbpf::Result<BfAfterChars> {
         let mut v: BfAfterChars = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 92, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_after_chars`.
@@ -195,7 +195,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_mixed_units(&self) -> ::wbpf::Result<BfMixedUnits> {
         let mut v: BfMixedUnits = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 112, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_mixed_units`.
@@ -207,7 +207,7 @@ impl BitfieldsBss<'_> {
     pub fn g_bf_wide(&self) -> ::wbpf::Result<BfWide> {
         let mut v: BfWide = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 128, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_bf_wide`.
@@ -234,7 +234,7 @@ pub struct BfAfterChars {
 
 unsafe impl ::wbpf::Pod for BfAfterChars {}
 
-impl Default for BfAfterChars {
+impl ::core::default::Default for BfAfterChars {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -300,7 +300,7 @@ pub struct BfBoolEnum {
 
 unsafe impl ::wbpf::Pod for BfBoolEnum {}
 
-impl Default for BfBoolEnum {
+impl ::core::default::Default for BfBoolEnum {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -449,7 +449,7 @@ pub struct BfMixedUnits {
 
 unsafe impl ::wbpf::Pod for BfMixedUnits {}
 
-impl Default for BfMixedUnits {
+impl ::core::default::Default for BfMixedUnits {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -522,7 +522,7 @@ impl ::core::fmt::Debug for BfMixedUnits {
     }
 }
 
-/// `struct bf_packed_small` (1 bytes).
+/// `struct bf_packed_small` (1 byte).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct BfPackedSmall {
@@ -532,7 +532,7 @@ pub struct BfPackedSmall {
 
 unsafe impl ::wbpf::Pod for BfPackedSmall {}
 
-impl Default for BfPackedSmall {
+impl ::core::default::Default for BfPackedSmall {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -593,7 +593,7 @@ pub struct BfSigned {
 
 unsafe impl ::wbpf::Pod for BfSigned {}
 
-impl Default for BfSigned {
+impl ::core::default::Default for BfSigned {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -769,7 +769,7 @@ pub struct BfStraddle {
 
 unsafe impl ::wbpf::Pod for BfStraddle {}
 
-impl Default for BfStraddle {
+impl ::core::default::Default for BfStraddle {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -846,7 +846,7 @@ pub struct BfStraddlePacked {
 
 unsafe impl ::wbpf::Pod for BfStraddlePacked {}
 
-impl Default for BfStraddlePacked {
+impl ::core::default::Default for BfStraddlePacked {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -922,7 +922,7 @@ pub struct BfUnits {
 
 unsafe impl ::wbpf::Pod for BfUnits {}
 
-impl Default for BfUnits {
+impl ::core::default::Default for BfUnits {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -1026,7 +1026,7 @@ pub struct BfUnnamed {
 
 unsafe impl ::wbpf::Pod for BfUnnamed {}
 
-impl Default for BfUnnamed {
+impl ::core::default::Default for BfUnnamed {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -1101,7 +1101,7 @@ pub struct BfWide {
 
 unsafe impl ::wbpf::Pod for BfWide {}
 
-impl Default for BfWide {
+impl ::core::default::Default for BfWide {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

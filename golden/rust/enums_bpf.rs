@@ -40,9 +40,9 @@ impl OpenEnumsSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open enums.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenEnumsSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenEnumsSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -63,7 +63,7 @@ impl OpenEnumsSkel {
         let progs = EnumsProgs {
             en_touch: self.obj.program("en_touch"),
         };
-        Ok(EnumsSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(EnumsSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -78,7 +78,7 @@ impl EnumsSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.en_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -109,7 +109,7 @@ impl EnumsBss<'_> {
     pub fn g_en_holder(&self) -> ::wbpf::Result<EnHolder> {
         let mut v: EnHolder = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_en_holder`.
@@ -121,7 +121,7 @@ impl EnumsBss<'_> {
     pub fn g_en_top(&self) -> ::wbpf::Result<u32> {
         let mut v: u32 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 72, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_en_top`.
@@ -143,7 +143,7 @@ impl EnumsData<'_> {
     pub fn g_en_expr(&self) -> ::wbpf::Result<u32> {
         let mut v: u32 = ::wbpf::zeroed();
         self.obj.read_section(&DATA, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_en_expr`.
@@ -298,7 +298,7 @@ pub struct EnHolder {
 
 unsafe impl ::wbpf::Pod for EnHolder {}
 
-impl Default for EnHolder {
+impl ::core::default::Default for EnHolder {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

@@ -40,9 +40,9 @@ impl OpenNamesSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open names.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenNamesSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenNamesSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenNamesSkel {
         let progs = NamesProgs {
             nm_touch: self.obj.program("nm_touch"),
         };
-        Ok(NamesSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(NamesSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl NamesSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.nm_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl NamesBss<'_> {
     pub fn outer(&self) -> ::wbpf::Result<Outer> {
         let mut v: Outer = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `outer`.
@@ -111,7 +111,7 @@ impl NamesBss<'_> {
     pub fn g_nm_alias_user(&self) -> ::wbpf::Result<NmAliasUser> {
         let mut v: NmAliasUser = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 56, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_nm_alias_user`.
@@ -123,7 +123,7 @@ impl NamesBss<'_> {
     pub fn g_timespec(&self) -> ::wbpf::Result<Timespec> {
         let mut v: Timespec = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 72, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_timespec`.
@@ -135,7 +135,7 @@ impl NamesBss<'_> {
     pub fn g_nm_pads(&self) -> ::wbpf::Result<NmPads> {
         let mut v: NmPads = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 88, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_nm_pads`.
@@ -147,7 +147,7 @@ impl NamesBss<'_> {
     pub fn g_nm_keywords(&self) -> ::wbpf::Result<NmKeywords> {
         let mut v: NmKeywords = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 136, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_nm_keywords`.
@@ -159,7 +159,7 @@ impl NamesBss<'_> {
     pub fn g_nm_case(&self) -> ::wbpf::Result<NmCase> {
         let mut v: NmCase = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 372, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_nm_case`.
@@ -171,7 +171,7 @@ impl NamesBss<'_> {
     pub fn g_Node(&self) -> ::wbpf::Result<Node> {
         let mut v: Node = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 400, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_Node`.
@@ -183,7 +183,7 @@ impl NamesBss<'_> {
     pub fn g_node(&self) -> ::wbpf::Result<Node2> {
         let mut v: Node2 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 408, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_node`.
@@ -195,7 +195,7 @@ impl NamesBss<'_> {
     pub fn g_nm_enums(&self) -> ::wbpf::Result<NmEnums> {
         let mut v: NmEnums = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 416, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_nm_enums`.
@@ -213,7 +213,7 @@ pub struct Inner {
 
 unsafe impl ::wbpf::Pod for Inner {}
 
-impl Default for Inner {
+impl ::core::default::Default for Inner {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -239,7 +239,7 @@ pub struct NmA {
 
 unsafe impl ::wbpf::Pod for NmA {}
 
-impl Default for NmA {
+impl ::core::default::Default for NmA {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -267,7 +267,7 @@ pub struct NmAliasUser {
 
 unsafe impl ::wbpf::Pod for NmAliasUser {}
 
-impl Default for NmAliasUser {
+impl ::core::default::Default for NmAliasUser {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -294,7 +294,7 @@ pub struct NmB {
 
 unsafe impl ::wbpf::Pod for NmB {}
 
-impl Default for NmB {
+impl ::core::default::Default for NmB {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -326,7 +326,7 @@ pub struct NmCase {
 
 unsafe impl ::wbpf::Pod for NmCase {}
 
-impl Default for NmCase {
+impl ::core::default::Default for NmCase {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -389,7 +389,7 @@ pub struct NmEnums {
 
 unsafe impl ::wbpf::Pod for NmEnums {}
 
-impl Default for NmEnums {
+impl ::core::default::Default for NmEnums {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -517,7 +517,7 @@ pub struct NmKeywords {
 
 unsafe impl ::wbpf::Pod for NmKeywords {}
 
-impl Default for NmKeywords {
+impl ::core::default::Default for NmKeywords {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -822,7 +822,7 @@ pub struct NmPads {
 
 unsafe impl ::wbpf::Pod for NmPads {}
 
-impl Default for NmPads {
+impl ::core::default::Default for NmPads {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -857,7 +857,7 @@ pub struct NmRed {
 
 unsafe impl ::wbpf::Pod for NmRed {}
 
-impl Default for NmRed {
+impl ::core::default::Default for NmRed {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -883,7 +883,7 @@ pub struct Node {
 
 unsafe impl ::wbpf::Pod for Node {}
 
-impl Default for Node {
+impl ::core::default::Default for Node {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -909,7 +909,7 @@ pub struct Node2 {
 
 unsafe impl ::wbpf::Pod for Node2 {}
 
-impl Default for Node2 {
+impl ::core::default::Default for Node2 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -944,7 +944,7 @@ pub struct Outer {
 
 unsafe impl ::wbpf::Pod for Outer {}
 
-impl Default for Outer {
+impl ::core::default::Default for Outer {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -978,7 +978,7 @@ pub struct Point {
 
 unsafe impl ::wbpf::Pod for Point {}
 
-impl Default for Point {
+impl ::core::default::Default for Point {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -1006,7 +1006,7 @@ pub struct Timespec {
 
 unsafe impl ::wbpf::Pod for Timespec {}
 
-impl Default for Timespec {
+impl ::core::default::Default for Timespec {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

@@ -40,9 +40,9 @@ impl OpenPackedAlignedSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open packed_aligned.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenPackedAlignedSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenPackedAlignedSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenPackedAlignedSkel {
         let progs = PackedAlignedProgs {
             pa_touch: self.obj.program("pa_touch"),
         };
-        Ok(PackedAlignedSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(PackedAlignedSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl PackedAlignedSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.pa_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_in_normal(&self) -> ::wbpf::Result<PaInNormal> {
         let mut v: PaInNormal = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_in_normal`.
@@ -111,7 +111,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_packed_in_packed(&self) -> ::wbpf::Result<PaPackedInPacked> {
         let mut v: PaPackedInPacked = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 32, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_packed_in_packed`.
@@ -123,7 +123,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_packed_aligned(&self) -> ::wbpf::Result<PaPackedAligned> {
         let mut v: PaPackedAligned = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 56, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_packed_aligned`.
@@ -135,7 +135,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_member_packed(&self) -> ::wbpf::Result<PaMemberPacked> {
         let mut v: PaMemberPacked = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 64, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_member_packed`.
@@ -147,7 +147,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_pack2(&self) -> ::wbpf::Result<PaPack2> {
         let mut v: PaPack2 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 80, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_pack2`.
@@ -159,7 +159,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_pack1_ptrs(&self) -> ::wbpf::Result<PaPack1Ptrs> {
         let mut v: PaPack1Ptrs = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 96, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_pack1_ptrs`.
@@ -171,7 +171,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_aligned_holder(&self) -> ::wbpf::Result<PaAlignedHolder> {
         let mut v: PaAlignedHolder = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 128, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_aligned_holder`.
@@ -183,7 +183,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_member_aligned64(&self) -> ::wbpf::Result<PaMemberAligned64> {
         let mut v: PaMemberAligned64 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 256, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_member_aligned64`.
@@ -195,7 +195,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_default_aligned(&self) -> ::wbpf::Result<PaDefaultAligned> {
         let mut v: PaDefaultAligned = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 384, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_default_aligned`.
@@ -207,7 +207,7 @@ impl PackedAlignedBss<'_> {
     pub fn g_pa_typedef_aligned(&self) -> ::wbpf::Result<PaTypedefAligned> {
         let mut v: PaTypedefAligned = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 400, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pa_typedef_aligned`.
@@ -226,7 +226,7 @@ pub struct PaAligned16 {
 
 unsafe impl ::wbpf::Pod for PaAligned16 {}
 
-impl Default for PaAligned16 {
+impl ::core::default::Default for PaAligned16 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -259,7 +259,7 @@ pub struct PaAlignedHolder {
 
 unsafe impl ::wbpf::Pod for PaAlignedHolder {}
 
-impl Default for PaAlignedHolder {
+impl ::core::default::Default for PaAlignedHolder {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -290,7 +290,7 @@ pub struct PaDefaultAligned {
 
 unsafe impl ::wbpf::Pod for PaDefaultAligned {}
 
-impl Default for PaDefaultAligned {
+impl ::core::default::Default for PaDefaultAligned {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -320,7 +320,7 @@ pub struct PaInNormal {
 
 unsafe impl ::wbpf::Pod for PaInNormal {}
 
-impl Default for PaInNormal {
+impl ::core::default::Default for PaInNormal {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -353,7 +353,7 @@ pub struct PaMemberAligned64 {
 
 unsafe impl ::wbpf::Pod for PaMemberAligned64 {}
 
-impl Default for PaMemberAligned64 {
+impl ::core::default::Default for PaMemberAligned64 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -384,7 +384,7 @@ pub struct PaMemberPacked {
 
 unsafe impl ::wbpf::Pod for PaMemberPacked {}
 
-impl Default for PaMemberPacked {
+impl ::core::default::Default for PaMemberPacked {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -416,7 +416,7 @@ pub struct PaPack1Ptrs {
 
 unsafe impl ::wbpf::Pod for PaPack1Ptrs {}
 
-impl Default for PaPack1Ptrs {
+impl ::core::default::Default for PaPack1Ptrs {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -451,7 +451,7 @@ pub struct PaPack2 {
 
 unsafe impl ::wbpf::Pod for PaPack2 {}
 
-impl Default for PaPack2 {
+impl ::core::default::Default for PaPack2 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -483,7 +483,7 @@ pub struct PaPacked {
 
 unsafe impl ::wbpf::Pod for PaPacked {}
 
-impl Default for PaPacked {
+impl ::core::default::Default for PaPacked {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -515,7 +515,7 @@ pub struct PaPackedAligned {
 
 unsafe impl ::wbpf::Pod for PaPackedAligned {}
 
-impl Default for PaPackedAligned {
+impl ::core::default::Default for PaPackedAligned {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -546,7 +546,7 @@ pub struct PaPackedInPacked {
 
 unsafe impl ::wbpf::Pod for PaPackedInPacked {}
 
-impl Default for PaPackedInPacked {
+impl ::core::default::Default for PaPackedInPacked {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -576,7 +576,7 @@ pub struct PaTypedefAligned {
 
 unsafe impl ::wbpf::Pod for PaTypedefAligned {}
 
-impl Default for PaTypedefAligned {
+impl ::core::default::Default for PaTypedefAligned {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

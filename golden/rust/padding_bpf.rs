@@ -40,9 +40,9 @@ impl OpenPaddingSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open padding.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenPaddingSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenPaddingSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenPaddingSkel {
         let progs = PaddingProgs {
             pad_touch: self.obj.program("pad_touch"),
         };
-        Ok(PaddingSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(PaddingSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl PaddingSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.pad_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_u32_u64(&self) -> ::wbpf::Result<PadU32U64> {
         let mut v: PadU32U64 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_u32_u64`.
@@ -111,7 +111,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_u8_u64(&self) -> ::wbpf::Result<PadU8U64> {
         let mut v: PadU8U64 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 16, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_u8_u64`.
@@ -123,7 +123,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_tail(&self) -> ::wbpf::Result<PadTail> {
         let mut v: PadTail = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 48, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_tail`.
@@ -135,7 +135,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_ends_u8(&self) -> ::wbpf::Result<PadEndsU8> {
         let mut v: PadEndsU8 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 64, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_ends_u8`.
@@ -147,7 +147,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_odd_chars(&self) -> ::wbpf::Result<PadOddChars> {
         let mut v: PadOddChars = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 80, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_odd_chars`.
@@ -159,7 +159,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_mixed(&self) -> ::wbpf::Result<PadMixed> {
         let mut v: PadMixed = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 136, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_mixed`.
@@ -171,7 +171,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_longs(&self) -> ::wbpf::Result<PadLongs> {
         let mut v: PadLongs = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 176, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_longs`.
@@ -183,7 +183,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_nested(&self) -> ::wbpf::Result<PadNested> {
         let mut v: PadNested = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 216, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_nested`.
@@ -195,7 +195,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_array(&self) -> ::wbpf::Result<PadArray> {
         let mut v: PadArray = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 240, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_array`.
@@ -207,7 +207,7 @@ impl PaddingBss<'_> {
     pub fn g_pad_none(&self) -> ::wbpf::Result<PadNone> {
         let mut v: PadNone = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 304, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_pad_none`.
@@ -229,7 +229,7 @@ pub struct PadArray {
 
 unsafe impl ::wbpf::Pod for PadArray {}
 
-impl Default for PadArray {
+impl ::core::default::Default for PadArray {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -259,7 +259,7 @@ pub struct PadEndsU8 {
 
 unsafe impl ::wbpf::Pod for PadEndsU8 {}
 
-impl Default for PadEndsU8 {
+impl ::core::default::Default for PadEndsU8 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -293,7 +293,7 @@ pub struct PadLongs {
 
 unsafe impl ::wbpf::Pod for PadLongs {}
 
-impl Default for PadLongs {
+impl ::core::default::Default for PadLongs {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -337,7 +337,7 @@ pub struct PadMixed {
 
 unsafe impl ::wbpf::Pod for PadMixed {}
 
-impl Default for PadMixed {
+impl ::core::default::Default for PadMixed {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -374,7 +374,7 @@ pub struct PadNested {
 
 unsafe impl ::wbpf::Pod for PadNested {}
 
-impl Default for PadNested {
+impl ::core::default::Default for PadNested {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -405,7 +405,7 @@ pub struct PadNone {
 
 unsafe impl ::wbpf::Pod for PadNone {}
 
-impl Default for PadNone {
+impl ::core::default::Default for PadNone {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -446,7 +446,7 @@ pub struct PadOddChars {
 
 unsafe impl ::wbpf::Pod for PadOddChars {}
 
-impl Default for PadOddChars {
+impl ::core::default::Default for PadOddChars {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -482,7 +482,7 @@ pub struct PadTail {
 
 unsafe impl ::wbpf::Pod for PadTail {}
 
-impl Default for PadTail {
+impl ::core::default::Default for PadTail {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -511,7 +511,7 @@ pub struct PadU32U64 {
 
 unsafe impl ::wbpf::Pod for PadU32U64 {}
 
-impl Default for PadU32U64 {
+impl ::core::default::Default for PadU32U64 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -545,7 +545,7 @@ pub struct PadU8U64 {
 
 unsafe impl ::wbpf::Pod for PadU8U64 {}
 
-impl Default for PadU8U64 {
+impl ::core::default::Default for PadU8U64 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

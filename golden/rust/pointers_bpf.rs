@@ -40,9 +40,9 @@ impl OpenPointersSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open pointers.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenPointersSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenPointersSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenPointersSkel {
         let progs = PointersProgs {
             ptr_touch: self.obj.program("ptr_touch"),
         };
-        Ok(PointersSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(PointersSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl PointersSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.ptr_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl PointersBss<'_> {
     pub fn g_ptr_basic(&self) -> ::wbpf::Result<PtrBasic> {
         let mut v: PtrBasic = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ptr_basic`.
@@ -111,7 +111,7 @@ impl PointersBss<'_> {
     pub fn g_ptr_arrays(&self) -> ::wbpf::Result<PtrArrays> {
         let mut v: PtrArrays = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 104, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ptr_arrays`.
@@ -123,7 +123,7 @@ impl PointersBss<'_> {
     pub fn g_ptr_longs(&self) -> ::wbpf::Result<PtrLongs> {
         let mut v: PtrLongs = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 232, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ptr_longs`.
@@ -135,7 +135,7 @@ impl PointersBss<'_> {
     pub fn g_ptr_qualified(&self) -> ::wbpf::Result<PtrQualified> {
         let mut v: PtrQualified = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 296, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ptr_qualified`.
@@ -147,7 +147,7 @@ impl PointersBss<'_> {
     pub fn g_ptr_funcs(&self) -> ::wbpf::Result<PtrFuncs> {
         let mut v: PtrFuncs = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 360, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_ptr_funcs`.
@@ -172,7 +172,7 @@ pub struct PtrArrays {
 
 unsafe impl ::wbpf::Pod for PtrArrays {}
 
-impl Default for PtrArrays {
+impl ::core::default::Default for PtrArrays {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -217,7 +217,7 @@ pub struct PtrBasic {
 
 unsafe impl ::wbpf::Pod for PtrBasic {}
 
-impl Default for PtrBasic {
+impl ::core::default::Default for PtrBasic {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -270,7 +270,7 @@ pub struct PtrFuncs {
 
 unsafe impl ::wbpf::Pod for PtrFuncs {}
 
-impl Default for PtrFuncs {
+impl ::core::default::Default for PtrFuncs {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -320,7 +320,7 @@ pub struct PtrLongs {
 
 unsafe impl ::wbpf::Pod for PtrLongs {}
 
-impl Default for PtrLongs {
+impl ::core::default::Default for PtrLongs {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -361,7 +361,7 @@ pub struct PtrQualified {
 
 unsafe impl ::wbpf::Pod for PtrQualified {}
 
-impl Default for PtrQualified {
+impl ::core::default::Default for PtrQualified {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

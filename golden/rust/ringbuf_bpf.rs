@@ -48,9 +48,9 @@ impl OpenRingbufSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open ringbuf.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenRingbufSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenRingbufSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -75,7 +75,7 @@ impl OpenRingbufSkel {
             handle_exit: self.obj.program("handle_exit"),
             handle_sys_exit: self.obj.program("handle_sys_exit"),
         };
-        Ok(RingbufSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(RingbufSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -91,7 +91,7 @@ impl RingbufSkel {
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.handle_exit.attach()?;
         self.progs.handle_sys_exit.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -107,7 +107,7 @@ impl RingbufSkel {
 
 impl RingbufMaps {
     /// A reader of "rb" calling `f` with each sample as Event.
-    pub fn rb_reader<'f, R: ::wbpf::SampleResult, F: FnMut(&Event) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
+    pub fn rb_reader<'f, R: ::wbpf::SampleResult, F: ::core::ops::FnMut(&Event) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
         self.rb.reader_of(f)
     }
     /// "stats" with one EvStats per possible CPU (see wbpf::num_possible_cpus).
@@ -130,7 +130,7 @@ impl RingbufBss<'_> {
     pub fn dropped(&self) -> ::wbpf::Result<u64> {
         let mut v: u64 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `dropped`.
@@ -142,7 +142,7 @@ impl RingbufBss<'_> {
     pub fn unused_ev_small(&self) -> ::wbpf::Result<u64> {
         let mut v: u64 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 8, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `unused_ev_small`.
@@ -165,7 +165,7 @@ impl RingbufRodata<'_> {
     pub fn config(&self) -> ::wbpf::Result<EvConfig> {
         let mut v: EvConfig = ::wbpf::zeroed();
         self.obj.read_section(&RODATA, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `config`.
@@ -185,7 +185,7 @@ pub struct EvConfig {
 
 unsafe impl ::wbpf::Pod for EvConfig {}
 
-impl Default for EvConfig {
+impl ::core::default::Default for EvConfig {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -213,7 +213,7 @@ pub struct EvKey {
 
 unsafe impl ::wbpf::Pod for EvKey {}
 
-impl Default for EvKey {
+impl ::core::default::Default for EvKey {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -243,7 +243,7 @@ pub struct EvSmall {
 
 unsafe impl ::wbpf::Pod for EvSmall {}
 
-impl Default for EvSmall {
+impl ::core::default::Default for EvSmall {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -274,7 +274,7 @@ pub struct EvStats {
 
 unsafe impl ::wbpf::Pod for EvStats {}
 
-impl Default for EvStats {
+impl ::core::default::Default for EvStats {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -310,7 +310,7 @@ pub struct Event {
 
 unsafe impl ::wbpf::Pod for Event {}
 
-impl Default for Event {
+impl ::core::default::Default for Event {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

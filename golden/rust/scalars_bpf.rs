@@ -40,9 +40,9 @@ impl OpenScalarsSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open scalars.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenScalarsSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenScalarsSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenScalarsSkel {
         let progs = ScalarsProgs {
             sc_touch: self.obj.program("sc_touch"),
         };
-        Ok(ScalarsSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(ScalarsSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl ScalarsSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.sc_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl ScalarsBss<'_> {
     pub fn g_sc_all(&self) -> ::wbpf::Result<ScAll> {
         let mut v: ScAll = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_sc_all`.
@@ -111,7 +111,7 @@ impl ScalarsBss<'_> {
     pub fn g_sc_kernel(&self) -> ::wbpf::Result<ScKernel> {
         let mut v: ScKernel = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 160, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_sc_kernel`.
@@ -123,7 +123,7 @@ impl ScalarsBss<'_> {
     pub fn g_sc_int128(&self) -> ::wbpf::Result<ScInt128> {
         let mut v: ScInt128 = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 224, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_sc_int128`.
@@ -135,7 +135,7 @@ impl ScalarsBss<'_> {
     pub fn g_sc_floats(&self) -> ::wbpf::Result<ScFloats> {
         let mut v: ScFloats = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 256, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_sc_floats`.
@@ -177,7 +177,7 @@ pub struct ScAll {
 
 unsafe impl ::wbpf::Pod for ScAll {}
 
-impl Default for ScAll {
+impl ::core::default::Default for ScAll {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -230,7 +230,7 @@ pub struct ScFloats {
 
 unsafe impl ::wbpf::Pod for ScFloats {}
 
-impl Default for ScFloats {
+impl ::core::default::Default for ScFloats {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -262,7 +262,7 @@ pub struct ScInt128 {
 
 unsafe impl ::wbpf::Pod for ScInt128 {}
 
-impl Default for ScInt128 {
+impl ::core::default::Default for ScInt128 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -303,7 +303,7 @@ pub struct ScKernel {
 
 unsafe impl ::wbpf::Pod for ScKernel {}
 
-impl Default for ScKernel {
+impl ::core::default::Default for ScKernel {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

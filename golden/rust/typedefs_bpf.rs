@@ -40,9 +40,9 @@ impl OpenTypedefsSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open typedefs.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenTypedefsSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenTypedefsSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -63,7 +63,7 @@ impl OpenTypedefsSkel {
         let progs = TypedefsProgs {
             td_touch: self.obj.program("td_touch"),
         };
-        Ok(TypedefsSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(TypedefsSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -78,7 +78,7 @@ impl TypedefsSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.td_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -109,7 +109,7 @@ impl TypedefsBss<'_> {
     pub fn g_td_holder(&self) -> ::wbpf::Result<TdHolder> {
         let mut v: TdHolder = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_td_holder`.
@@ -121,7 +121,7 @@ impl TypedefsBss<'_> {
     pub fn g_td_quals(&self) -> ::wbpf::Result<TdQuals> {
         let mut v: TdQuals = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 128, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_td_quals`.
@@ -144,7 +144,7 @@ impl TypedefsRodata<'_> {
     pub fn g_td_config(&self) -> ::wbpf::Result<TdConfig> {
         let mut v: TdConfig = ::wbpf::zeroed();
         self.obj.read_section(&RODATA, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_td_config`.
@@ -165,7 +165,7 @@ pub struct TdAnonT {
 
 unsafe impl ::wbpf::Pod for TdAnonT {}
 
-impl Default for TdAnonT {
+impl ::core::default::Default for TdAnonT {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -195,7 +195,7 @@ pub struct TdBase {
 
 unsafe impl ::wbpf::Pod for TdBase {}
 
-impl Default for TdBase {
+impl ::core::default::Default for TdBase {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -225,7 +225,7 @@ pub struct TdConfig {
 
 unsafe impl ::wbpf::Pod for TdConfig {}
 
-impl Default for TdConfig {
+impl ::core::default::Default for TdConfig {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -265,7 +265,7 @@ pub struct TdHolder {
 
 unsafe impl ::wbpf::Pod for TdHolder {}
 
-impl Default for TdHolder {
+impl ::core::default::Default for TdHolder {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -314,7 +314,7 @@ pub struct TdQuals {
 
 unsafe impl ::wbpf::Pod for TdQuals {}
 
-impl Default for TdQuals {
+impl ::core::default::Default for TdQuals {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

@@ -40,9 +40,9 @@ impl OpenUnionsSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open unions.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenUnionsSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenUnionsSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .bss: read as zero and cannot be set before load.
@@ -58,7 +58,7 @@ impl OpenUnionsSkel {
         let progs = UnionsProgs {
             un_touch: self.obj.program("un_touch"),
         };
-        Ok(UnionsSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(UnionsSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -73,7 +73,7 @@ impl UnionsSkel {
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.un_touch.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .bss, read and written through its map.
@@ -99,7 +99,7 @@ impl UnionsBss<'_> {
     pub fn g_un_holder(&self) -> ::wbpf::Result<UnHolder> {
         let mut v: UnHolder = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_un_holder`.
@@ -111,7 +111,7 @@ impl UnionsBss<'_> {
     pub fn g_un_addrs(&self) -> ::wbpf::Result<UnAddrs> {
         let mut v: UnAddrs = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 24, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_un_addrs`.
@@ -123,7 +123,7 @@ impl UnionsBss<'_> {
     pub fn g_un_bits(&self) -> ::wbpf::Result<UnBits> {
         let mut v: UnBits = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 56, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_un_bits`.
@@ -135,7 +135,7 @@ impl UnionsBss<'_> {
     pub fn g_un_member_align(&self) -> ::wbpf::Result<UnMemberAlign> {
         let mut v: UnMemberAlign = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 64, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_un_member_align`.
@@ -147,7 +147,7 @@ impl UnionsBss<'_> {
     pub fn g_un_array(&self) -> ::wbpf::Result<UnArray> {
         let mut v: UnArray = ::wbpf::zeroed();
         self.obj.read_section(&BSS, 96, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `g_un_array`.
@@ -169,7 +169,7 @@ pub union UnAddrs {
 
 unsafe impl ::wbpf::Pod for UnAddrs {}
 
-impl Default for UnAddrs {
+impl ::core::default::Default for UnAddrs {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -231,7 +231,7 @@ pub struct UnArray {
 
 unsafe impl ::wbpf::Pod for UnArray {}
 
-impl Default for UnArray {
+impl ::core::default::Default for UnArray {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -264,7 +264,7 @@ pub union UnArrayBody {
 
 unsafe impl ::wbpf::Pod for UnArrayBody {}
 
-impl Default for UnArrayBody {
+impl ::core::default::Default for UnArrayBody {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -325,7 +325,7 @@ pub union UnBits {
 
 unsafe impl ::wbpf::Pod for UnBits {}
 
-impl Default for UnBits {
+impl ::core::default::Default for UnBits {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -396,7 +396,7 @@ pub struct UnBitsParts {
 
 unsafe impl ::wbpf::Pod for UnBitsParts {}
 
-impl Default for UnBitsParts {
+impl ::core::default::Default for UnBitsParts {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -461,7 +461,7 @@ pub struct UnHolder {
 
 unsafe impl ::wbpf::Pod for UnHolder {}
 
-impl Default for UnHolder {
+impl ::core::default::Default for UnHolder {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -493,7 +493,7 @@ pub union UnHolderAnon0 {
 
 unsafe impl ::wbpf::Pod for UnHolderAnon0 {}
 
-impl Default for UnHolderAnon0 {
+impl ::core::default::Default for UnHolderAnon0 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -542,7 +542,7 @@ pub struct UnIpv4 {
 
 unsafe impl ::wbpf::Pod for UnIpv4 {}
 
-impl Default for UnIpv4 {
+impl ::core::default::Default for UnIpv4 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -570,7 +570,7 @@ pub struct UnIpv6 {
 
 unsafe impl ::wbpf::Pod for UnIpv6 {}
 
-impl Default for UnIpv6 {
+impl ::core::default::Default for UnIpv6 {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -600,7 +600,7 @@ pub union UnMemberAlign {
 
 unsafe impl ::wbpf::Pod for UnMemberAlign {}
 
-impl Default for UnMemberAlign {
+impl ::core::default::Default for UnMemberAlign {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -651,7 +651,7 @@ pub union UnOdd {
 
 unsafe impl ::wbpf::Pod for UnOdd {}
 
-impl Default for UnOdd {
+impl ::core::default::Default for UnOdd {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -703,7 +703,7 @@ pub union UnPtr {
 
 unsafe impl ::wbpf::Pod for UnPtr {}
 
-impl Default for UnPtr {
+impl ::core::default::Default for UnPtr {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -766,7 +766,7 @@ pub union UnValue {
 
 unsafe impl ::wbpf::Pod for UnValue {}
 
-impl Default for UnValue {
+impl ::core::default::Default for UnValue {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
@@ -837,7 +837,7 @@ pub union UnWide {
 
 unsafe impl ::wbpf::Pod for UnWide {}
 
-impl Default for UnWide {
+impl ::core::default::Default for UnWide {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

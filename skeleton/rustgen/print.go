@@ -35,7 +35,7 @@ func (g *gen) printTypes(b *bytes.Buffer) {
 	b.WriteString("/// Every field's offset, as the BPF side has it.\n#[cfg(test)]\nmod wbpfgen_layout_tests {\n    use super::*;\n")
 	tests := namespace{}
 	for _, rt := range comps {
-		fmt.Fprintf(b, "\n    #[test]\n    fn %s() {\n", tests.unique(snakeCase(rt.name)))
+		fmt.Fprintf(b, "\n    #[test]\n    fn %s() {\n", ident(tests.unique(snakeCase(rt.name))))
 		fmt.Fprintf(b, "        let v: %s = ::wbpf::zeroed();\n        let base = &v as *const %s as usize;\n", rt.name, rt.name)
 		for _, f := range rt.fields {
 			addr := "::core::ptr::addr_of!(v." + f.name + ")"
@@ -75,7 +75,11 @@ func printComposite(b *bytes.Buffer, rt *rsType) {
 	if rt.packed {
 		repr = "C, packed"
 	}
-	fmt.Fprintf(b, "/// `%s` (%d bytes).\n#[repr(%s)]\n#[derive(Clone, Copy)]\npub %s %s {\n", rt.cname, rt.size, repr, kind, rt.name)
+	unit := "bytes"
+	if rt.size == 1 {
+		unit = "byte"
+	}
+	fmt.Fprintf(b, "/// `%s` (%d %s).\n#[repr(%s)]\n#[derive(Clone, Copy)]\npub %s %s {\n", rt.cname, rt.size, unit, repr, kind, rt.name)
 	for _, f := range rt.fields {
 		if f.comment != "" && (f.pad || f.member == nil) {
 			fmt.Fprintf(b, "    /// %s\n", f.comment)
@@ -84,7 +88,7 @@ func printComposite(b *bytes.Buffer, rt *rsType) {
 	}
 	b.WriteString("}\n\n")
 	fmt.Fprintf(b, "unsafe impl ::wbpf::Pod for %s {}\n\n", rt.name)
-	fmt.Fprintf(b, "impl Default for %s {\n    fn default() -> Self {\n        ::wbpf::zeroed()\n    }\n}\n\n", rt.name)
+	fmt.Fprintf(b, "impl ::core::default::Default for %s {\n    fn default() -> Self {\n        ::wbpf::zeroed()\n    }\n}\n\n", rt.name)
 	fmt.Fprintf(b, "const _: () = assert!(::core::mem::size_of::<%s>() == %d);\n\n", rt.name, rt.size)
 	if len(rt.access) > 0 {
 		fmt.Fprintf(b, "impl %s {\n", rt.name)

@@ -46,9 +46,9 @@ impl OpenBootstrapSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open bootstrap.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenBootstrapSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenBootstrapSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .rodata: set them now, the verifier sees them as constants.
@@ -67,7 +67,7 @@ impl OpenBootstrapSkel {
             handle_exec: self.obj.program("handle_exec"),
             handle_exit: self.obj.program("handle_exit"),
         };
-        Ok(BootstrapSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(BootstrapSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -83,7 +83,7 @@ impl BootstrapSkel {
     pub fn attach(&self) -> ::wbpf::Result<()> {
         self.progs.handle_exec.attach()?;
         self.progs.handle_exit.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .rodata (frozen after load: setting them fails with EPERM).
@@ -94,7 +94,7 @@ impl BootstrapSkel {
 
 impl BootstrapMaps {
     /// A reader of "rb" calling `f` with each sample as Event.
-    pub fn rb_reader<'f, R: ::wbpf::SampleResult, F: FnMut(&Event) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
+    pub fn rb_reader<'f, R: ::wbpf::SampleResult, F: ::core::ops::FnMut(&Event) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
         self.rb.reader_of(f)
     }
 }
@@ -113,7 +113,7 @@ impl BootstrapRodata<'_> {
     pub fn min_duration_ns(&self) -> ::wbpf::Result<u64> {
         let mut v: u64 = ::wbpf::zeroed();
         self.obj.read_section(&RODATA, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `min_duration_ns`.
@@ -138,7 +138,7 @@ pub struct Event {
 
 unsafe impl ::wbpf::Pod for Event {}
 
-impl Default for Event {
+impl ::core::default::Default for Event {
     fn default() -> Self {
         ::wbpf::zeroed()
     }

@@ -48,9 +48,9 @@ impl OpenRunqlatSkel {
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
             let what = format!("open runqlat.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
-            return Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
+            return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
-        Ok(OpenRunqlatSkel { obj: ::wbpf::Object::open(OBJECT)? })
+        ::core::result::Result::Ok(OpenRunqlatSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
     /// The variables of .rodata: set them now, the verifier sees them as constants.
@@ -70,7 +70,7 @@ impl OpenRunqlatSkel {
             handle_sched_wakeup: self.obj.program("handle_sched_wakeup"),
             handle_sched_wakeup_new: self.obj.program("handle_sched_wakeup_new"),
         };
-        Ok(RunqlatSkel { obj: self.obj, maps, progs })
+        ::core::result::Result::Ok(RunqlatSkel { obj: self.obj, maps, progs })
     }
 }
 
@@ -87,7 +87,7 @@ impl RunqlatSkel {
         self.progs.handle_sched_switch.attach()?;
         self.progs.handle_sched_wakeup.attach()?;
         self.progs.handle_sched_wakeup_new.attach()?;
-        Ok(())
+        ::core::result::Result::Ok(())
     }
 
     /// The variables of .rodata (frozen after load: setting them fails with EPERM).
@@ -113,7 +113,7 @@ impl RunqlatRodata<'_> {
     pub fn targ_per_process(&self) -> ::wbpf::Result<bool> {
         let mut v: ::wbpf::Bool = ::wbpf::zeroed();
         self.obj.read_section(&RODATA, 0, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v.get())
+        ::core::result::Result::Ok(v.get())
     }
 
     /// Sets `targ_per_process`.
@@ -125,7 +125,7 @@ impl RunqlatRodata<'_> {
     pub fn targ_ms(&self) -> ::wbpf::Result<bool> {
         let mut v: ::wbpf::Bool = ::wbpf::zeroed();
         self.obj.read_section(&RODATA, 1, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v.get())
+        ::core::result::Result::Ok(v.get())
     }
 
     /// Sets `targ_ms`.
@@ -137,7 +137,7 @@ impl RunqlatRodata<'_> {
     pub fn targ_tgid(&self) -> ::wbpf::Result<i32> {
         let mut v: i32 = ::wbpf::zeroed();
         self.obj.read_section(&RODATA, 4, ::wbpf::bytes_of_mut(&mut v))?;
-        Ok(v)
+        ::core::result::Result::Ok(v)
     }
 
     /// Sets `targ_tgid`.
@@ -156,7 +156,7 @@ pub struct Hist {
 
 unsafe impl ::wbpf::Pod for Hist {}
 
-impl Default for Hist {
+impl ::core::default::Default for Hist {
     fn default() -> Self {
         ::wbpf::zeroed()
     }
