@@ -76,6 +76,8 @@ type Env struct {
 	// Go one is the Go consumer guest because no Go bootstrap example exists yet.
 	CBootstrap, GoBootstrap string
 	GoBootstrapIsStandIn    bool
+	// RustBootstrap is the Rust guest of the bootstrap example, "" when it is not built.
+	RustBootstrap string
 }
 
 // Prepare builds wbpf, wbpfgen, the native consumer, the benchmark BPF object and both guests
@@ -148,11 +150,19 @@ func Prepare(ctx context.Context, root, work string, log io.Writer) (*Env, error
 	if _, err := os.Stat(e.CBootstrap); err != nil {
 		return nil, fmt.Errorf("C bootstrap example: %w (make -C examples bootstrap)", err)
 	}
+	if p := filepath.Join(root, "examples", "bootstrap", "rust", "bootstrap.wasm"); fileExists(p) {
+		e.RustBootstrap = p
+	}
 	e.GoBootstrap, e.GoBootstrapIsStandIn = findGoBootstrap(root), false
 	if e.GoBootstrap == "" {
 		e.GoBootstrap, e.GoBootstrapIsStandIn = e.GoGst, true
 	}
 	return e, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // findGoBootstrap returns the Go build of the bootstrap example, if there is one.

@@ -332,6 +332,11 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 		{goName + ", warm cache", env.GoBootstrap, false, 100, false},
 		{"native Go (cilium/ebpf) bootstrap", "", false, 0, false},
 	}
+	if env.RustBootstrap != "" {
+		vs = append(vs,
+			variant{"bootstrap Rust, cold cache", env.RustBootstrap, true, 0, false},
+			variant{"bootstrap Rust, warm cache", env.RustBootstrap, false, 30, false})
+	}
 	if opts.OldWBPF != "" {
 		vs = append(vs,
 			variant{"bootstrap C, warm cache, old wbpf", env.CBootstrap, false, 30, true},
