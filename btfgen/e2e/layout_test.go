@@ -66,9 +66,11 @@ func TestLayoutsEndToEnd(t *testing.T) {
 	guests := map[string]func(*testing.T) []byte{
 		"c":    func(t *testing.T) []byte { return cGuest(t, o) },
 		"go":   func(t *testing.T) []byte { return goGuest(t, o, obj) },
-		"rust": func(t *testing.T) []byte { return rustGuest(t, o) },
+		"rust": func(t *testing.T) []byte { return rustGuest(t, o, testutils.BuildRustGuest) },
+		// The Rust SDK's named-export path: no function table, samples through "go-callback".
+		"rust-callback-export": func(t *testing.T) []byte { return rustGuest(t, o, testutils.BuildRustGuestCallbackExport) },
 	}
-	for _, name := range []string{"c", "go", "rust"} {
+	for _, name := range []string{"c", "go", "rust", "rust-callback-export"} {
 		t.Run(name, func(t *testing.T) {
 			wasm := guests[name](t)
 			out := runGuest(t, wasm)
@@ -134,7 +136,7 @@ func goGuest(t *testing.T, o *bpfobj.Object, obj string) []byte {
 
 // rustGuest builds testdata/e2e/rustguest with the bindings wbpfgen rust generates, on the wbpf
 // crate, for wasm32-wasi with Debian's Rust toolchain.
-func rustGuest(t *testing.T, o *bpfobj.Object) []byte {
+func rustGuest(t *testing.T, o *bpfobj.Object, build func(testing.TB, string, ...string) string) []byte {
 	bindings, err := rustgen.Generate(o, rustgen.Options{ObjectFile: "layout.bpf.o"})
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +151,7 @@ func rustGuest(t *testing.T, o *bpfobj.Object) []byte {
 			t.Fatal(err)
 		}
 	}
-	b, err := os.ReadFile(testutils.BuildRustGuest(t, filepath.Join(dir, "main.rs"), "-D", "warnings"))
+	b, err := os.ReadFile(build(t, filepath.Join(dir, "main.rs"), "-D", "warnings"))
 	if err != nil {
 		t.Fatal(err)
 	}

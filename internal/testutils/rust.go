@@ -85,26 +85,49 @@ func rustc(tb testing.TB, key, out string, args ...string) string {
 }
 
 // RustSDK builds the crate wbpf (sdk/rust) for wasm32-wasi once per test binary run and returns
-// the rlib, for --extern wbpf=PATH.
-func RustSDK(tb testing.TB) string {
+// the rlib, for --extern wbpf=PATH; features are cargo features of the crate to enable.
+func RustSDK(tb testing.TB, features ...string) string {
 	tb.Helper()
 	lib := filepath.Join(RepoRoot(tb), "sdk", "rust", "src", "lib.rs")
-	return rustc(tb, lib, "libwbpf.rlib", "--edition", "2021", "--crate-type", "rlib", "--crate-name", "wbpf",
-		"--target", "wasm32-wasi", "-O", lib)
+	args := []string{"--edition", "2021", "--crate-type", "rlib", "--crate-name", "wbpf", "--target", "wasm32-wasi", "-O"}
+	for _, f := range features {
+		args = append(args, "--cfg", `feature="`+f+`"`)
+	}
+	return rustc(tb, lib, "libwbpf.rlib", append(args, lib)...)
 }
 
 // BuildRustGuest compiles a one-file Rust guest (src, which may `mod` files next to it) to a
 // Wasm module with RustGuestFlags and the wbpf crate, plus flags; cached per test binary run.
 func BuildRustGuest(tb testing.TB, src string, flags ...string) string {
 	tb.Helper()
+	return buildRustGuest(tb, src, RustGuestFlags, RustSDK(tb), flags)
+}
+
+// BuildRustGuestCallbackExport is BuildRustGuest with the crate's feature callback-export and
+// without --export-table: the host calls the export "go-callback", the module has no table.
+func BuildRustGuestCallbackExport(tb testing.TB, src string, flags ...string) string {
+	tb.Helper()
+	var base []string
+	for i := 0; i < len(RustGuestFlags); i++ {
+		if RustGuestFlags[i] == "-C" && RustGuestFlags[i+1] == "link-arg=--export-table" {
+			i++
+			continue
+		}
+		base = append(base, RustGuestFlags[i])
+	}
+	return buildRustGuest(tb, src, base, RustSDK(tb, "callback-export"), flags)
+}
+
+func buildRustGuest(tb testing.TB, src string, base []string, sdk string, flags []string) string {
+	tb.Helper()
 	abs, err := filepath.Abs(src)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	args := append(append([]string{}, RustGuestFlags...), "--extern", "wbpf="+RustSDK(tb))
+	args := append(append([]string{}, base...), "--extern", "wbpf="+sdk)
 	args = append(append(args, flags...), abs)
-	base := strings.TrimSuffix(filepath.Base(abs), ".rs")
-	return rustc(tb, abs+stamp(abs), base+".wasm", args...)
+	name := strings.TrimSuffix(filepath.Base(abs), ".rs")
+	return rustc(tb, abs+stamp(abs), name+".wasm", args...)
 }
 
 // RustCheck compiles src with the wbpf crate as rustc would for wasm32-wasi (extra flags such

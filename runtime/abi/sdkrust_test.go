@@ -28,7 +28,7 @@ func rustWasmType(t string) (abi.ValueType, bool) {
 
 var (
 	rustLinkRE = regexp.MustCompile(`#\[link\(wasm_import_module = "([^"]+)"\)\]\s*extern "C" \{([^}]*)\}`)
-	rustFnRE   = regexp.MustCompile(`fn (\w+)\(([^)]*)\)\s*->\s*(\w+)`)
+	rustFnRE   = regexp.MustCompile(`(?:#\[link_name = "([^"]+)"\]\s*)?pub fn (\w+)\(([^)]*)\)\s*->\s*(\w+)`)
 )
 
 func rustSig(t *testing.T, params, result string) sig {
@@ -63,7 +63,8 @@ func readRust(t *testing.T, name string) string {
 }
 
 // TestRustSDKABI checks the raw imports of the Rust SDK (sdk/rust/src/sys.rs) against the ABI
-// table, that every wasm_bpf function is declared, and the sample callback's signature.
+// table, that every function of the table is declared (callback-wrapper's poll for the feature
+// callback-export), the sample callback's signature and the export's name.
 func TestRustSDKABI(t *testing.T) {
 	table := map[string]abi.Func{}
 	for _, fn := range abi.Funcs {
@@ -76,22 +77,29 @@ func TestRustSDKABI(t *testing.T) {
 			continue
 		}
 		for _, f := range rustFnRE.FindAllStringSubmatch(m[2], -1) {
-			key := module + "." + f[1]
+			name := f[2]
+			if f[1] != "" {
+				name = f[1] // #[link_name]: the import's name
+			}
+			key := module + "." + name
 			def, ok := table[key]
 			if !ok {
 				t.Errorf("sys.rs imports %s, which is not in runtime/abi", key)
 				continue
 			}
 			declared[key] = true
-			if got, want := rustSig(t, f[2], f[3]), want(def); got.String() != want.String() {
+			if got, want := rustSig(t, f[3], f[4]), want(def); got.String() != want.String() {
 				t.Errorf("sys.rs: %s is %s, runtime/abi says %s", key, got, want)
 			}
 		}
 	}
-	for key, fn := range table {
-		if fn.Module == abi.Module && !declared[key] {
+	for key := range table {
+		if !declared[key] {
 			t.Errorf("%s of runtime/abi is not declared in sys.rs", key)
 		}
+	}
+	if !strings.Contains(readRust(t, "buffer.rs"), `#[export_name = "`+abi.DefaultCallbackExport+`"]`) {
+		t.Errorf("buffer.rs: no export %q for the callback-wrapper poll", abi.DefaultCallbackExport)
 	}
 	cb := regexp.MustCompile(`extern "C" fn sample\(([^)]*)\)\s*->\s*(\w+)`).FindStringSubmatch(readRust(t, "buffer.rs"))
 	if cb == nil {

@@ -2,6 +2,8 @@
 //!
 //! The host calls the guest back through its function table (`wasm_bpf_buffer_poll`'s
 //! `sample_fn` is a table index): link with `-C link-arg=--export-table`, or lld drops the table.
+//! With the feature `callback-export` it calls the export "go-callback" instead (the
+//! `callback-wrapper` import module Go guests use), and no table is needed.
 
 use core::mem::size_of;
 use std::time::Duration;
@@ -55,6 +57,14 @@ extern "C" fn sample(ctx: i32, _data: i32, size: i32) -> i32 {
         n = st.buf.len();
     }
     (st.f)(&st.buf[..n])
+}
+
+/// The export the host's `callback-wrapper` poll calls (feature `callback-export`): the same
+/// dispatch, by name instead of by table index.
+#[cfg(feature = "callback-export")]
+#[export_name = "go-callback"]
+pub extern "C" fn go_callback(ctx: i32, data: i32, size: i32) -> i32 {
+    sample(ctx, data, size)
 }
 
 /// Delivers the samples of a BPF_MAP_TYPE_RINGBUF or BPF_MAP_TYPE_PERF_EVENT_ARRAY map (the
@@ -125,8 +135,14 @@ impl<'f> Reader<'f> {
         let ctx = &mut *self.state as *mut State<'f> as usize as i32;
         let data = self.state.buf.as_mut_ptr();
         let len = self.state.buf.len() as i32;
-        let f = sample as extern "C" fn(i32, i32, i32) -> i32 as usize as i32;
-        let n = check(unsafe { sys::wasm_bpf_buffer_poll(h, self.map.fd, f, ctx, data, len, ms) }, what)?;
+        #[cfg(not(feature = "callback-export"))]
+        let r = {
+            let f = sample as extern "C" fn(i32, i32, i32) -> i32 as usize as i32;
+            unsafe { sys::wasm_bpf_buffer_poll(h, self.map.fd, f, ctx, data, len, ms) }
+        };
+        #[cfg(feature = "callback-export")]
+        let r = unsafe { sys::callback_wrapper_buffer_poll(h, self.map.fd, ctx, data, len, ms) };
+        let n = check(r, what)?;
         Ok(n as usize)
     }
 }

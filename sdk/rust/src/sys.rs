@@ -25,6 +25,16 @@ extern "C" {
     pub fn wasm_bpf_buffer_poll(obj: u64, fd: i32, sample_fn: i32, ctx: i32, data: *mut u8, max_size: i32, timeout_ms: i32) -> i32;
 }
 
+// The named-export flavour of the poll (feature `callback-export`).
+#[cfg(all(target_arch = "wasm32", feature = "callback-export"))]
+#[link(wasm_import_module = "callback-wrapper")]
+extern "C" {
+    /// Like [`wasm_bpf_buffer_poll`] without `sample_fn`: the host calls the guest's export
+    /// "go-callback" (the runtime's default name) once per sample.
+    #[link_name = "wasm_bpf_buffer_poll"]
+    pub fn callback_wrapper_buffer_poll(obj: u64, fd: i32, ctx: i32, data: *mut u8, max_size: i32, timeout_ms: i32) -> i32;
+}
+
 #[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "wasi_snapshot_preview1")]
 extern "C" {
@@ -44,6 +54,7 @@ mod nohost {
     pub unsafe fn wasm_bpf_map_fd_by_name(_: u64, _: *const u8) -> i32 { ENOSYS }
     pub unsafe fn wasm_bpf_map_operate(_: i32, _: i32, _: *const u8, _: *mut u8, _: *mut u8, _: u64) -> i32 { ENOSYS }
     pub unsafe fn wasm_bpf_buffer_poll(_: u64, _: i32, _: i32, _: i32, _: *mut u8, _: i32, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn callback_wrapper_buffer_poll(_: u64, _: i32, _: i32, _: *mut u8, _: i32, _: i32) -> i32 { ENOSYS }
 }
 #[cfg(not(target_arch = "wasm32"))]
 pub use nohost::*;
