@@ -15,6 +15,8 @@ pub(crate) struct Inner {
     pub handle: Cell<u64>, // 0 until loaded and after close
     pub closed: Cell<bool>,
     pub elf: Elf,
+    /// Section names handed out as &'static str by Object::section, each leaked once.
+    pub names: RefCell<Vec<&'static str>>,
 }
 
 impl Inner {
@@ -107,7 +109,13 @@ impl Object {
             return Err(Error::new(ErrorKind::Range, errno::E2BIG, "open"));
         }
         Ok(Object {
-            inner: Rc::new(Inner { buf: RefCell::new(elf_bytes.to_vec()), handle: Cell::new(0), closed: Cell::new(false), elf }),
+            inner: Rc::new(Inner {
+                buf: RefCell::new(elf_bytes.to_vec()),
+                handle: Cell::new(0),
+                closed: Cell::new(false),
+                elf,
+                names: RefCell::new(Vec::new()),
+            }),
         })
     }
 
@@ -170,10 +178,19 @@ impl Object {
     /// The global-variable section called name.
     pub fn section(&self, name: &str) -> Option<Section> {
         let s = self.inner.elf.section(name).filter(|s| elf::is_data_section(&s.name))?;
+        // Section is Copy with a &'static name (generated code writes them as constants):
+        // the few names looked up at run time are leaked once each and reused.
+        let mut names = self.inner.names.borrow_mut();
+        let name = match names.iter().find(|n| **n == s.name) {
+            Some(n) => *n,
+            None => {
+                let n: &'static str = Box::leak(s.name.clone().into_boxed_str());
+                names.push(n);
+                n
+            }
+        };
         Some(Section {
-            // Sections are few and live as long as the guest: leaking their names is cheaper
-            // than a lifetime on Section, which generated code writes as constants.
-            name: Box::leak(s.name.clone().into_boxed_str()),
+            name,
             offset: if s.no_bits() { 0 } else { u32::try_from(s.offset).ok()? },
             size: u32::try_from(s.size).ok()?,
             no_bits: s.no_bits(),
