@@ -1,7 +1,9 @@
 //! Ring buffer and perf event array readers that call a Rust closure per sample.
 //!
 //! The host calls the guest back through its function table (`wasm_bpf_buffer_poll`'s
-//! `sample_fn` is a table index): link with `-C link-arg=--export-table`, or lld drops the table.
+//! `sample_fn` is a table index): link with `-C link-arg=--export-table`. wbpf finds the table
+//! of a Rust module without it too, but then makes one host-to-guest call per sample instead of
+//! delivering a batch per call.
 //! With the feature `callback-export` it calls the export "go-callback" instead (the
 //! `callback-wrapper` import module Go guests use), and no table is needed.
 

@@ -25,7 +25,8 @@
 //!   run being interrupted, so a loop can end on Ctrl-C; [`sleep`] reports it too.
 //!
 //! Build guests with `--target wasm32-wasi -C linker=wasm-ld-14 -C link-arg=--export-table`
-//! (the host calls sample closures through the exported function table).
+//! (the host calls sample closures by their function-table index; with the table exported, wbpf
+//! delivers a batch of samples per host call).
 
 pub mod buffer;
 mod elf;
