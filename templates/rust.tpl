@@ -45,7 +45,7 @@ impl Open{{.Name}}Skel {
     /// can still be set.
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
-            let what = format!("open {{.Source}}: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
+            let what = format!("open {}: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", "{{.SourceLit}}", OBJECT.len(), OBJECT_SIZE);
             return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
         ::core::result::Result::Ok(Open{{.Name}}Skel { obj: ::wbpf::Object::open(OBJECT)? })

@@ -45,7 +45,7 @@ impl OpenDemoSkel {
     /// can still be set.
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
-            let what = format!("open demo.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
+            let what = format!("open {}: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", "demo.bpf.o", OBJECT.len(), OBJECT_SIZE);
             return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
         ::core::result::Result::Ok(OpenDemoSkel { obj: ::wbpf::Object::open(OBJECT)? })

@@ -39,7 +39,7 @@ impl OpenPointersSkel {
     /// can still be set.
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
-            let what = format!("open pointers.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
+            let what = format!("open {}: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", "pointers.bpf.o", OBJECT.len(), OBJECT_SIZE);
             return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
         ::core::result::Result::Ok(OpenPointersSkel { obj: ::wbpf::Object::open(OBJECT)? })

@@ -28,7 +28,7 @@ pub struct RingbufSkel {
 pub struct RingbufMaps {
     /// "rb", RingBuf (typed reader: rb_reader).
     pub rb: ::wbpf::Map,
-    /// "rb_small", RingBuf.
+    /// "rb_small", RingBuf (typed reader: rb_small_reader).
     pub rb_small: ::wbpf::Map,
     /// "stats", PerCPUHash: EvKey to EvStats (per CPU: stats_per_cpu).
     pub stats: ::wbpf::Map,
@@ -47,7 +47,7 @@ impl OpenRingbufSkel {
     /// can still be set.
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
-            let what = format!("open ringbuf.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
+            let what = format!("open {}: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", "ringbuf.bpf.o", OBJECT.len(), OBJECT_SIZE);
             return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
         ::core::result::Result::Ok(OpenRingbufSkel { obj: ::wbpf::Object::open(OBJECT)? })
@@ -110,6 +110,10 @@ impl RingbufMaps {
     pub fn rb_reader<'f, R: ::wbpf::SampleResult, F: ::core::ops::FnMut(&Event) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
         self.rb.reader_of(f)
     }
+    /// A reader of "rb_small" calling `f` with each sample as EvSmall.
+    pub fn rb_small_reader<'f, R: ::wbpf::SampleResult, F: ::core::ops::FnMut(&EvSmall) -> R + 'f>(&self, f: F) -> ::wbpf::Result<::wbpf::Reader<'f>> {
+        self.rb_small.reader_of(f)
+    }
     /// "stats" with one EvStats per possible CPU (see wbpf::num_possible_cpus).
     pub fn stats_per_cpu(&self) -> ::wbpf::Result<::wbpf::PerCpuMap<EvKey, EvStats>> {
         self.stats.clone().per_cpu()
@@ -136,18 +140,6 @@ impl RingbufBss<'_> {
     /// Sets `dropped`.
     pub fn set_dropped(&self, v: u64) -> ::wbpf::Result<()> {
         self.obj.write_section(&BSS, 0, ::wbpf::bytes_of(&v))
-    }
-
-    /// Reads `unused_ev_small`.
-    pub fn unused_ev_small(&self) -> ::wbpf::Result<u64> {
-        let mut v: u64 = ::wbpf::zeroed();
-        self.obj.read_section(&BSS, 8, ::wbpf::bytes_of_mut(&mut v))?;
-        ::core::result::Result::Ok(v)
-    }
-
-    /// Sets `unused_ev_small`.
-    pub fn set_unused_ev_small(&self, v: u64) -> ::wbpf::Result<()> {
-        self.obj.write_section(&BSS, 8, ::wbpf::bytes_of(&v))
     }
 }
 

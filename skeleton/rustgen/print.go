@@ -50,7 +50,7 @@ func (g *gen) printTypes(b *bytes.Buffer) {
 }
 
 func printEnum(b *bytes.Buffer, et *enumType) {
-	fmt.Fprintf(b, "/// `%s`: the C enumerators are associated constants.\n", et.cname)
+	fmt.Fprintf(b, "/// `%s`: the C enumerators are associated constants.\n", comment(et.cname))
 	fmt.Fprintf(b, "#[repr(transparent)]\n#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]\npub struct %s(pub %s);\n\n", et.name, et.repr)
 	fmt.Fprintf(b, "unsafe impl ::wbpf::Pod for %s {}\n\n", et.name)
 	if len(et.consts) > 0 {
@@ -62,7 +62,7 @@ func printEnum(b *bytes.Buffer, et *enumType) {
 	}
 	fmt.Fprintf(b, "impl ::core::fmt::Debug for %s {\n    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {\n", et.name)
 	for _, c := range et.consts {
-		fmt.Fprintf(b, "        if *self == Self::%s {\n            return f.write_str(%q);\n        }\n", c.name, c.cname)
+		fmt.Fprintf(b, "        if *self == Self::%s {\n            return f.write_str(\"%s\");\n        }\n", c.name, rustString(c.cname))
 	}
 	fmt.Fprintf(b, "        write!(f, \"%s({})\", self.0)\n    }\n}\n\n", et.name)
 }
@@ -79,7 +79,7 @@ func printComposite(b *bytes.Buffer, rt *rsType) {
 	if rt.size == 1 {
 		unit = "byte"
 	}
-	fmt.Fprintf(b, "/// `%s` (%d %s).\n#[repr(%s)]\n#[derive(Clone, Copy)]\npub %s %s {\n", rt.cname, rt.size, unit, repr, kind, rt.name)
+	fmt.Fprintf(b, "/// `%s` (%d %s).\n#[repr(%s)]\n#[derive(Clone, Copy)]\npub %s %s {\n", comment(rt.cname), rt.size, unit, repr, kind, rt.name)
 	for _, f := range rt.fields {
 		if f.comment != "" && (f.pad || f.member == nil) {
 			fmt.Fprintf(b, "    /// %s\n", f.comment)
@@ -124,8 +124,8 @@ func printComposite(b *bytes.Buffer, rt *rsType) {
 func printAccessor(b *bytes.Buffer, rt *rsType, a accessor) {
 	t := a.typ.expr
 	if !a.bits {
-		fmt.Fprintf(b, "    /// `%s`.\n    pub fn %s(&self) -> %s {\n        unsafe { self.%s }\n    }\n\n", a.comment, a.name, t, a.storage)
-		fmt.Fprintf(b, "    /// Sets `%s`.\n    pub fn %s(&mut self, v: %s) {\n        self.%s = v;\n    }\n", a.comment, a.setter, t, a.storage)
+		fmt.Fprintf(b, "    /// `%s`.\n    pub fn %s(&self) -> %s {\n        unsafe { self.%s }\n    }\n\n", comment(a.comment), a.name, t, a.storage)
+		fmt.Fprintf(b, "    /// Sets `%s`.\n    pub fn %s(&mut self, v: %s) {\n        self.%s = v;\n    }\n", comment(a.comment), a.setter, t, a.storage)
 		return
 	}
 	storage, storageMut := "&self."+a.storage, "&mut self."+a.storage
@@ -145,6 +145,6 @@ func printAccessor(b *bytes.Buffer, rt *rsType, a accessor) {
 	default:
 		val, set = get+" as "+t, "v as u64"
 	}
-	fmt.Fprintf(b, "    /// `%s`.\n    pub fn %s(&self) -> %s {\n        %s\n    }\n\n", a.comment, a.name, t, val)
-	fmt.Fprintf(b, "    /// Sets `%s`.\n    pub fn %s(&mut self, v: %s) {\n        ::wbpf::set_bits(%s, %d, %d, %s);\n    }\n", a.comment, a.setter, t, storageMut, a.off, a.width, set)
+	fmt.Fprintf(b, "    /// `%s`.\n    pub fn %s(&self) -> %s {\n        %s\n    }\n\n", comment(a.comment), a.name, t, val)
+	fmt.Fprintf(b, "    /// Sets `%s`.\n    pub fn %s(&mut self, v: %s) {\n        ::wbpf::set_bits(%s, %d, %d, %s);\n    }\n", comment(a.comment), a.setter, t, storageMut, a.off, a.width, set)
 }

@@ -14,7 +14,6 @@ package rustgen
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -24,9 +23,6 @@ import (
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/templates"
 )
-
-// ErrNameClash: a name the skeleton needs is taken by a type of the object.
-var ErrNameClash = errors.New("name clash")
 
 // Options control Generate.
 type Options struct {
@@ -75,10 +71,10 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 		types:     map[btf.Type]*rsType{},
 		enums:     map[*btf.Enum]*enumType{},
 	}
-	d := &fileData{Source: o.Source, ObjectFile: rustString(objFile), Name: prefix, Size: len(o.Bytes)}
+	d := &fileData{Source: comment(o.Source), SourceLit: rustString(o.Source), ObjectFile: rustString(objFile), Name: prefix, Size: len(o.Bytes)}
 
-	// The skeleton's own names are decided first; a type of the object that would take one is
-	// an error the user fixes with --name.
+	// The skeleton's own names are decided first; a type of the object that would take one gets
+	// the suffix Type (struct tricky_maps of tricky.bpf.o is TrickyMapsType).
 	reserved := map[string]bool{}
 	reserve := func(s string) string { reserved[s] = true; g.global[s] = true; return s }
 	for _, s := range []string{prefix + "Skel", "Open" + prefix + "Skel", prefix + "Maps", prefix + "Progs"} {
@@ -95,7 +91,7 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 		}
 		d.Sections = append(d.Sections, sectionData{
 			Type: reserve(prefix + base), Const: g.global.unique(strings.ToUpper(snake(strings.TrimPrefix(s.Name, ".")))),
-			Method: secMethods.unique(ident(strings.ToLower(snake(strings.TrimPrefix(s.Name, "."))))), Name: s.Name,
+			Method: secMethods.unique(ident(strings.ToLower(snake(strings.TrimPrefix(s.Name, "."))))), Name: rustString(s.Name),
 			Offset: s.Offset, Size: s.Size, NoBits: s.NoBits, ReadOnly: s.ReadOnly, spec: s,
 		})
 	}
@@ -118,19 +114,22 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	mapFields, mapMethods := namespace{}, namespace{}
 	for _, m := range o.Maps {
 		md := mapData{Field: mapFields.unique(ident(snake(m.Name))), Name: rustString(m.Name), Kind: m.Type.String(), Type: "::wbpf::Map"}
-		if err := g.mapTypes(&md, m, prefix, mapMethods); err != nil {
+		if err := g.mapTypes(o, &md, m, prefix, mapMethods); err != nil {
 			return nil, fmt.Errorf("map %s: %w", m.Name, err)
 		}
 		d.Maps = append(d.Maps, md)
 	}
 	progFields := namespace{}
 	for _, p := range o.Programs {
-		d.Programs = append(d.Programs, progData{Field: progFields.unique(ident(snake(p.Name))), Name: rustString(p.Name), Section: p.Section, Auto: p.AutoAttach})
+		d.Programs = append(d.Programs, progData{Field: progFields.unique(ident(snake(p.Name))), Name: rustString(p.Name), Section: rustString(p.Section), Auto: p.AutoAttach})
 	}
 	for i := range d.Sections {
 		s := &d.Sections[i]
 		methods := namespace{}
 		for _, v := range s.spec.Vars {
+			if bpfobj.SampleMarker(v) {
+				continue // `const struct event *unused`: marks a sample type, holds nothing
+			}
 			r, err := g.ref(v.Type, prefix+camel(v.Name), 0)
 			if err != nil {
 				return nil, fmt.Errorf("section %s: variable %s: %w", s.Name, v.Name, err)
@@ -139,7 +138,7 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.size, layout.ErrLayout)
 			}
 			m := methods.unique(ident(snake(v.Name)))
-			s.Vars = append(s.Vars, varData{Method: m, Setter: methods.unique("set_" + trimRaw(m)), CName: v.Name, Type: r.expr, Bool: r.isBool, Offset: v.Offset})
+			s.Vars = append(s.Vars, varData{Method: m, Setter: methods.unique("set_" + trimRaw(m)), CName: comment(v.Name), Type: r.expr, Bool: r.isBool, Offset: v.Offset})
 		}
 	}
 	var types bytes.Buffer
@@ -153,7 +152,8 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// rustString quotes s as the inside of a Rust string literal.
+// rustString quotes s as the inside of a Rust string literal: names from the object (map,
+// program, section, file names) cannot end the literal or write code into the bindings.
 func rustString(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -161,13 +161,33 @@ func rustString(s string) string {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
+		case unsafeRune(r):
 			fmt.Fprintf(&b, "\\u{%x}", r)
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// comment makes s safe inside a // or /// comment: a line break would end the comment (and
+// let the rest be code), a bare CR is an error in doc comments and rustc refuses bidi controls
+// in comments; all of them are written as \u{...}.
+func comment(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unsafeRune(r) {
+			fmt.Fprintf(&b, "\\u{%x}", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0x2028 || r == 0x2029 ||
+		r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0xfeff || r == 0xfffd
 }
 
 // nameTypes names every named struct, union and enum (and anonymous ones a typedef names) once,
@@ -205,7 +225,7 @@ func (g *gen) nameTypes(reserved map[string]bool) error {
 			n = "Type"
 		}
 		if reserved[n] {
-			return fmt.Errorf("%s: Rust name %s is also the skeleton's: %w (choose another --name)", g.cname(t), n, ErrNameClash)
+			n += "Type" // the skeleton's names win; generation never fails on naming
 		}
 		g.names[t] = g.global.unique(n)
 	}
@@ -230,7 +250,7 @@ func (g *gen) roots(o *bpfobj.Object, want []string) ([]btf.Type, error) {
 }
 
 // mapTypes decides the Rust type of a map's field and its typed helpers.
-func (g *gen) mapTypes(md *mapData, m bpfobj.Map, prefix string, methods namespace) error {
+func (g *gen) mapTypes(o *bpfobj.Object, md *mapData, m bpfobj.Map, prefix string, methods namespace) error {
 	field := camel(m.Name)
 	typed := func(t btf.Type, size uint32, ctx string) (ref, bool, error) {
 		if t == nil {
@@ -243,19 +263,18 @@ func (g *gen) mapTypes(md *mapData, m bpfobj.Map, prefix string, methods namespa
 		return r, r.size == size, nil // __uint(key_size) disagreeing with the type: bytes only
 	}
 	switch m.Type {
-	case ebpf.RingBuf:
-		v, ok, err := typed(m.Value, m.ValueSize, prefix+field+"Value")
-		if err != nil {
-			return err
-		}
-		md.Ring = true
-		if v.expr != "" && (ok || m.Type == ebpf.RingBuf) {
-			md.Value = v.expr
+	case ebpf.RingBuf, ebpf.PerfEventArray:
+		// The sample type: a ring buffer's BTF value, else the one the object marks with the
+		// `const struct event *unused` idiom (bpfobj's rule, shared with the other printers).
+		md.Ring, md.Perf = m.Type == ebpf.RingBuf, m.Type == ebpf.PerfEventArray
+		if t := o.BufferSample(m); t != nil {
+			r, err := g.ref(t, prefix+field+"Sample", 0)
+			if err != nil {
+				return err
+			}
+			md.Value = r.expr
 			md.Reader = methods.unique(trimRaw(md.Field) + "_reader")
 		}
-		return nil
-	case ebpf.PerfEventArray:
-		md.Perf = true
 		return nil
 	}
 	k, kok, err := typed(m.Key, m.KeySize, prefix+field+"Key")
@@ -281,7 +300,7 @@ func (g *gen) mapTypes(md *mapData, m bpfobj.Map, prefix string, methods namespa
 }
 
 type fileData struct {
-	Source, ObjectFile, Name string
+	Source, SourceLit, ObjectFile, Name string
 	Size                     int
 	Types                    string
 	Maps                     []mapData

@@ -111,14 +111,23 @@ func TestCompiles(t *testing.T) {
 
 // TestNamesCompile: an object whose C names are Rust keywords, prelude names (Ok, Err, Option,
 // Result, String, Vec, Box, Default, FnMut) and the bindings' own field and method names
-// (bytes, bitfield0, _pad0, set_fmt) gets bindings that compile and pass their layout test.
+// (bytes, bitfield0, _pad0, set_fmt), one whose section names hold quotes, line breaks and
+// bidi controls, and gogen's tricky objects get bindings that compile and pass their layout
+// test.
 func TestNamesCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Rust crates")
 	}
 	testutils.RequireRust(t)
-	obj := testutils.BuildBPF(t, "testdata/clash.bpf.c")
-	compileAndTest(t, "clash", generate(t, obj, rustgen.Options{}), obj)
+	for _, name := range []string{"clash", "hostile"} {
+		obj := testutils.BuildBPF(t, "testdata/"+name+".bpf.c")
+		t.Run(name, func(t *testing.T) { compileAndTest(t, name, generate(t, obj, rustgen.Options{}), obj) })
+	}
+	// The objects made to trip the Go bindings' names, and one with an untyped ring buffer.
+	for _, name := range []string{"tricky", "untyped"} {
+		obj := filepath.Join("..", "gogen", "testdata", name+".bpf.o")
+		t.Run(name, func(t *testing.T) { compileAndTest(t, name, generate(t, obj, rustgen.Options{}), obj) })
+	}
 }
 
 // compileAndTest compiles bindings (of the object at obj) for wasm32-wasi with Rust 1.63 and

@@ -105,6 +105,9 @@ func TestTypeSelectionFlags(t *testing.T) {
 		{[]string{"go", tricky}, []string{"type TrickyObjects struct", "type Tricky struct", "type TrickyMapsType struct"}, nil, ""},
 		{[]string{"go", untyped}, []string{"Samples *wbpf.Map"}, nil,
 			"wbpfgen: warning: " + untyped + ": map samples (RingBuf): no sample type in BTF, so the Go reader passes each sample as bytes (wbpf.Decode); declare it in the BPF program with const struct event *unused __attribute__((unused));\n"},
+		{[]string{"rust", untyped}, []string{"pub samples: ::wbpf::Map,"}, []string{"samples_reader"},
+			"wbpfgen: warning: " + untyped + ": map samples (RingBuf): no sample type in BTF, so its Rust reader passes each sample as bytes (wbpf::from_bytes); declare it in the BPF program with const struct event *unused __attribute__((unused));\n"},
+		{[]string{"rust", demo}, []string{"pub struct Event {", "pub fn rb_reader"}, []string{"TraceEventRawSchedProcessExec"}, ""},
 		{[]string{"wit", untyped}, []string{"world untyped"}, []string{"record sample"},
 			"wbpfgen: warning: " + untyped + ": map samples (RingBuf): no sample type in BTF, so the WIT has no record for its samples; declare it in the BPF program with const struct event *unused __attribute__((unused));\n"},
 	} {

@@ -52,6 +52,7 @@ its base name; --object sets it.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", in, err)
 			}
+			warnUntypedBuffers(cmd.ErrOrStderr(), in, o, "its Rust reader passes each sample as bytes (wbpf::from_bytes)")
 			return writeOutput(cmd.OutOrStdout(), out, func(w io.Writer) error {
 				_, err := w.Write(b)
 				return err

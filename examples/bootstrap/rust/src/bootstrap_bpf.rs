@@ -45,7 +45,7 @@ impl OpenBootstrapSkel {
     /// can still be set.
     pub fn open() -> ::wbpf::Result<Self> {
         if OBJECT.len() != OBJECT_SIZE {
-            let what = format!("open bootstrap.bpf.o: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", OBJECT.len(), OBJECT_SIZE);
+            let what = format!("open {}: embedded object has {} bytes, the bindings were generated for {} (run wbpfgen rust again)", "bootstrap.bpf.o", OBJECT.len(), OBJECT_SIZE);
             return ::core::result::Result::Err(::wbpf::Error::new(::wbpf::ErrorKind::Range, ::wbpf::errno::EINVAL, what));
         }
         ::core::result::Result::Ok(OpenBootstrapSkel { obj: ::wbpf::Object::open(OBJECT)? })
