@@ -301,11 +301,11 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData, m bpfobj.Map, prefix strin
 
 type fileData struct {
 	Source, SourceLit, ObjectFile, Name string
-	Size                     int
-	Types                    string
-	Maps                     []mapData
-	Programs                 []progData
-	Sections                 []sectionData
+	Size                                int
+	Types                               string
+	Maps                                []mapData
+	Programs                            []progData
+	Sections                            []sectionData
 }
 
 type mapData struct {
