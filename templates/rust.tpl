@@ -61,7 +61,7 @@ impl Open{{.Name}}Skel {
         self.obj.load()?;
         let maps = {{.Name}}Maps {
 {{- range .Maps}}
-            {{.Field}}: self.obj.map("{{.Name}}")?{{if .Typed}}.typed(){{end}},
+            {{.Field}}: self.obj.map("{{.Name}}")?{{if .Typed}}.typed()?{{end}},
 {{- end}}
         };
         let progs = {{.Name}}Progs {

@@ -60,7 +60,7 @@ impl OpenDemoSkel {
     pub fn load(mut self) -> ::wbpf::Result<DemoSkel> {
         self.obj.load()?;
         let maps = DemoMaps {
-            exec_start: self.obj.map("exec_start")?.typed(),
+            exec_start: self.obj.map("exec_start")?.typed()?,
             rb: self.obj.map("rb")?,
         };
         let progs = DemoProgs {

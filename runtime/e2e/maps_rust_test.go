@@ -13,7 +13,8 @@ import (
 
 // TestMapsRust runs testdata/maps.rs, the map test on the Rust SDK: typed hash and array maps,
 // iteration, deletes, per-CPU values (CPU count from argv, or from sysfs when granted), and the
-// errno every misuse and kernel refusal comes back with.
+// errno every misuse and kernel refusal comes back with — buffers and types of another size
+// than the map's (known from the object's BTF) refused before the host writes into them.
 func TestMapsRust(t *testing.T) {
 	ncpus, err := ebpf.PossibleCPU()
 	if err != nil {
@@ -70,6 +71,8 @@ func TestMapsRust(t *testing.T) {
 				"hash_lookup_deleted": "None", "hash_keys_after_delete": "4",
 				"array_keys": "8", "array_sum": "36000", "array_delete": "EINVAL",
 				"pcpu_wrong_count": "EINVAL", "sum": strconv.Itoa(sumH), "map_after_close": "EBADF",
+				"typed_wrong_value": "EINVAL", "typed_per_cpu": "EINVAL", "per_cpu_not": "EINVAL",
+				"lookup_short_value": "EINVAL", "sizes": "4/8",
 			}
 			if tc.grant {
 				want["possible_cpus"] = strconv.Itoa(ncpus)

@@ -49,7 +49,14 @@ fn main() {
     println!("attach_missing={}", errno_of(obj.attach("nope"), "attach nope"));
 
     // Hash: 5 keys, iterated from no key to the end, one deleted.
-    let hash = ok(obj.map("wbpfe2e_hash"), "map hash").typed::<u32, u64>();
+    println!("typed_wrong_value={}", errno_of(ok(obj.map("wbpfe2e_hash"), "map hash").typed::<u32, u32>(), "typed with a 4-byte value"));
+    println!("typed_per_cpu={}", errno_of(ok(obj.map("wbpfe2e_pcpu_a"), "map pcpu_a").typed::<u32, u64>(), "typed on a per-CPU map"));
+    println!("per_cpu_not={}", errno_of(ok(obj.map("wbpfe2e_hash"), "map hash").per_cpu::<u32, u64>(), "per_cpu on a hash map"));
+    let raw = ok(obj.map("wbpfe2e_hash"), "map hash");
+    let mut short = [0u8; 4];
+    println!("lookup_short_value={}", errno_of(raw.lookup_bytes(&1u32.to_le_bytes(), &mut short), "lookup into 4 bytes"));
+    println!("sizes={}/{}", raw.key_size(), raw.value_size());
+    let hash = ok(ok(obj.map("wbpfe2e_hash"), "map hash").typed::<u32, u64>(), "typed hash");
     for k in 1..=5u32 {
         ok(hash.update(&k, &(k as u64 * 100), BPF_ANY), "hash update");
     }
@@ -72,7 +79,7 @@ fn main() {
     println!("hash_keys_after_delete={}", hash.keys().count());
 
     // Array of structs: every index, summed; an array cannot delete (EINVAL from the kernel).
-    let array = ok(obj.map("wbpfe2e_array"), "map array").typed::<u32, Pair>();
+    let array = ok(ok(obj.map("wbpfe2e_array"), "map array").typed::<u32, Pair>(), "typed array");
     for k in 0..8u32 {
         ok(array.update(&k, &Pair { a: k, b: 2 * k, c: 1000 * (k as u64 + 1) }, BPF_ANY), "array update");
     }

@@ -106,6 +106,29 @@ impl Elf {
         Some(elf)
     }
 
+    /// The bytes of section i (None for NOBITS or out of bounds).
+    pub fn section_bytes<'a>(&self, b: &'a [u8], i: usize) -> Option<&'a [u8]> {
+        let s = self.sections.get(i).filter(|s| !s.no_bits())?;
+        range(b, s.offset, s.size)
+    }
+
+    /// The symbols defined in the section called name, with their bytes.
+    pub fn symbols_in<'a>(&self, b: &'a [u8], name: &str) -> Vec<(String, &'a [u8])> {
+        let idx = match self.sections.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => return Vec::new(),
+        };
+        let data = match self.section_bytes(b, idx) {
+            Some(d) => d,
+            None => return Vec::new(),
+        };
+        self.symbols
+            .iter()
+            .filter(|s| s.section == idx && s.kind == STT_OBJECT && !s.name.is_empty())
+            .filter_map(|s| Some((s.name.clone(), range(data, s.value, s.size)?)))
+            .collect()
+    }
+
     /// The section called name.
     pub fn section(&self, name: &str) -> Option<&SectionHeader> {
         self.sections.iter().find(|s| s.name == name)

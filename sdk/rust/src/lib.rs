@@ -28,6 +28,7 @@
 //! (the host calls sample closures by their function-table index; with the table exported, wbpf
 //! delivers a batch of samples per host call).
 
+mod btf;
 pub mod buffer;
 mod elf;
 pub mod errno;

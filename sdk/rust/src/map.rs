@@ -4,6 +4,7 @@ use core::marker::PhantomData;
 use core::mem::size_of;
 use std::rc::Rc;
 
+use crate::btf::MapDef;
 use crate::errno::{self, check, Error, ErrorKind, Result};
 use crate::object::{cstring, Inner};
 use crate::pod::{bytes_of, bytes_of_mut, from_bytes, zeroed, Pod};
@@ -18,20 +19,28 @@ pub const BPF_EXIST: u64 = 2;
 /// With a spin lock in the value.
 pub const BPF_F_LOCK: u64 = 4;
 
-/// A map of a loaded object, by its host token. Keys and values are bytes of the map's key_size
-/// and value_size (per-CPU maps: value_size rounded up to 8, times the possible CPUs): the host
-/// checks them against guest memory, not against the map, so pass the right sizes — or use
-/// [`TypedMap`] and [`PerCpuMap`], which do. A map outliving its object fails with EBADF.
+/// A map of a loaded object, by its host token. Keys and values are bytes of exactly the map's
+/// key_size and value_size (per-CPU maps: value_size rounded up to 8, times the possible CPUs),
+/// which the SDK knows from the object's BTF: the host writes that many bytes wherever the guest
+/// points, so a buffer of another size is refused (EINVAL) before the host sees it. A map
+/// outliving its object fails with EBADF.
 #[derive(Clone)]
 pub struct Map {
     pub(crate) obj: Rc<Inner>,
     name: String,
     pub(crate) fd: i32,
+    def: MapDef,
+}
+
+/// Per-CPU map types (BPF_MAP_TYPE_PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH,
+/// PERCPU_CGROUP_STORAGE): their values hold one slot per possible CPU.
+fn per_cpu_kind(kind: u32) -> bool {
+    matches!(kind, 5 | 6 | 10 | 21)
 }
 
 impl core::fmt::Debug for Map {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Map").field("name", &self.name).field("fd", &self.fd).finish()
+        f.debug_struct("Map").field("name", &self.name).field("fd", &self.fd).field("def", &self.def).finish()
     }
 }
 
@@ -47,8 +56,45 @@ impl Map {
         let what = || format!("map {}", name);
         let h = obj.loaded(&what)?;
         let n = cstring(name, &what)?;
+        let def = *crate::btf::find(&obj.defs, name).ok_or_else(|| {
+            Error::new(ErrorKind::Range, errno::ENOENT, format!("map {}: not defined in the object (no .maps or maps entry, no section)", name))
+        })?;
         let fd = check(unsafe { sys::wasm_bpf_map_fd_by_name(h, n.as_ptr()) }, what)?;
-        Ok(Map { obj: obj.clone(), name: name.to_string(), fd })
+        Ok(Map { obj: obj.clone(), name: name.to_string(), fd, def })
+    }
+
+    /// The map's key size in bytes, from the object.
+    pub fn key_size(&self) -> usize { self.def.key_size as usize }
+
+    /// The map's value size in bytes, from the object (per CPU, for per-CPU maps).
+    pub fn value_size(&self) -> usize { self.def.value_size as usize }
+
+    /// The map's type, the kernel's BPF_MAP_TYPE_* number.
+    pub fn map_type(&self) -> u32 { self.def.kind }
+
+    /// How many bytes a value buffer must have: value_size, or for per-CPU maps value_size
+    /// rounded up to 8 times the possible CPUs.
+    fn value_len(&self) -> Result<usize> {
+        if !per_cpu_kind(self.def.kind) {
+            return Ok(self.value_size());
+        }
+        // The count num_possible_cpus found or was given (not read here: that would pull the
+        // file system into every guest that looks anything up).
+        match POSSIBLE_CPUS.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => {
+                let what = format!("map {}: per-CPU values: number of CPUs unknown (wbpf::num_possible_cpus or set_num_possible_cpus first)", self.name);
+                Err(Error::new(ErrorKind::Range, errno::EINVAL, what))
+            }
+            n => Ok((self.value_size() + 7) / 8 * 8 * n),
+        }
+    }
+
+    fn check_len(&self, what: &str, part: &str, got: usize, want: usize) -> Result<()> {
+        if got != want {
+            let msg = format!("map {}: {}: {} of {} bytes, the map's is {}", self.name, what, part, got, want);
+            return Err(Error::new(ErrorKind::Range, errno::EINVAL, msg));
+        }
+        Ok(())
     }
 
     /// The map's name.
@@ -66,12 +112,16 @@ impl Map {
 
     /// Copies the value of `key` into `value`; false if there is none.
     pub fn lookup_bytes(&self, key: &[u8], value: &mut [u8]) -> Result<bool> {
+        self.check_len("lookup", "key", key.len(), self.key_size())?;
+        self.check_len("lookup", "value", value.len(), self.value_len()?)?;
         self.op("lookup", sys::BPF_MAP_LOOKUP_ELEM, ptr(key), ptr_mut(value), core::ptr::null_mut(), 0)
     }
 
     /// Sets `key` to `value`; flags is [`BPF_ANY`], [`BPF_NOEXIST`] or [`BPF_EXIST`]
     /// (| [`BPF_F_LOCK`]). A missing key with BPF_EXIST is an error (ENOENT).
     pub fn update_bytes(&self, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
+        self.check_len("update", "key", key.len(), self.key_size())?;
+        self.check_len("update", "value", value.len(), self.value_len()?)?;
         let ctx = || format!("map {}: update", self.name);
         self.obj.loaded(&ctx)?;
         check(unsafe { sys::wasm_bpf_map_operate(self.fd, sys::BPF_MAP_UPDATE_ELEM, ptr(key), value.as_ptr() as *mut u8, core::ptr::null_mut(), flags) }, ctx)?;
@@ -80,20 +130,40 @@ impl Map {
 
     /// Removes `key`; false if there was none.
     pub fn delete_bytes(&self, key: &[u8]) -> Result<bool> {
+        self.check_len("delete", "key", key.len(), self.key_size())?;
         self.op("delete", sys::BPF_MAP_DELETE_ELEM, ptr(key), core::ptr::null_mut(), core::ptr::null_mut(), 0)
     }
 
     /// Stores the key after `key` (None: the first key) in `next`; false after the last.
     pub fn next_key_bytes(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool> {
+        if let Some(k) = key {
+            self.check_len("next key", "key", k.len(), self.key_size())?;
+        }
+        self.check_len("next key", "next key", next.len(), self.key_size())?;
         let k = key.map_or(core::ptr::null(), ptr);
         self.op("next key", sys::BPF_MAP_GET_NEXT_KEY, k, core::ptr::null_mut(), ptr_mut(next), 0)
     }
 
-    /// The map as a map of K to V (sizes are the caller's promise, as in C).
-    pub fn typed<K: Pod, V: Pod>(self) -> TypedMap<K, V> { TypedMap { map: self, _t: PhantomData } }
+    /// The map as a map of K to V; EINVAL unless K and V have the map's key and value sizes.
+    pub fn typed<K: Pod, V: Pod>(self) -> Result<TypedMap<K, V>> {
+        self.check_len("typed", "key type", size_of::<K>(), self.key_size())?;
+        self.check_len("typed", "value type", size_of::<V>(), self.value_size())?;
+        if per_cpu_kind(self.def.kind) {
+            let msg = format!("map {}: typed: a per-CPU map (use per_cpu)", self.name);
+            return Err(Error::new(ErrorKind::Range, errno::EINVAL, msg));
+        }
+        Ok(TypedMap { map: self, _t: PhantomData })
+    }
 
-    /// The map as a per-CPU map of K to V, for [`num_possible_cpus`] CPUs.
+    /// The map as a per-CPU map of K to V, for [`num_possible_cpus`] CPUs; EINVAL unless it is
+    /// one and K and V have its key and value sizes.
     pub fn per_cpu<K: Pod, V: Pod>(self) -> Result<PerCpuMap<K, V>> {
+        self.check_len("per_cpu", "key type", size_of::<K>(), self.key_size())?;
+        self.check_len("per_cpu", "value type", size_of::<V>(), self.value_size())?;
+        if !per_cpu_kind(self.def.kind) {
+            let msg = format!("map {}: per_cpu: not a per-CPU map (type {})", self.name, self.def.kind);
+            return Err(Error::new(ErrorKind::Range, errno::EINVAL, msg));
+        }
         Ok(PerCpuMap { map: self, ncpus: num_possible_cpus()?, _t: PhantomData })
     }
 }

@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::btf::{self, MapDef};
 use crate::elf::{self, Elf};
 use crate::errno::{self, check, Error, ErrorKind, Result};
 use crate::map::Map;
@@ -17,6 +18,9 @@ pub(crate) struct Inner {
     pub elf: Elf,
     /// Section names handed out as &'static str by Object::section, each leaked once.
     pub names: RefCell<Vec<&'static str>>,
+    /// Every map's type, key and value size, from the object's BTF (or legacy maps section) and
+    /// its global-variable sections: map operations check buffers against them.
+    pub defs: btf::MapDefs,
 }
 
 impl Inner {
@@ -108,6 +112,15 @@ impl Object {
         if elf_bytes.len() > i32::MAX as usize {
             return Err(Error::new(ErrorKind::Range, errno::E2BIG, "open"));
         }
+        let btf_idx = elf.sections.iter().position(|s| s.name == ".BTF");
+        let mut defs = btf::map_defs(btf_idx.and_then(|i| elf.section_bytes(elf_bytes, i)), &elf.symbols_in(elf_bytes, "maps"));
+        for s in elf.sections.iter().filter(|s| elf::is_data_section(&s.name)) {
+            // A global-variable section is an array of one value: the whole section.
+            let value_size = u32::try_from(s.size).unwrap_or(u32::MAX);
+            if btf::find(&defs, &s.name).is_none() {
+                defs.push((s.name.clone(), MapDef { kind: 2, key_size: 4, value_size }));
+            }
+        }
         Ok(Object {
             inner: Rc::new(Inner {
                 buf: RefCell::new(elf_bytes.to_vec()),
@@ -115,6 +128,7 @@ impl Object {
                 closed: Cell::new(false),
                 elf,
                 names: RefCell::new(Vec::new()),
+                defs,
             }),
         })
     }

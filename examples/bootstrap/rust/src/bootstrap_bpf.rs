@@ -60,7 +60,7 @@ impl OpenBootstrapSkel {
     pub fn load(mut self) -> ::wbpf::Result<BootstrapSkel> {
         self.obj.load()?;
         let maps = BootstrapMaps {
-            exec_start: self.obj.map("exec_start")?.typed(),
+            exec_start: self.obj.map("exec_start")?.typed()?,
             rb: self.obj.map("rb")?,
         };
         let progs = BootstrapProgs {

@@ -62,8 +62,8 @@ impl OpenRunqlatSkel {
     pub fn load(mut self) -> ::wbpf::Result<RunqlatSkel> {
         self.obj.load()?;
         let maps = RunqlatMaps {
-            hists: self.obj.map("hists")?.typed(),
-            start: self.obj.map("start")?.typed(),
+            hists: self.obj.map("hists")?.typed()?,
+            start: self.obj.map("start")?.typed()?,
         };
         let progs = RunqlatProgs {
             handle_sched_switch: self.obj.program("handle_sched_switch"),
