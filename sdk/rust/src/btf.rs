@@ -208,3 +208,29 @@ pub(crate) fn map_defs(btf: Option<&[u8]>, legacy: &[(String, &[u8])]) -> MapDef
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::Elf;
+
+    #[test]
+    fn bootstrap_maps() {
+        let b = include_bytes!("../../../examples/bootstrap/bootstrap.bpf.o");
+        let elf = Elf::parse(b).unwrap();
+        let i = elf.sections.iter().position(|s| s.name == ".BTF").unwrap();
+        let defs = map_defs(elf.section_bytes(b, i), &[]);
+        assert_eq!(find(&defs, "exec_start"), Some(&MapDef { kind: 1, key_size: 4, value_size: 8 }));
+        // __type(value, struct event): a ring buffer with a value type, as bootstrap.bpf.c declares
+        assert_eq!(find(&defs, "rb"), Some(&MapDef { kind: 27, key_size: 0, value_size: 168 }));
+        assert_eq!(find(&defs, "nope"), None);
+    }
+
+    #[test]
+    fn legacy_and_garbage() {
+        let def = [6u8, 0, 0, 0, 4, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0];
+        let defs = map_defs(Some(b"not btf at all, too short?"), &[("old".to_string(), &def[..])]);
+        assert_eq!(find(&defs, "old"), Some(&MapDef { kind: 6, key_size: 4, value_size: 16 }));
+        assert!(Btf::parse(&[0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+    }
+}
