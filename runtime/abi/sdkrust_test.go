@@ -18,10 +18,12 @@ import (
 // to on wasm32.
 func rustWasmType(t string) (abi.ValueType, bool) {
 	switch strings.TrimSpace(t) {
-	case "i32", "u32", "usize", "isize", "*const u8", "*mut u8", "*mut u32":
+	case "i32", "u32", "usize", "isize", "*const u8", "*mut u8", "*mut u32", "*const f64":
 		return abi.I32, true
 	case "i64", "u64":
 		return abi.I64, true
+	case "f64":
+		return abi.F64, true
 	}
 	return 0, false
 }
@@ -63,11 +65,12 @@ func readRust(t *testing.T, name string) string {
 }
 
 // TestRustSDKABI checks the raw imports of the Rust SDK (sdk/rust/src/sys.rs) against the ABI
-// table, that every function of the table is declared (callback-wrapper's poll for the feature
-// callback-export), the sample callback's signature and the export's name.
+// table (wasm_bpf, callback-wrapper's poll for the feature callback-export, wbpf_metrics), that
+// every function of the table is declared, the sample callback's signature and the export's
+// name.
 func TestRustSDKABI(t *testing.T) {
 	table := map[string]abi.Func{}
-	for _, fn := range abi.Funcs {
+	for _, fn := range append(append([]abi.Func{}, abi.Funcs...), abi.MetricsFuncs...) {
 		table[fn.Module+"."+fn.Name] = fn
 	}
 	declared := map[string]bool{}

@@ -171,6 +171,24 @@ func TestGoGuestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkGuestMetrics(t, wasm, "gometrics")
+}
+
+// TestRustGuestMetrics: the same metrics from testdata/rustmetrics.rs, a Rust guest on
+// sdk/rust's wbpf::metrics, scraped the same way.
+func TestRustGuestMetrics(t *testing.T) {
+	wasm, err := os.ReadFile(testutils.BuildRustGuest(t, filepath.Join("testdata", "rustmetrics.rs"), "-D", "warnings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGuestMetrics(t, wasm, "rustmetrics")
+}
+
+// checkGuestMetrics runs a guest that declares PREFIX_events (a counter by kind), PREFIX_depth
+// (a gauge) and PREFIX_latency_usecs (a log2 histogram), prints "ready" and sleeps until
+// interrupted; it scrapes the values the guest set.
+func checkGuestMetrics(t *testing.T, wasm []byte, prefix string) {
+	t.Helper()
 	reg := metrics.New(metrics.Options{})
 	srv, err := metrics.Serve("127.0.0.1:0", reg)
 	if err != nil {
@@ -179,23 +197,23 @@ func TestGoGuestMetrics(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := start(ctx, t, wasm, config(t, "gometrics.wasm").WithMetrics(reg))
+	r := start(ctx, t, wasm, config(t, prefix+".wasm").WithMetrics(reg))
 	r.waitFor("ready", time.Minute)
 
 	fams := scrape(t, "http://"+srv.Addr()+"/metrics")
 	got := map[string]float64{}
-	for _, m := range fams["gometrics_events_total"].GetMetric() {
+	for _, m := range fams[prefix+"_events_total"].GetMetric() {
 		got[m.Label[0].GetValue()] = m.Counter.GetValue()
 	}
 	if got["exec"] != 3 || got["exit"] != 1 || len(got) != 2 {
-		t.Errorf("gometrics_events_total by kind = %v, want exec 3, exit 1", got)
+		t.Errorf(prefix+"_events_total by kind = %v, want exec 3, exit 1", got)
 	}
-	if g := fams["gometrics_depth"]; g == nil || g.Metric[0].Gauge.GetValue() != 3 {
-		t.Errorf("gometrics_depth = %v, want 3", g)
+	if g := fams[prefix+"_depth"]; g == nil || g.Metric[0].Gauge.GetValue() != 3 {
+		t.Errorf(prefix+"_depth = %v, want 3", g)
 	}
-	h := fams["gometrics_latency_usecs"]
+	h := fams[prefix+"_latency_usecs"]
 	if h == nil {
-		t.Fatal("no gometrics_latency_usecs")
+		t.Fatal("no " + prefix + "_latency_usecs")
 	}
 	want := map[float64]uint64{1: 0, 3: 10, 7: 10, 15: 10, math.Inf(1): 11}
 	for _, b := range h.Metric[0].Histogram.Bucket {

@@ -33,6 +33,7 @@ pub mod buffer;
 mod elf;
 pub mod errno;
 pub mod map;
+pub mod metrics;
 pub mod object;
 pub mod pod;
 pub mod sys;

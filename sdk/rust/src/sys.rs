@@ -35,6 +35,21 @@ extern "C" {
     pub fn callback_wrapper_buffer_poll(obj: u64, fd: i32, ctx: i32, data: *mut u8, max_size: i32, timeout_ms: i32) -> i32;
 }
 
+// wbpf's Prometheus metrics (wbpf run --metrics); the original runtime has no such module.
+#[cfg(target_arch = "wasm32")]
+#[link(wasm_import_module = "wbpf_metrics")]
+extern "C" {
+    /// Declares a metric (kind 1 counter, 2 gauge, 3 histogram; labels comma-separated,
+    /// buckets nbuckets f64 upper bounds); its id (> 0) or a negated errno.
+    pub fn wbpf_metric_declare(kind: i32, name: *const u8, help: *const u8, labels: *const u8, buckets: *const f64, nbuckets: i32) -> i32;
+    /// Adds value to a counter or gauge series (label values NUL-terminated, one per label).
+    pub fn wbpf_metric_add(id: i32, label_values: *const u8, label_values_len: i32, value: f64) -> i32;
+    /// Sets a gauge series.
+    pub fn wbpf_metric_set(id: i32, label_values: *const u8, label_values_len: i32, value: f64) -> i32;
+    /// Records count observations of value in a histogram series.
+    pub fn wbpf_metric_observe(id: i32, label_values: *const u8, label_values_len: i32, value: f64, count: u64) -> i32;
+}
+
 #[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "wasi_snapshot_preview1")]
 extern "C" {
@@ -55,6 +70,10 @@ mod nohost {
     pub unsafe fn wasm_bpf_map_operate(_: i32, _: i32, _: *const u8, _: *mut u8, _: *mut u8, _: u64) -> i32 { ENOSYS }
     pub unsafe fn wasm_bpf_buffer_poll(_: u64, _: i32, _: i32, _: i32, _: *mut u8, _: i32, _: i32) -> i32 { ENOSYS }
     pub unsafe fn callback_wrapper_buffer_poll(_: u64, _: i32, _: i32, _: *mut u8, _: i32, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_metric_declare(_: i32, _: *const u8, _: *const u8, _: *const u8, _: *const f64, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_metric_add(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_metric_set(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_metric_observe(_: i32, _: *const u8, _: i32, _: f64, _: u64) -> i32 { ENOSYS }
 }
 #[cfg(not(target_arch = "wasm32"))]
 pub use nohost::*;
