@@ -35,6 +35,24 @@ extern "C" {
     pub fn callback_wrapper_buffer_poll(obj: u64, fd: i32, ctx: i32, data: *mut u8, max_size: i32, timeout_ms: i32) -> i32;
 }
 
+// wbpf's object sharing between the guests of a run and through bpffs pins (runtime/abi's
+// share.go); raw imports only: the SDK has no safe wrapper for them yet.
+#[cfg(target_arch = "wasm32")]
+#[link(wasm_import_module = "wbpf_share")]
+extern "C" {
+    /// Makes a loaded object available to the run's other guests under name; flags 1: writable.
+    pub fn wbpf_share_publish(obj: u64, name: *const u8, flags: i32) -> i32;
+    /// Opens what another guest published under name (timeout_ms 0: no wait, < 0: until
+    /// interrupted); a handle > 0 or a negated errno.
+    pub fn wbpf_share_open(name: *const u8, flags: i32, timeout_ms: i32) -> i64;
+    /// Pins the object's maps and links under name in the granted bpffs directory.
+    pub fn wbpf_share_pin(obj: u64, name: *const u8, flags: i32) -> i32;
+    /// Opens the maps pinned under name; a handle > 0 or a negated errno.
+    pub fn wbpf_share_open_pinned(name: *const u8, flags: i32) -> i64;
+    /// Removes the pins under name.
+    pub fn wbpf_share_unpin(name: *const u8) -> i32;
+}
+
 // wbpf's Prometheus metrics (wbpf run --metrics); the original runtime has no such module.
 #[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "wbpf_metrics")]
@@ -70,6 +88,11 @@ mod nohost {
     pub unsafe fn wasm_bpf_map_operate(_: i32, _: i32, _: *const u8, _: *mut u8, _: *mut u8, _: u64) -> i32 { ENOSYS }
     pub unsafe fn wasm_bpf_buffer_poll(_: u64, _: i32, _: i32, _: i32, _: *mut u8, _: i32, _: i32) -> i32 { ENOSYS }
     pub unsafe fn callback_wrapper_buffer_poll(_: u64, _: i32, _: i32, _: *mut u8, _: i32, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_share_publish(_: u64, _: *const u8, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_share_open(_: *const u8, _: i32, _: i32) -> i64 { ENOSYS as i64 }
+    pub unsafe fn wbpf_share_pin(_: u64, _: *const u8, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_share_open_pinned(_: *const u8, _: i32) -> i64 { ENOSYS as i64 }
+    pub unsafe fn wbpf_share_unpin(_: *const u8) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_declare(_: i32, _: *const u8, _: *const u8, _: *const u8, _: *const f64, _: i32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_add(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_set(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }
