@@ -8,7 +8,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/perf"
-	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,9 +19,7 @@ type Map struct {
 	m     *ebpf.Map
 	token int32
 
-	ring    *ringbuf.Reader
-	ringRec ringbuf.Record
-	view    *ringView // see BufferPoll.Fill
+	ring    *ringReader
 	perf    *perf.Reader
 	perfRec perf.Record
 	lost    uint64
@@ -172,12 +169,8 @@ func (m *Map) closeReaders() error {
 	defer m.releaseBuffer()
 	var errs []error
 	if m.ring != nil {
-		errs = append(errs, m.ring.Close())
+		errs = append(errs, m.ring.close())
 		m.ring = nil
-	}
-	if m.view != nil {
-		errs = append(errs, m.view.close())
-		m.view = nil
 	}
 	if m.perf != nil {
 		errs = append(errs, m.perf.Close())

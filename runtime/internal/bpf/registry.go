@@ -90,6 +90,8 @@ type Registry struct {
 	// btf holds the kernel's BTF once an object needed it (CO-RE), for
 	// the instance's later loads; CloseAll drops it.
 	btf *btf.Cache
+	// wake is the interrupt eventfd in every ring reader's epoll set.
+	wake interruptFD
 }
 
 // NewRegistry returns an empty registry.
@@ -107,7 +109,7 @@ func NewRegistry(opts Options) *Registry {
 	if opts.Hub == nil {
 		opts.Hub = NewHub()
 	}
-	return &Registry{opts: opts, btf: c, limits: opts.Limits.withDefaults()}
+	return &Registry{opts: opts, btf: c, limits: opts.Limits.withDefaults(), wake: interruptFD{fd: -1}}
 }
 
 // object returns the live object behind handle h.
@@ -165,6 +167,7 @@ func (r *Registry) CloseAll() error {
 		errs = append(errs, r.Close(uint64(h)))
 	}
 	r.btf = btf.NewCache()
+	errs = append(errs, r.wake.close())
 	return errors.Join(errs...)
 }
 

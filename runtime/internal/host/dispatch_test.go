@@ -63,8 +63,7 @@ func batchGuest(t *testing.T, in *Instance, cb func(ctx context.Context, ctxArg,
 	return mod
 }
 
-// TestDispatcherBatches: the dispatcher stages several samples per host
-// call, yet every callback sees its sample at data, a negative result
+// TestDispatcherBatches: every callback sees its sample at data, a negative result
 // leaves the rest in the ring, and a poll or close from a callback neither
 // repeats nor loses samples.
 func TestDispatcherBatches(t *testing.T) {
@@ -153,3 +152,110 @@ func TestDispatcherBatches(t *testing.T) {
 	}
 	wantSeqs(18, 19)
 }
+
+// TestDispatcherHostileCallbacks: a callback owns all max_size bytes at
+// data and may write anywhere in them; whatever it writes, every later
+// callback gets its own sample, whole, with its size, and nothing outside
+// data..data+max_size changes. At saturation: the ring holds thousands of
+// samples when the poll starts and a producer keeps adding while it runs.
+// (The batching dispatcher of issue 18 staged samples in data and read
+// their sizes back: NUL-termination gave sizes 0, 1, 27032 and writes past
+// the buffer.)
+func TestDispatcherHostileCallbacks(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	const maxSize = 64
+	for _, tc := range []struct {
+		name     string
+		scribble func(buf []byte, size uint32, n int)
+	}{
+		{"NUL-terminates", func(buf []byte, size uint32, _ int) { buf[size] = 0 }},
+		{"fills the buffer", func(buf []byte, _ uint32, _ int) {
+			for i := range buf {
+				buf[i] = 0xff
+			}
+		}},
+		{"writes sizes", func(buf []byte, size uint32, n int) {
+			// Plausible headers everywhere after its sample.
+			for off := align8(int(size)); off+8 <= len(buf); off += 8 {
+				binary.LittleEndian.PutUint32(buf[off:], uint32(n*7919)%100000)
+			}
+		}},
+		{"zeroes", func(buf []byte, _ uint32, _ int) { clear(buf) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, stderr := newInstance(t)
+			var mod api.Module
+			var seqs []uint32
+			var bad int
+			mod = batchGuest(t, in, func(ctx context.Context, c, data, size uint32) int32 {
+				buf, ok := mod.Memory().Read(data, maxSize)
+				if !ok || data != dataAt || size != demoEventSize || binary.LittleEndian.Uint32(buf) != uint32(os.Getpid()) {
+					if bad++; bad < 5 {
+						t.Errorf("callback %d: (%#x, %d), sample %x", len(seqs), data, size, buf)
+					}
+					return -1
+				}
+				seqs = append(seqs, binary.LittleEndian.Uint32(buf[4:]))
+				tc.scribble(buf, size, len(seqs))
+				return 0
+			})
+			canary := func() []byte {
+				b, _ := mod.Memory().Read(dataAt-256, 256+maxSize+256)
+				return b
+			}
+			around := canary()
+			for i := range around {
+				if i < 256 || i >= 256+maxSize {
+					around[i] = byte(i*31) | 1
+				}
+			}
+			want := append([]byte(nil), canary()...)
+			h := loadDemo(t, mod, in)
+			setTarget(t, mod, in, h)
+			attach(t, mod, in, h, "wt_on_getppid", "")
+			tok := mapToken(t, mod, in, h, "wt_events")
+
+			// 10,000 samples of 24 bytes with headers fill most of the
+			// 256 KiB ring; 10,000 more arrive while it is read.
+			const total = 20000
+			trigger(total / 2)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				trigger(total / 2)
+			}()
+			got := int64(0)
+			for polls := 0; polls < 1000 && len(seqs) < total; polls++ {
+				c := call(bg, fCbPoll, mod, in, h, tok, 0x55, dataAt, maxSize, 100)
+				if c < 0 {
+					t.Fatalf("poll = %d after %d samples; stderr: %s", c, len(seqs), stderr)
+				}
+				got += c
+				if c == 0 {
+					select {
+					case <-done:
+						polls = 1000
+					default:
+					}
+				}
+			}
+			<-done
+			if got != int64(len(seqs)) || len(seqs) < total/2 {
+				t.Fatalf("polls consumed %d, callbacks %d, want at least %d", got, len(seqs), total/2)
+			}
+			for i := 1; i < len(seqs); i++ {
+				if seqs[i] <= seqs[i-1] {
+					t.Fatalf("sample %d: sequence %d after %d", i, seqs[i], seqs[i-1])
+				}
+			}
+			for i, b := range canary() {
+				if (i < 256 || i >= 256+maxSize) && b != want[i] {
+					t.Fatalf("byte %+d from data changed: %#x, was %#x", i-256, b, want[i])
+				}
+			}
+		})
+	}
+}
+
+func align8(n int) int { return (n + 7) &^ 7 }

@@ -476,9 +476,8 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 	if in.Registry.Polling(token) {
 		return 0, fmt.Errorf("map token %d: %w", token, bpf.ErrBusy)
 	}
-	// Called from a callback: the batch that callback belongs to must not
-	// be delivered further (this poll may overwrite the batch in the same
-	// guest buffer).
+	// Called from a callback: the sample that callback got is consumed
+	// now (this poll may read the same ring).
 	in.settle()
 	mem := guestMemory(mod)
 	if err := check(mem, data, maxSize); err != nil {
@@ -511,25 +510,18 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 	// End also runs when a callback traps or exits (the panics below).
 	defer p.End()
 	defer in.Registry.MarkPolling(token)()
-	if dispatch != nil {
+	if dispatch != nil && p.Wait() {
 		// A callback may poll another buffer: restore the outer poll after.
 		outer := in.current
-		in.current = &dispatchState{d: dispatch, p: p, mem: mem, data: data, maxSize: maxSize}
-		dispatch.abort.Set(0)
-		defer func() {
-			in.current = outer
-			if outer != nil && outer.aborted {
-				// The same dispatcher instance may have run this poll.
-				outer.d.abort.Set(1)
-			}
-		}()
-		if err := dispatch.fn.CallWithStack(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
+		in.current = &dispatchState{p: p, mem: mem, data: data, maxSize: maxSize}
+		defer func() { in.current = outer }()
+		if err := dispatch.call(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
 			// The guest trapped or exited inside its callback: end the
 			// guest's whole call stack with that error (wazero passes an
 			// exit through unchanged), as if it happened outside.
 			panic(in.unwind(err))
 		}
-	} else {
+	} else if dispatch == nil {
 		call := make([]uint64, 3)
 		for {
 			sample, ok := p.Next()

@@ -1,0 +1,201 @@
+package bpf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+// ringReader reads a BPF ring buffer through our own mapping of its pages
+// and waits for it with our own epoll set. Why not cilium/ebpf's
+// ringbuf.Reader: its ReadInto consumes every record it returns, so a
+// sample cannot stay in the ring until its callback has run, and a wait
+// with a timeout costs a deadline set and a context registration per poll
+// (BENCHMARKS.md, issue 12). Here a poll costs one epoll_wait when the ring
+// is empty and none when it is not; the epoll set also holds the
+// registry's interrupt eventfd, so an interrupt wakes a waiting poll at
+// once without anything registered per poll.
+type ringReader struct {
+	cons, prod *uintptr
+	data       []byte // the data pages, mapped twice in a row
+	mask       uintptr
+	maps       [][]byte
+	epfd       int
+	ringFD     int // the map's fd, as registered in epfd
+	events     [2]unix.EpollEvent
+}
+
+// ringbufHeader is the kernel's header before every ring buffer sample.
+const ringbufHeader = 8
+
+func align8(n int) int { return (n + 7) &^ 7 }
+
+func newRingReader(m *ebpf.Map, wake int) (*ringReader, error) {
+	size := int(m.MaxEntries())
+	if size <= 0 || size&(size-1) != 0 {
+		return nil, fmt.Errorf("ring buffer size %d", size)
+	}
+	page := os.Getpagesize()
+	cons, err := unix.Mmap(m.FD(), 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("map consumer page: %w", err)
+	}
+	prod, err := unix.Mmap(m.FD(), int64(page), page+2*size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		_ = unix.Munmap(cons)
+		return nil, fmt.Errorf("map data pages: %w", err)
+	}
+	v := &ringReader{
+		cons:   (*uintptr)(unsafe.Pointer(&cons[0])),
+		prod:   (*uintptr)(unsafe.Pointer(&prod[0])),
+		data:   prod[page:],
+		mask:   uintptr(size - 1),
+		maps:   [][]byte{cons, prod},
+		epfd:   -1,
+		ringFD: m.FD(),
+	}
+	if v.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		v.close()
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	for _, fd := range []int{m.FD(), wake} {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+		if err := unix.EpollCtl(v.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			v.close()
+			return nil, fmt.Errorf("epoll: add fd %d: %w", fd, err)
+		}
+	}
+	return v, nil
+}
+
+// peek returns the first sample in the ring and the consumer position
+// after it, without consuming it; discarded records before it are consumed.
+// ok is false when no whole sample is there yet.
+func (v *ringReader) peek() (sample []byte, end uintptr, ok bool, err error) {
+	cons := atomic.LoadUintptr(v.cons)
+	prod := atomic.LoadUintptr(v.prod)
+	for prod-cons >= ringbufHeader {
+		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&v.data[cons&v.mask])))
+		if hdr&unix.BPF_RINGBUF_BUSY_BIT != 0 {
+			return nil, 0, false, nil
+		}
+		size := uintptr(hdr &^ (unix.BPF_RINGBUF_BUSY_BIT | unix.BPF_RINGBUF_DISCARD_BIT))
+		next := cons + ringbufHeader + uintptr(align8(int(size)))
+		if size > v.mask+1 || next-cons > prod-cons {
+			return nil, 0, false, fmt.Errorf("ring buffer record of %d bytes at %d: beyond the producer position %d", size, cons, prod)
+		}
+		if hdr&unix.BPF_RINGBUF_DISCARD_BIT != 0 {
+			atomic.StoreUintptr(v.cons, next)
+			cons = next
+			continue
+		}
+		// The data pages are mapped twice in a row: a sample that wraps
+		// around is contiguous.
+		start := (cons + ringbufHeader) & v.mask
+		return v.data[start : start+size : start+size], next, true, nil
+	}
+	return nil, 0, false, nil
+}
+
+// commit consumes the ring up to end (from peek).
+func (v *ringReader) commit(end uintptr) { atomic.StoreUintptr(v.cons, end) }
+
+// wait blocks in epoll_wait for up to msec milliseconds (-1: no limit)
+// until the ring has data or the interrupt eventfd is set. It reports
+// whether the interrupt fd was ready; EINTR counts as a spurious wakeup.
+func (v *ringReader) wait(msec int) (interrupted bool, err error) {
+	n, err := unix.EpollWait(v.epfd, v.events[:], msec)
+	if err != nil {
+		if errors.Is(err, unix.EINTR) {
+			return false, nil
+		}
+		return false, fmt.Errorf("epoll_wait: %w", err)
+	}
+	for _, ev := range v.events[:n] {
+		if int(ev.Fd) != v.ringFD {
+			interrupted = true
+		}
+	}
+	return interrupted, nil
+}
+
+// close unmaps the ring and closes the epoll set; a poll holding the
+// reader sees data == nil.
+func (v *ringReader) close() error {
+	var errs []error
+	for _, b := range v.maps {
+		errs = append(errs, unix.Munmap(b))
+	}
+	if v.epfd >= 0 {
+		errs = append(errs, unix.Close(v.epfd))
+	}
+	v.maps, v.data, v.cons, v.prod, v.epfd = nil, nil, nil, nil, -1
+	return errors.Join(errs...)
+}
+
+// interruptFD is a registry's interrupt eventfd: set (and left set) once
+// the context of its polls is done, by one context.AfterFunc per context,
+// not per poll. Every ring reader's epoll set holds it.
+type interruptFD struct {
+	mu   sync.Mutex
+	fd   int // -1: not created yet, or closed
+	ctx  context.Context
+	stop func() bool
+}
+
+// arm makes the fd follow ctx, creating it on first use. A poll with a
+// context other than the last one re-arms it (tests; a run uses one).
+func (w *interruptFD) arm(ctx context.Context) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fd < 0 {
+		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return -1, fmt.Errorf("interrupt eventfd: %w", err)
+		}
+		w.fd = fd
+	}
+	if w.ctx == ctx {
+		return w.fd, nil
+	}
+	if w.stop != nil {
+		w.stop()
+		// Clear a wakeup the previous context left.
+		var buf [8]byte
+		_, _ = unix.Read(w.fd, buf[:])
+	}
+	w.ctx = ctx
+	w.stop = context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.fd >= 0 && w.ctx == ctx {
+			one := [8]byte{1}
+			_, _ = unix.Write(w.fd, one[:])
+		}
+	})
+	return w.fd, nil
+}
+
+// close releases the eventfd.
+func (w *interruptFD) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop != nil {
+		w.stop()
+		w.stop = nil
+	}
+	w.ctx = nil
+	if w.fd < 0 {
+		return nil
+	}
+	err := unix.Close(w.fd)
+	w.fd = -1
+	return err
+}
