@@ -35,7 +35,7 @@ func (c Config) HostRun() (*HostRun, error) {
 	if stdout == nil {
 		stdout = io.Discard
 	}
-	reg, _, err := c.registry(stderr, nil)
+	reg, _, err := c.registry(stderr, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +45,9 @@ func (c Config) HostRun() (*HostRun, error) {
 // registry is the one place a run's kernel-side registry is made, with its
 // grants (directories, interfaces), capability policy and limits, for guests
 // and bare objects alike.
-// kernelBTF may be nil (decoded on the first load that needs it).
-func (c Config) registry(stderr io.Writer, kernelBTF *btf.Cache) (*bpf.Registry, *grant.Grants, error) {
+// kernelBTF may be nil (decoded on the first load that needs it); core, the
+// CO-RE types cache, may be nil (none).
+func (c Config) registry(stderr io.Writer, kernelBTF *btf.Cache, core *bpf.CORECache) (*bpf.Registry, *grant.Grants, error) {
 	grants, err := grant.New(c.mounts)
 	if err != nil {
 		return nil, nil, err
@@ -62,7 +63,7 @@ func (c Config) registry(stderr io.Writer, kernelBTF *btf.Cache) (*bpf.Registry,
 	reg := bpf.NewRegistry(bpf.Options{
 		Stderr: stderr, Verbose: c.verbose, Grants: grants, KernelBTF: kernelBTF,
 		Net: grant.NewInterfaces(c.net), Policy: pol, Limits: bpf.Limits(c.limits),
-		Hub: c.group.hub(), PinDir: pinDir,
+		Hub: c.group.hub(), PinDir: pinDir, CORE: core,
 	})
 	return reg, grants, nil
 }

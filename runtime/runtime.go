@@ -75,6 +75,9 @@ type Runtime struct {
 	r     wazero.Runtime
 	cache wazero.CompilationCache
 	guard *compcache.Guard // nil without a cache directory
+	// core keeps CO-RE objects' kernel types beside the compilation cache
+	// (bpf.CORECache), so a warm start reads no kernel BTF.
+	core *bpf.CORECache
 }
 
 // Module is a compiled guest, ready to run any number of times.
@@ -104,6 +107,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.cache = cache
 		rt.guard = compcache.New(cfg.cacheDir, true, cfg.stderr) // true: WithCloseOnContextDone above
 		rc = rc.WithCompilationCache(cache)
+		rt.core = bpf.NewCORECache(cfg.cacheDir)
 	}
 	rt.r = wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt.r); err != nil {
@@ -179,12 +183,12 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	// The kernel BTF the guest's embedded CO-RE objects need is decoded in
 	// the background while the guest instantiates and starts (RATIONALE.md,
 	// "Kernel BTF ahead of the guest").
-	kernelBTF := bpf.PrefetchKernelBTF(m.wasm)
+	kernelBTF := bpf.PrefetchKernelBTF(m.wasm, rt.core)
 	stderr := cfg.stderr
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	reg, grants, err := cfg.registry(stderr, kernelBTF)
+	reg, grants, err := cfg.registry(stderr, kernelBTF, rt.core)
 	if err != nil {
 		return 1, err
 	}

@@ -49,22 +49,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("load: %w", err)
 	}
-	for name, ms := range spec.Maps {
-		if ms.Pinning != ebpf.PinNone {
-			if r.opts.Verbose {
-				r.logf("load: map %s: pinning ignored, maps live only as long as the guest", name)
-			}
-			ms.Pinning = ebpf.PinNone
-		}
-	}
-
-	// cilium/ebpf memory-maps .data/.bss/.rodata to back its Variables, and
-	// unmaps them only when the garbage collector gets to it, which keeps
-	// the maps alive in the kernel after the guest is gone. Guests reach
-	// globals through map operations, so no Variables and no mappings. The
-	// maps' contents still come from the ELF, which is where the guest wrote
-	// its .rodata values.
-	spec.Variables = nil
+	r.prepareSpec(spec, r.opts.Verbose)
 
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later ones
 	// ignore it. Raising it once is harmless either way.
@@ -77,7 +62,47 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 		// at its end are printed.
 		opts.Programs.LogLevel = ebpf.LogLevelBranch | ebpf.LogLevelStats
 	}
+	// CO-RE types from the cache, if it has this object's; else the full
+	// load below fills the entry.
+	core := r.opts.CORE
+	hasCORE, cacheOK := false, false
+	if core != nil {
+		hasCORE, cacheOK = cacheable(spec)
+	}
+	cached := false
+	if hasCORE && cacheOK {
+		kt, err := core.Lookup(elf)
+		if err != nil {
+			// Damaged, stale or foreign: ignored, and rewritten below.
+			r.logf("load: CO-RE cache: %v; relocating against the kernel's BTF", err)
+		}
+		if kt != nil {
+			opts.Programs.KernelTypes = kt
+			cached = true
+		}
+	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
+	if err != nil && cached {
+		// Never trust the cache over the kernel: load as without it.
+		r.logf("load: with cached CO-RE types: %v; relocating against the kernel's BTF", err)
+		cached = false
+		if spec, err = parseObject(elf); err != nil {
+			return 0, err
+		}
+		r.prepareSpec(spec, false)
+		opts.Programs.KernelTypes = nil
+		coll, err = ebpf.NewCollectionWithOptions(spec, opts)
+	}
+	if err == nil && cached {
+		r.coreHits++
+	}
+	if err == nil && hasCORE && cacheOK && !cached {
+		if kernel, kerr := r.btf.Kernel(); kerr == nil {
+			if err := core.Store(elf, spec, kernel); err != nil {
+				r.logf("load: CO-RE cache: %v", err)
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, unix.EPERM) {
 			err = explainRefusal(err, spec, currentHostFacts())
@@ -115,6 +140,27 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	}
 	r.used.add(use, 1)
 	return uint64(oh), nil
+}
+
+// prepareSpec drops what a guest's load must not keep: map pinning (a
+// pinned map would outlive the guest) and cilium/ebpf's Variables.
+func (r *Registry) prepareSpec(spec *ebpf.CollectionSpec, verbose bool) {
+	for name, ms := range spec.Maps {
+		if ms.Pinning != ebpf.PinNone {
+			if verbose {
+				r.logf("load: map %s: pinning ignored, maps live only as long as the guest", name)
+			}
+			ms.Pinning = ebpf.PinNone
+		}
+	}
+
+	// cilium/ebpf memory-maps .data/.bss/.rodata to back its Variables, and
+	// unmaps them only when the garbage collector gets to it, which keeps
+	// the maps alive in the kernel after the guest is gone. Guests reach
+	// globals through map operations, so no Variables and no mappings. The
+	// maps' contents still come from the ELF, which is where the guest wrote
+	// its .rodata values.
+	spec.Variables = nil
 }
 
 // parseObject reads the ELF with cilium/ebpf. Its parser is fuzzed upstream,

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"slices"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -26,17 +27,23 @@ import (
 // leaves the types they name decoded in the cache. Nothing is loaded into
 // the kernel. The result is the same cache the Registry would build on the
 // guest's first load; only its timing differs.
-func PrefetchKernelBTF(wasm []byte) *btf.Cache {
+//
+// Objects whose CO-RE types core has (corecache.go) need no kernel BTF at
+// all: for them nothing is decoded.
+func PrefetchKernelBTF(wasm []byte, core *CORECache) *btf.Cache {
 	c := btf.NewCache()
-	go warmKernelBTF(c, wasm)
+	go warmKernelBTF(c, wasm, core)
 	return c
 }
 
-func warmKernelBTF(c *btf.Cache, wasm []byte) {
+func warmKernelBTF(c *btf.Cache, wasm []byte, core *CORECache) {
 	// The guest controls every byte scanned here; a parser panic must not
 	// take the runtime down. The guest's own load reports real errors.
 	defer func() { _ = recover() }()
 	objs := embeddedObjects(wasm)
+	if core != nil {
+		objs = slices.DeleteFunc(objs, func(o embeddedObject) bool { return core.Has(o.elf) })
+	}
 	if len(objs) == 0 {
 		return
 	}
@@ -68,6 +75,7 @@ func warmKernelBTF(c *btf.Cache, wasm []byte) {
 }
 
 type embeddedObject struct {
+	elf   []byte
 	relos []*btf.CORERelocation
 	bo    binary.ByteOrder
 }
@@ -149,7 +157,7 @@ func object(seg segment, at int, rest *segments) (embeddedObject, bool) {
 	if err != nil {
 		return embeddedObject{}, false
 	}
-	o := embeddedObject{bo: bo}
+	o := embeddedObject{elf: elf, bo: bo}
 	needs := false
 	for _, p := range spec.Programs {
 		switch p.Type {

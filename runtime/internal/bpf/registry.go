@@ -74,6 +74,9 @@ type Options struct {
 	// PinDir is the bpffs directory the guest may pin objects in and
 	// open pins from (pin.go); empty: nothing is granted.
 	PinDir string
+	// CORE, if set, caches the kernel types of CO-RE objects per kernel
+	// (corecache.go): a load that finds its entry reads no kernel BTF.
+	CORE *CORECache
 }
 
 // Registry holds everything one guest instance created in the kernel.
@@ -90,6 +93,8 @@ type Registry struct {
 	// btf holds the kernel's BTF once an object needed it (CO-RE), for
 	// the instance's later loads; CloseAll drops it.
 	btf *btf.Cache
+	// coreHits counts loads relocated from the CO-RE cache (for tests).
+	coreHits int
 	// wake is the interrupt eventfd in every ring reader's epoll set.
 	wake interruptFD
 }

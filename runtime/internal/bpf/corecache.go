@@ -1,0 +1,347 @@
+package bpf
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"golang.org/x/sys/unix"
+)
+
+// CO-RE relocation cache (RATIONALE.md, "CO-RE types cached per kernel").
+// A CO-RE load decodes the whole kernel BTF (5.5 MB, ~18 ms here) and then
+// the type graph its relocations name (~10-20 ms), on every start: the
+// largest part of a warm start. The relocations' results depend only on
+// the kernel's BTF and the object's programs and types, so the runtime
+// keeps, per (kernel, object), the kernel types an object's relocations
+// can resolve to: every kernel type whose name is one of the object's
+// type names, with everything those types reference, as a small BTF blob
+// (like `bpftool gen min_core_btf`). A warm load relocates against that
+// blob (cilium/ebpf's KernelTypes) and never reads the kernel's BTF.
+//
+// Entries are trusted for nothing: each names its kernel and object and
+// carries a SHA-256 of its payload; one that does not match is ignored and
+// replaced after the full load. Objects whose relocations or programs need
+// the kernel's own type IDs (target_type_id relocations; tracing, LSM,
+// extension and struct_ops programs, attached by BTF ID) are not cached:
+// type IDs in the blob are not the kernel's.
+
+// CORECache is a directory of CO-RE entries. Safe for concurrent use.
+type CORECache struct {
+	dir string
+
+	once      sync.Once
+	kernel    string // hex identity of the running kernel's BTF
+	kernelErr error
+}
+
+// NewCORECache returns a cache in dir (created on the first store).
+func NewCORECache(dir string) *CORECache { return &CORECache{dir: dir} }
+
+const coreMagic = "wbpf CO-RE types v1\n"
+
+// vmlinuxBTF is where the running kernel's BTF is read from (a variable
+// for tests).
+var vmlinuxBTF = "/sys/kernel/btf/vmlinux"
+
+// kernelID identifies the running kernel's BTF: its release and build
+// (uname), the BTF's size, and a SHA-256 of its first and last 256 KiB
+// (the header, the start of the types and the end of the string table; a
+// whole-file hash costs ~4 ms per start for little more certainty).
+func (c *CORECache) kernelID() (string, error) {
+	c.once.Do(func() {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			c.kernelErr = err
+			return
+		}
+		f, err := os.Open(vmlinuxBTF)
+		if err != nil {
+			c.kernelErr = err
+			return
+		}
+		defer f.Close()
+		// sysfs reports no size for the BTF file: read its end by
+		// reading on.
+		h := sha256.New()
+		h.Write(bytes.TrimRight(u.Release[:], "\x00"))
+		h.Write([]byte{0})
+		h.Write(bytes.TrimRight(u.Version[:], "\x00"))
+		h.Write([]byte{0})
+		const part = 256 << 10
+		head := make([]byte, part)
+		n, err := io.ReadFull(f, head)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			c.kernelErr = err
+			return
+		}
+		h.Write(head[:n])
+		size := int64(n)
+		tail := make([]byte, 0, 2*part)
+		buf := make([]byte, part)
+		for {
+			k, err := f.Read(buf)
+			size += int64(k)
+			tail = append(tail, buf[:k]...)
+			if len(tail) > part {
+				tail = append(tail[:0], tail[len(tail)-part:]...)
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				c.kernelErr = err
+				return
+			}
+		}
+		h.Write(tail)
+		binary.Write(h, binary.LittleEndian, size)
+		c.kernel = hex.EncodeToString(h.Sum(nil))
+	})
+	return c.kernel, c.kernelErr
+}
+
+// objectKey hashes what CO-RE relocation depends on in an object: every
+// byte but the contents of its data sections (.rodata, .data, .bss and
+// their named variants), which guests rewrite before loading (the C SDK
+// writes .rodata values into its copy of the object) and which no
+// relocation reads. So the object embedded in a guest and the one it
+// loads share one entry.
+func objectKey(obj []byte) (string, error) {
+	f, err := elf.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidObject, err)
+	}
+	masked := append([]byte(nil), obj...)
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_PROGBITS || !isDataSection(s.Name) {
+			continue
+		}
+		if s.Offset > uint64(len(masked)) || s.Size > uint64(len(masked))-s.Offset {
+			return "", fmt.Errorf("%w: section %s beyond the end", ErrInvalidObject, s.Name)
+		}
+		clear(masked[s.Offset : s.Offset+s.Size])
+	}
+	sum := sha256.Sum256(masked)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func isDataSection(name string) bool {
+	for _, p := range []string{".rodata", ".data", ".bss"} {
+		if name == p || strings.HasPrefix(name, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// cacheable reports whether spec's relocations can be resolved against a
+// cached subset of the kernel's types, and whether it has any.
+func cacheable(spec *ebpf.CollectionSpec) (has, ok bool) {
+	for _, p := range spec.Programs {
+		switch p.Type {
+		case ebpf.Tracing, ebpf.LSM, ebpf.StructOps, ebpf.Extension:
+			return false, false // attached by the kernel's BTF IDs
+		}
+		iter := p.Instructions.Iterate()
+		for iter.Next() {
+			r := btf.CORERelocationMetadata(iter.Ins)
+			if r == nil {
+				continue
+			}
+			has = true
+			if strings.Contains(r.String(), "target_type_id") {
+				return true, false
+			}
+		}
+	}
+	return has, true
+}
+
+func (c *CORECache) path(kernel, obj string) string {
+	sum := sha256.Sum256([]byte(kernel + "\x00" + obj))
+	return filepath.Join(c.dir, "core", hex.EncodeToString(sum[:16])+".btf")
+}
+
+// Lookup returns the cached kernel types for obj, or nil and why not
+// (a missing entry is not an error).
+func (c *CORECache) Lookup(obj []byte) (*btf.Spec, error) {
+	kernel, err := c.kernelID()
+	if err != nil {
+		return nil, fmt.Errorf("kernel BTF: %w", err)
+	}
+	key, err := objectKey(obj)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(c.path(kernel, key))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	payload, err := parseEntry(b, kernel, key)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(payload))
+	if err != nil {
+		return nil, fmt.Errorf("cached types: %w", err)
+	}
+	return spec, nil
+}
+
+// Has reports whether a valid-looking entry for obj exists, without
+// decoding it (PrefetchKernelBTF: no need to decode the kernel's BTF).
+func (c *CORECache) Has(obj []byte) bool {
+	kernel, err := c.kernelID()
+	if err != nil {
+		return false
+	}
+	key, err := objectKey(obj)
+	if err != nil {
+		return false
+	}
+	b, err := os.ReadFile(c.path(kernel, key))
+	if err != nil {
+		return false
+	}
+	_, err = parseEntry(b, kernel, key)
+	return err == nil
+}
+
+// An entry is: coreMagic, "kernel HEX\n", "object HEX\n", "sha256 HEX\n",
+// then the BTF blob.
+func parseEntry(b []byte, kernel, key string) ([]byte, error) {
+	rest, ok := bytes.CutPrefix(b, []byte(coreMagic))
+	if !ok {
+		return nil, errors.New("cache entry: not a CO-RE types entry")
+	}
+	field := func(name string) (string, error) {
+		line, tail, ok := bytes.Cut(rest, []byte("\n"))
+		v, ok2 := bytes.CutPrefix(line, []byte(name+" "))
+		if !ok || !ok2 {
+			return "", fmt.Errorf("cache entry: no %s line", name)
+		}
+		rest = tail
+		return string(v), nil
+	}
+	k, err := field("kernel")
+	if err != nil {
+		return nil, err
+	}
+	o, err := field("object")
+	if err != nil {
+		return nil, err
+	}
+	sum, err := field("sha256")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case k != kernel:
+		return nil, errors.New("cache entry: for another kernel")
+	case o != key:
+		return nil, errors.New("cache entry: for another object")
+	}
+	got := sha256.Sum256(rest)
+	if hex.EncodeToString(got[:]) != sum {
+		return nil, errors.New("cache entry: checksum mismatch (damaged)")
+	}
+	return rest, nil
+}
+
+// Store writes the entry for obj: the types of kernel that obj's type
+// names can match, with their dependencies. The file is written beside
+// and renamed into place, so a reader sees a whole entry or none.
+func (c *CORECache) Store(obj []byte, spec *ebpf.CollectionSpec, kernel *btf.Spec) error {
+	kid, err := c.kernelID()
+	if err != nil {
+		return fmt.Errorf("kernel BTF: %w", err)
+	}
+	key, err := objectKey(obj)
+	if err != nil {
+		return err
+	}
+	payload, err := kernelSubset(spec, kernel)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(payload)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%skernel %s\nobject %s\nsha256 %s\n", coreMagic, kid, key, hex.EncodeToString(sum[:]))
+	b.Write(payload)
+	p := c.path(kid, key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".core-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(b.Bytes())
+	if err := errors.Join(werr, tmp.Close()); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// kernelSubset marshals every type of kernel named like one of spec's
+// types (flavours, name___suffix, stripped as CO-RE does), with all the
+// types they reference. CO-RE relocations start from a named local type
+// and look up kernel candidates by that name; the rest of the search
+// follows references from there, all inside the subset.
+func kernelSubset(spec *ebpf.CollectionSpec, kernel *btf.Spec) ([]byte, error) {
+	if spec.Types == nil {
+		return nil, errors.New("object has no BTF")
+	}
+	var b btf.Builder
+	seen := map[string]bool{}
+	for typ, err := range spec.Types.All() {
+		if err != nil {
+			return nil, err
+		}
+		name := typ.TypeName()
+		if i := strings.LastIndex(name, "___"); i > 0 {
+			name = name[:i]
+		}
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		switch typ.(type) {
+		case *btf.Func, *btf.Var, *btf.Datasec, *btf.FuncProto:
+			continue // not relocation roots
+		}
+		cands, err := kernel.AnyTypesByName(name)
+		if errors.Is(err, btf.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range cands {
+			if _, err := b.Add(t); err != nil {
+				return nil, fmt.Errorf("type %s: %w", name, err)
+			}
+		}
+	}
+	return b.Marshal(nil, &btf.MarshalOptions{Order: binary.NativeEndian, PreventNoTypeFound: true})
+}
