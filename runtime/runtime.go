@@ -250,11 +250,19 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		mc = mc.WithEnv(cfg.env[i], cfg.env[i+1])
 	}
 
-	mod, err := rt.r.InstantiateModule(ictx, m.c, mc)
+	// The guest's wasm_bpf and callback-wrapper are its own front modules,
+	// whose polls call the guest from Wasm (host.InstantiateFront).
+	front, err := host.InstantiateFront(ctx, rt.r, in)
+	if err != nil {
+		return 1, err
+	}
+	defer front.Close(context.WithoutCancel(ctx))
+	mod, err := rt.r.InstantiateModule(experimental.WithImportResolver(ictx, front.Resolve), m.c, mc)
 	if err != nil {
 		return 1, fmt.Errorf("instantiate: %w", err)
 	}
 	defer mod.Close(context.WithoutCancel(ctx))
+	in.SetGuest(mod)
 	start := mod.ExportedFunction("_start")
 	if start == nil {
 		return 1, ErrNotCommand

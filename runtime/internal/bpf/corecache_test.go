@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
 
 // coreObjects are the fixtures and examples with CO-RE relocations.
@@ -102,7 +103,7 @@ func TestCORECacheEntries(t *testing.T) {
 	load := func(t *testing.T) (*Registry, string) {
 		t.Helper()
 		var stderr bytes.Buffer
-		r := NewRegistry(Options{Stderr: &stderr, CORE: NewCORECache(dir)})
+		r := NewRegistry(Options{Stderr: &stderr, CORE: NewCORECache(dir), Policy: policy.Privileged()})
 		t.Cleanup(func() { r.CloseAll() })
 		if _, err := r.Load(obj); err != nil {
 			t.Fatalf("load: %v; stderr: %s", err, &stderr)

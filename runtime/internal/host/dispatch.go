@@ -111,6 +111,10 @@ type dispatchState struct {
 	maxSize uint32
 	// called: fetch copied a sample and its callback was called.
 	called bool
+	// outer is the poll this one was started from, in a callback.
+	outer *dispatchState
+	// unmark ends the buffer's mark as being polled (front polls).
+	unmark func()
 }
 
 // settle is called by host functions a callback may call that change
@@ -150,6 +154,10 @@ func InstantiateDispatchers(ctx context.Context, r wazero.Runtime, guest api.Mod
 			return host
 		case dispatchGuest:
 			return guest
+		case frontModuleName:
+			if in.front != nil {
+				return in.front.wasmBPF
+			}
 		}
 		return nil
 	})
@@ -169,13 +177,14 @@ func InstantiateDispatchers(ctx context.Context, r wazero.Runtime, guest api.Mod
 	// A guest without an exported function table (Go, or a C guest linked
 	// without --export-table) or memory fails to link it: its polls keep
 	// calling once per sample, which is always correct.
-	d.table, _ = instantiate(dispatcherModule(""))
+	front := in.front != nil
+	d.table, _ = instantiate(dispatcherModule("", front))
 	name := in.CallbackExport
 	if name == "" {
 		name = abi.DefaultCallbackExport
 	}
 	if _, err := lookupExport(guest, name); err == nil {
-		if d.export, err = instantiate(dispatcherModule(name)); err != nil {
+		if d.export, err = instantiate(dispatcherModule(name, front)); err != nil {
 			d.Close(ctx)
 			return nil, fmt.Errorf("dispatcher: %w", err)
 		}
@@ -219,7 +228,7 @@ func (in *Instance) fetch(res int32) int64 {
 // guest's function export. Written out by hand: it is about 200 bytes, and
 // this keeps it next to the one place that reads it (see the pseudo-code at
 // the top).
-func dispatcherModule(export string) []byte {
+func dispatcherModule(export string, front bool) []byte {
 	const (
 		i32, i64, funcref = 0x7f, 0x7e, 0x70
 		tFunc             = 0x60
@@ -234,16 +243,21 @@ func dispatcherModule(export string) []byte {
 
 	mod = append(mod, 0, 'a', 's', 'm', 1, 0, 0, 0)
 	// Types: 0 fetch (i32)->i64, 1 callback (i32,i32,i32)->i32,
-	// 2 dispatch (i32,i32,i32)->(), 3 deliver (i32 x5)->i64.
-	section(1, []byte{4,
+	// 2 dispatch (i32,i32,i32)->(), 3 deliver (i32 x5)->i64, 4 register
+	// ()->().
+	section(1, []byte{5,
 		tFunc, 1, i32, 1, i64,
 		tFunc, 3, i32, i32, i32, 1, i32,
 		tFunc, 3, i32, i32, i32, 0,
-		tFunc, 5, i32, i32, i32, i32, i32, 1, i64})
+		tFunc, 5, i32, i32, i32, i32, i32, 1, i64,
+		tFunc, 0, 0})
 	// Imports: fetch (function 0); the guest's table, or its callback
 	// (function 1); the guest's memory (so that a guest without one does
 	// not get a dispatcher).
 	imp := []byte{3}
+	if front {
+		imp[0] = 4
+	}
 	imp = append(name(name(imp, dispatchHost), dispatchFetch), 0x00, 0)
 	dispatchIdx, deliverIdx := byte(1), byte(2)
 	if export == "" {
@@ -253,9 +267,26 @@ func dispatcherModule(export string) []byte {
 		dispatchIdx, deliverIdx = 2, 3
 	}
 	imp = append(name(name(imp, dispatchGuest), "memory"), 0x02, 0x00, 0)
+	// With a front: its table, where the start function puts dispatch
+	// (slot 0 for the table dispatcher, 1 for the export one); it is table
+	// 1 beside the guest's, or table 0.
+	frontTable, slot := byte(0), byte(1)
+	if export == "" {
+		frontTable, slot = 1, 0
+	}
+	if front {
+		imp = append(name(name(imp, frontModuleName), frontTableName), 0x01, funcref, 0x00, frontSlots)
+	}
 	section(2, imp)
-	section(3, []byte{2, 2, 3}) // dispatch, deliver
-	section(7, append(name([]byte{1}, dispatchExport), 0x00, dispatchIdx))
+	if front {
+		section(3, []byte{3, 2, 3, 4}) // dispatch, deliver, register
+		section(7, append(name([]byte{1}, dispatchExport), 0x00, dispatchIdx))
+		section(8, []byte{deliverIdx + 1})             // start: register
+		section(9, []byte{1, 3, 0x00, 1, dispatchIdx}) // declarative: ref.func dispatch
+	} else {
+		section(3, []byte{2, 2, 3}) // dispatch, deliver
+		section(7, append(name([]byte{1}, dispatchExport), 0x00, dispatchIdx))
+	}
 
 	// call the guest's callback with (ctx, data, size) on the stack; the
 	// table index is parameter 0 of both functions.
@@ -299,8 +330,16 @@ func dispatcherModule(export string) []byte {
 		call, deliverIdx, // deliver(idx, ctx, data, r, depth-1)
 		end, end, end)
 	code := []byte{2}
+	if front {
+		code[0] = 3
+	}
 	code = append(appendU32(code, uint32(len(dispatch))), dispatch...)
 	code = append(appendU32(code, uint32(len(deliver))), deliver...)
+	if front {
+		// register: table.set front[slot] = ref.func dispatch
+		register := []byte{0, i32Const, slot, 0xd2, dispatchIdx, 0x26, frontTable, end}
+		code = append(appendU32(code, uint32(len(register))), register...)
+	}
 	section(10, code)
 	return mod
 }

@@ -19,7 +19,7 @@ func TestDispatcherModule(t *testing.T) {
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
 	defer r.Close(ctx)
 	for _, export := range []string{"", "go-callback", "a-much-longer-callback-export-name-" + string(make([]byte, 200))} {
-		c, err := r.CompileModule(ctx, dispatcherModule(export))
+		c, err := r.CompileModule(ctx, dispatcherModule(export, false))
 		if err != nil {
 			t.Fatalf("export %q: %v", export, err)
 		}

@@ -57,6 +57,13 @@ type Instance struct {
 	current  *dispatchState
 	// trap is the first trap inside a callback (see unwind).
 	trap error
+	// guest is the guest module, for host calls that come from the front
+	// modules (front.go) rather than from the guest itself.
+	guest api.Module
+	// front, if set, is the instance's front (InstantiateFront).
+	front *Front
+	// dispatchNext: pollBegin left a poll for the front to dispatch.
+	dispatchNext bool
 }
 
 // errNestedTrap is what the polls around a trapped callback re-raise.
@@ -468,27 +475,56 @@ func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack
 // whatever the callback. With a dispatcher (see dispatch.go), the samples
 // reach the callback through it, in one call into the guest; without, by
 // one call per sample. idx is the dispatcher's first argument (the table
-// index; unused by the export dispatcher).
+// index; unused by the export dispatcher). A guest instantiated with a
+// front (front.go) reaches the same code through pollBegin instead, and
+// makes no call from Go into Wasm.
 func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), dispatch *dispatcher, idx uint32, obj uint64, token int32, cbCtx uint64, data, maxSize uint32, timeoutMS int32) (int64, error) {
+	p, fn, mem, err := startPoll(ctx, mod, in, resolve, obj, token, data, maxSize, timeoutMS)
+	if p == nil {
+		return 0, err
+	}
+	// End also runs when a callback traps or exits (the panics below).
+	defer p.End()
+	defer in.Registry.MarkPolling(token)()
+	if dispatch != nil && p.Wait() {
+		// A callback may poll another buffer: restore the outer poll after.
+		outer := in.current
+		in.current = &dispatchState{p: p, mem: mem, data: data, maxSize: maxSize, outer: outer}
+		defer func() { in.current = outer }()
+		if err := dispatch.call(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
+			// The guest trapped or exited inside its callback: end the
+			// guest's whole call stack with that error (wazero passes an
+			// exit through unchanged), as if it happened outside.
+			panic(in.unwind(err))
+		}
+	} else if dispatch == nil {
+		in.eachSample(ctx, p, fn, mem, cbCtx, data, maxSize)
+	}
+	n, err := p.End()
+	return int64(n), err
+}
+
+// startPoll checks a poll's arguments and starts it; p is nil if it ended
+// before it began (err, or -EINTR once the run is interrupted).
+func startPoll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api.Function, error), obj uint64, token int32, data, maxSize uint32, timeoutMS int32) (p *bpf.BufferPoll, fn api.Function, mem api.Memory, err error) {
 	// A callback polling the buffer it is being called from is refused
 	// before anything changes: each level would hold host memory and a
 	// guest frame, so a buffer fed by its own polls nests without bound.
 	if in.Registry.Polling(token) {
-		return 0, fmt.Errorf("map token %d: %w", token, bpf.ErrBusy)
+		return nil, nil, nil, fmt.Errorf("map token %d: %w", token, bpf.ErrBusy)
 	}
 	// Called from a callback: the sample that callback got is consumed
 	// now (this poll may read the same ring).
 	in.settle()
-	mem := guestMemory(mod)
+	mem = guestMemory(mod)
 	if err := check(mem, data, maxSize); err != nil {
-		return 0, fmt.Errorf("sample buffer: %w", err)
+		return nil, nil, nil, fmt.Errorf("sample buffer: %w", err)
 	}
 	if _, err := in.Registry.Buffer(obj, token); err != nil {
-		return 0, err
+		return nil, nil, nil, err
 	}
-	fn, err := resolve()
-	if err != nil {
-		return 0, err
+	if fn, err = resolve(); err != nil {
+		return nil, nil, nil, err
 	}
 	timeout := time.Duration(timeoutMS) * time.Millisecond
 	if timeoutMS < 0 {
@@ -500,50 +536,38 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 		// Not even the samples already there: a guest that polls in a
 		// loop must see -EINTR however busy its buffer.
 		if pctx.Err() != nil {
-			return 0, bpf.ErrInterrupted
+			return nil, nil, nil, bpf.ErrInterrupted
 		}
 	}
-	p, err := in.Registry.StartPoll(pctx, obj, token, timeout)
+	p, err = in.Registry.StartPoll(pctx, obj, token, timeout)
 	if err != nil {
-		return 0, err
+		return nil, nil, nil, err
 	}
-	// End also runs when a callback traps or exits (the panics below).
-	defer p.End()
-	defer in.Registry.MarkPolling(token)()
-	if dispatch != nil && p.Wait() {
-		// A callback may poll another buffer: restore the outer poll after.
-		outer := in.current
-		in.current = &dispatchState{p: p, mem: mem, data: data, maxSize: maxSize}
-		defer func() { in.current = outer }()
-		if err := dispatch.call(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
-			// The guest trapped or exited inside its callback: end the
-			// guest's whole call stack with that error (wazero passes an
-			// exit through unchanged), as if it happened outside.
-			panic(in.unwind(err))
+	return p, fn, mem, nil
+}
+
+// eachSample delivers p's samples with one call from Go into the guest
+// per sample: for guests without a dispatcher.
+func (in *Instance) eachSample(ctx context.Context, p *bpf.BufferPoll, fn api.Function, mem api.Memory, cbCtx uint64, data, maxSize uint32) {
+	call := make([]uint64, 3)
+	for {
+		sample, ok := p.Next()
+		if !ok {
+			return
 		}
-	} else if dispatch == nil {
-		call := make([]uint64, 3)
-		for {
-			sample, ok := p.Next()
-			if !ok {
-				break
-			}
-			if !mem.Write(data, sample[:min(uint32(len(sample)), maxSize)]) {
-				// Memory never shrinks and was checked above.
-				panic(fmt.Errorf("wbpf: sample buffer at %#x vanished", data))
-			}
-			call[0], call[1], call[2] = cbCtx, api.EncodeU32(data), api.EncodeU32(uint32(len(sample)))
-			if err := fn.CallWithStack(ctx, call); err != nil {
-				panic(in.unwind(err)) // as above
-			}
-			if ret := api.DecodeI32(call[0]); ret < 0 {
-				p.Stop(ret)
-				break
-			}
+		if !mem.Write(data, sample[:min(uint32(len(sample)), maxSize)]) {
+			// Memory never shrinks and was checked above.
+			panic(fmt.Errorf("wbpf: sample buffer at %#x vanished", data))
+		}
+		call[0], call[1], call[2] = cbCtx, api.EncodeU32(data), api.EncodeU32(uint32(len(sample)))
+		if err := fn.CallWithStack(ctx, call); err != nil {
+			panic(in.unwind(err)) // as above
+		}
+		if ret := api.DecodeI32(call[0]); ret < 0 {
+			p.Stop(ret)
+			return
 		}
 	}
-	n, err := p.End()
-	return int64(n), err
 }
 
 // lookupTable resolves a C guest's callback index. wazero's LookupFunction
