@@ -3,8 +3,10 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime"
+	"golang.org/x/sys/unix"
 )
 
 // TestNoLeaks runs testdata/lifecycle.c, which attaches two programs and opens a ring buffer
@@ -30,13 +33,24 @@ func TestNoLeaks(t *testing.T) {
 		// cancellation comes between two polls, returns -EINTR, and the guest exits 5 within
 		// the interrupt grace period.
 		{"wait", 5},
+		// An exit and a trap inside a sample callback end the guest as they would anywhere:
+		// the poll that called the callback runs in Wasm (the front), nothing is left behind.
+		{"cbexit", 4},
+		{"cbtrap", runtime.ExitTrap},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			snap := testutils.LeakCheck(t, bpfNames...)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			r := start(ctx, t, wasm, config(t, "lifecycle.wasm", tc.mode))
+			args := []string{"lifecycle.wasm", tc.mode}
+			if strings.HasPrefix(tc.mode, "cb") {
+				args = append(args, strconv.Itoa(os.Getpid()))
+			}
+			r := start(ctx, t, wasm, config(t, args...))
 			r.waitFor("attached", 30*time.Second)
+			if strings.HasPrefix(tc.mode, "cb") {
+				unix.Getppid()
+			}
 			if tc.mode == "wait" {
 				assertAttached(t, snap)
 				cancel()

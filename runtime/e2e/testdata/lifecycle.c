@@ -4,6 +4,8 @@
 //   exit   calls exit(3) with everything still attached
 //   trap   traps (unreachable) with everything still attached
 //   wait   polls until a poll is interrupted (-EINTR), then prints "interrupted" and exits 5
+//   cbexit TGID, cbtrap TGID
+//          poll for getppid calls of TGID; the first sample's callback calls exit(4), or traps
 #include "wbpf.h"
 #include "guest.h"
 
@@ -11,22 +13,34 @@ static const unsigned char obj_bytes[] = {
 #embed "events.bpf.o"
 };
 
+static int in_callback; // 1: exit(4) in the callback, 2: trap there
+
 static int on_event(void *ctx, void *data, size_t size)
 {
     (void)ctx;
     (void)data;
     (void)size;
+    if (in_callback == 1)
+        exit(4);
+    if (in_callback == 2)
+        __builtin_trap();
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     guest_init();
-    CHECK(argc == 2, "usage: %s close|exit|trap|wait", argv[0]);
+    CHECK(argc >= 2, "usage: %s close|exit|trap|wait|cbexit TGID|cbtrap TGID", argv[0]);
     const char *mode = argv[1];
 
     struct bpf_object *obj = bpf_object__open_mem(obj_bytes, sizeof(obj_bytes), NULL);
     CHECK(obj, "open");
+    if (strcmp(mode, "cbexit") == 0 || strcmp(mode, "cbtrap") == 0) {
+        CHECK(argc == 3, "%s TGID", mode);
+        unsigned int tgid = (unsigned int)strtoul(argv[2], NULL, 10);
+        CHECK(wbpf_object__set_global(obj, "target_tgid", &tgid, sizeof(tgid)) == 0, "set .rodata");
+        in_callback = strcmp(mode, "cbexit") == 0 ? 1 : 2;
+    }
     CHECK(bpf_object__load(obj) == 0, "load");
     const char *progs[] = {"wbpfe2e_rb_prog", "wbpfe2e_pb_prog"};
     const char *maps[] = {"wbpfe2e_rb", "wbpfe2e_pb"};
