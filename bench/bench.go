@@ -1,6 +1,9 @@
 // Package bench measures wbpf against the native path (issue 8): event throughput from the
 // kernel into a guest callback, start to attached, map operations from a guest, wbpfgen against
-// bpftool, and the peak memory of `wbpf run`.
+// bpftool, and the peak memory of `wbpf run`; and (issue 12) what a consumer costs where agents
+// live: a fixed-rate table (idle, 1k, 10k, 100k events/s evenly spaced and in bursts, and as
+// fast as one thread produces) of CPU per event, CPU per second, context switches per poll and
+// threads, taken from /proc/PID/task/*/{schedstat,status} of each side's process (rates.go).
 //
 // Every comparison runs its sides in one process tree, interleaved round by round (native, C
 // guest, Go guest, then the next round in a rotated order), so a machine shared with other
@@ -52,13 +55,20 @@ type Options struct {
 	// StartOnly runs only start to attached and peak memory (with OldWBPF's warm starts
 	// as further variants).
 	StartOnly bool
+	// RateRounds is how many interleaved rounds the fixed-rate table runs (0: none);
+	// RateSeconds how long each rate is produced, IdleSeconds how long the idle case lasts.
+	RateRounds               int
+	RateSeconds, IdleSeconds float64
+	// RatesOnly runs only the fixed-rate table.
+	RatesOnly bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
 
 // DefaultOptions are the sizes `make bench` uses.
 func DefaultOptions() Options {
-	return Options{Rounds: 15, Batch: 4096, Sustained: 200000, MapKeys: 4096, StartRuns: 15, HeaderRuns: 11, RSSRuns: 5, Execs: 100}
+	return Options{Rounds: 15, Batch: 4096, Sustained: 200000, MapKeys: 4096, StartRuns: 15, HeaderRuns: 11, RSSRuns: 5, Execs: 100,
+		RateRounds: 3, RateSeconds: 3, IdleSeconds: 10}
 }
 
 // Env is everything a run needs, built by Prepare into a work directory.

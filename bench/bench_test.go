@@ -24,7 +24,8 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Rounds: 1, Batch: 64, Sustained: 500, MapKeys: 16, StartRuns: 1, HeaderRuns: 1, RSSRuns: 1, Execs: 2}
+	opts := Options{Rounds: 1, Batch: 64, Sustained: 500, MapKeys: 16, StartRuns: 1, HeaderRuns: 1, RSSRuns: 1, Execs: 2,
+		RateRounds: 1, RateSeconds: 0.05, IdleSeconds: 0.2}
 	res, err := Run(ctx, env, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +33,7 @@ func TestSmoke(t *testing.T) {
 	var b strings.Builder
 	res.Print(&b)
 	t.Log("\n" + b.String())
-	for _, want := range []string{"C guest / native: events per second", "Go guest / native: lookup", "bootstrap C, warm cache", "header of vmlinux"} {
+	for _, want := range []string{"C guest / native: events per second", "Go guest / native: lookup", "bootstrap C, warm cache", "header of vmlinux", "Go guest: context switches per poll"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table has no row %q", want)
 		}

@@ -64,6 +64,16 @@ func Run(ctx context.Context, env *Env, opts Options) (*Results, error) {
 		cs = append(cs, c)
 	}
 
+	if opts.RateRounds > 0 {
+		logf("fixed rates: %d rounds of %d cases, %gs each (idle %gs)", opts.RateRounds, len(rateCases), opts.RateSeconds, opts.IdleSeconds)
+		if err := rates(res, cs, opts); err != nil {
+			return nil, err
+		}
+	}
+	if opts.RatesOnly {
+		res.LoadAfter = loadAvg()
+		return res, nil
+	}
 	logf("throughput: %d rounds of %d records", opts.Rounds, opts.Batch)
 	if err := throughput(res, cs, opts); err != nil {
 		return nil, err
@@ -324,13 +334,14 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 		cold       bool
 		target     float64
 		old        bool // under opts.OldWBPF
+		noCache    bool // wbpf run --no-cache
 	}
 	vs := []variant{
-		{"bootstrap C, cold cache", env.CBootstrap, true, 0, false},
-		{"bootstrap C, warm cache", env.CBootstrap, false, 30, false},
-		{goName + ", cold cache", env.GoBootstrap, true, 0, false},
-		{goName + ", warm cache", env.GoBootstrap, false, 100, false},
-		{"native Go (cilium/ebpf) bootstrap", "", false, 0, false},
+		{"bootstrap C, cold cache", env.CBootstrap, true, 0, false, false},
+		{"bootstrap C, warm cache", env.CBootstrap, false, 30, false, false},
+		{goName + ", cold cache", env.GoBootstrap, true, 0, false, false},
+		{goName + ", warm cache", env.GoBootstrap, false, 100, false, false},
+		{"native Go (cilium/ebpf) bootstrap", "", false, 0, false, false},
 	}
 	if env.RustBootstrap != "" {
 		vs = append(vs,
@@ -339,8 +350,12 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 	}
 	if opts.OldWBPF != "" {
 		vs = append(vs,
-			variant{"bootstrap C, warm cache, old wbpf", env.CBootstrap, false, 30, true},
-			variant{goName + ", warm cache, old wbpf", env.GoBootstrap, false, 100, true})
+			variant{"bootstrap C, warm cache, old wbpf", env.CBootstrap, false, 30, true, false},
+			variant{goName + ", warm cache, old wbpf", env.GoBootstrap, false, 100, true, false})
+	}
+	vs = append(vs, variant{"bootstrap C, --no-cache", env.CBootstrap, false, 60, false, true})
+	if opts.OldWBPF != "" {
+		vs = append(vs, variant{"bootstrap C, --no-cache, old wbpf", env.CBootstrap, false, 60, true, true})
 	}
 	warm := filepath.Join(env.Work, "cache-warm")
 	argv := func(v variant, r int) []string {
@@ -352,13 +367,20 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 			dir = filepath.Join(env.Work, fmt.Sprintf("cache-cold-%d", r))
 			os.RemoveAll(dir)
 		}
+		bin := env.WBPF
+		if v.old {
+			bin = opts.OldWBPF
+		}
+		if v.noCache {
+			return []string{bin, "run", "--no-cache", v.wasm}
+		}
 		if v.old {
 			return []string{opts.OldWBPF, "run", "--cache-dir", warm + "-old", v.wasm}
 		}
 		return []string{env.WBPF, "run", "--cache-dir", dir, v.wasm}
 	}
 	for _, v := range vs { // fill the warm caches
-		if !v.cold && v.wasm != "" {
+		if !v.cold && !v.noCache && v.wasm != "" {
 			if _, _, err := firstLine(ctx, argv(v, 0), 0, nil); err != nil {
 				return err
 			}

@@ -114,6 +114,28 @@ func ServeNative(objPath string, in io.Reader, out io.Writer) error {
 				callback(rec.RawSample)
 			}
 			answer = fmt.Sprint(time.Since(t0).Nanoseconds(), got)
+		case "live":
+			// An agent's loop on cilium/ebpf: wait up to 100 ms, then
+			// drain what is there, as ring_buffer__poll does.
+			got, marker = 0, false
+			polls := 0
+			for !marker {
+				polls++
+				rd.SetDeadline(time.Now().Add(100 * time.Millisecond))
+				for k := 0; ; k++ {
+					if err := rd.ReadInto(&rec); err != nil {
+						if errors.Is(err, os.ErrDeadlineExceeded) {
+							break
+						}
+						return fmt.Errorf("live: %w", err)
+					}
+					callback(rec.RawSample)
+					if k == 0 {
+						rd.SetDeadline(time.Now())
+					}
+				}
+			}
+			answer = fmt.Sprint(got, polls)
 		case "stats":
 			var sent, lost uint64
 			if err := errors.Join(objs.Stats.Lookup(uint32(0), &sent), objs.Stats.Lookup(uint32(1), &lost)); err != nil {

@@ -27,8 +27,19 @@ func (s Stat) Median() float64 {
 }
 
 // Min and Max bound the spread.
-func (s Stat) Min() float64 { return slices.Min(append([]float64{}, s.Samples...)) }
-func (s Stat) Max() float64 { return slices.Max(append([]float64{}, s.Samples...)) }
+func (s Stat) Min() float64 {
+	if len(s.Samples) == 0 {
+		return 0
+	}
+	return slices.Min(s.Samples)
+}
+
+func (s Stat) Max() float64 {
+	if len(s.Samples) == 0 {
+		return 0
+	}
+	return slices.Max(s.Samples)
+}
 
 // Row is one line of the results table. A target is Min (the median must be at least it) or
 // Max (at most it); zero means none.

@@ -7,6 +7,8 @@
 //   off         stop counting, drop what is still in the ring    -> ok
 //   batch K     consume exactly K records                        -> NS K
 //   sustain     consume until the marker record                  -> NS RECORDS
+//   live        an agent's loop: bpf_buffer__poll(rb, 100) until the marker record
+//                                                                -> RECORDS POLLS
 //   stats       the BPF side's counters                          -> SENT LOST
 //   maps N      N updates, N lookups, one iteration (next key + lookup per key), N deletes
 //                                                                -> UPDATE_NS LOOKUP_NS ITERATE_NS KEYS
@@ -111,6 +113,17 @@ int main(void)
                     die("sustain poll", r);
             }
             printf("%lld %llu\n", now_ns() - t0, (unsigned long long)got);
+        } else if (strncmp(line, "live", 4) == 0) {
+            unsigned long long polls = 0;
+            got = 0;
+            marker = 0;
+            while (!marker) {
+                int r = bpf_buffer__poll(rb, 100);
+                if (r < 0)
+                    die("live poll", r);
+                polls++;
+            }
+            printf("%llu %llu\n", (unsigned long long)got, polls);
         } else if (strncmp(line, "stats", 5) == 0) {
             uint64_t sent = 0, lost = 0;
             if (bpf_map_lookup_elem(stats, &zero, &sent) || bpf_map_lookup_elem(stats, &one, &lost))

@@ -136,6 +136,16 @@ func main() {
 				}
 			}
 			fmt.Println(time.Since(t0).Nanoseconds(), got)
+		case "live":
+			got, marker = 0, false
+			polls := 0
+			for !marker {
+				if r := poll(100); r < 0 {
+					die("live poll", r)
+				}
+				polls++
+			}
+			fmt.Println(got, polls)
 		case "stats":
 			var sent, lost uint64
 			if r := mapOperate(stats, cmdLookup, unsafe.Pointer(&zero), unsafe.Pointer(&sent), nil, 0); r != 0 {
