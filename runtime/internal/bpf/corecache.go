@@ -26,7 +26,7 @@ import (
 // the kernel's BTF and the object's programs and types, so the runtime
 // keeps, per (kernel, object), the kernel types an object's relocations
 // can resolve to: every kernel type whose name is one of the object's
-// type names, with everything those types reference, as a small BTF blob
+// type names, cut at its pointers (kernelSubset), as a small BTF blob
 // (like `bpftool gen min_core_btf`). A warm load relocates against that
 // blob (cilium/ebpf's KernelTypes) and never reads the kernel's BTF.
 //
@@ -57,8 +57,8 @@ var vmlinuxBTF = "/sys/kernel/btf/vmlinux"
 
 // kernelID identifies the running kernel's BTF: its release and build
 // (uname), the BTF's size, and a SHA-256 of its first and last 256 KiB
-// (the header, the start of the types and the end of the string table; a
-// whole-file hash costs ~4 ms per start for little more certainty).
+// (the header, the start of the types and the end of the string table;
+// reading and hashing all 5.5 MB cost ~10 ms per start).
 func (c *CORECache) kernelID() (string, error) {
 	c.once.Do(func() {
 		var u unix.Utsname
@@ -72,8 +72,6 @@ func (c *CORECache) kernelID() (string, error) {
 			return
 		}
 		defer f.Close()
-		// sysfs reports no size for the BTF file: read its end by
-		// reading on.
 		h := sha256.New()
 		h.Write(bytes.TrimRight(u.Release[:], "\x00"))
 		h.Write([]byte{0})
@@ -87,22 +85,34 @@ func (c *CORECache) kernelID() (string, error) {
 			return
 		}
 		h.Write(head[:n])
+		// sysfs gives the BTF's size and reads at any offset: the tail
+		// costs one read, not the whole 5.5 MB (~10 ms).
 		size := int64(n)
-		tail := make([]byte, 0, 2*part)
-		buf := make([]byte, part)
-		for {
-			k, err := f.Read(buf)
-			size += int64(k)
-			tail = append(tail, buf[:k]...)
-			if len(tail) > part {
-				tail = append(tail[:0], tail[len(tail)-part:]...)
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
+		var tail []byte
+		if fi, err := f.Stat(); err == nil && fi.Size() > int64(n) {
+			size = fi.Size()
+			tail = make([]byte, min(part, size-int64(n)))
+			if k, err := f.ReadAt(tail, size-int64(len(tail))); k < len(tail) {
 				c.kernelErr = err
 				return
+			}
+		} else if n == part {
+			// No size: read on to the end.
+			buf := make([]byte, part)
+			for {
+				k, err := f.Read(buf)
+				size += int64(k)
+				tail = append(tail, buf[:k]...)
+				if len(tail) > part {
+					tail = append(tail[:0], tail[len(tail)-part:]...)
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					c.kernelErr = err
+					return
+				}
 			}
 		}
 		h.Write(tail)
@@ -304,15 +314,33 @@ func (c *CORECache) Store(obj []byte, spec *ebpf.CollectionSpec, kernel *btf.Spe
 }
 
 // kernelSubset marshals every type of kernel named like one of spec's
-// types (flavours, name___suffix, stripped as CO-RE does), with all the
-// types they reference. CO-RE relocations start from a named local type
-// and look up kernel candidates by that name; the rest of the search
-// follows references from there, all inside the subset.
+// types (flavours, name___suffix, stripped as CO-RE does), each cut at its
+// pointers (shallow). CO-RE relocations start from a named local type, look
+// up kernel candidates by that name and walk only embedded members (the
+// structs, unions and arrays inside a type); a member that is a pointer is
+// compatible with any pointer, so what it points to only needs its name
+// and kind (a forward declaration). Every type a relocation starts from
+// is in the subset by its own name. Cut this way bootstrap's types are
+// ~16 KB instead of the ~430 KB task_struct's whole graph would be, which
+// is most of a warm load's decoding. type_matches relocations compare
+// pointees too: objects with them keep the whole graph.
 func kernelSubset(spec *ebpf.CollectionSpec, kernel *btf.Spec) ([]byte, error) {
 	if spec.Types == nil {
 		return nil, errors.New("object has no BTF")
 	}
-	var b btf.Builder
+	deep := false
+	for _, p := range spec.Programs {
+		iter := p.Instructions.Iterate()
+		for iter.Next() {
+			if r := btf.CORERelocationMetadata(iter.Ins); r != nil && strings.Contains(r.String(), "type_matches") {
+				deep = true
+			}
+		}
+	}
+	b, err := btf.NewBuilder(nil, &btf.BuilderOptions{Deduplicate: true})
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for typ, err := range spec.Types.All() {
 		if err != nil {
@@ -338,10 +366,97 @@ func kernelSubset(spec *ebpf.CollectionSpec, kernel *btf.Spec) ([]byte, error) {
 			return nil, err
 		}
 		for _, t := range cands {
+			if !deep {
+				t = shallow(t)
+			}
 			if _, err := b.Add(t); err != nil {
 				return nil, fmt.Errorf("type %s: %w", name, err)
 			}
 		}
 	}
 	return b.Marshal(nil, &btf.MarshalOptions{Order: binary.NativeEndian, PreventNoTypeFound: true})
+}
+
+// shallow returns a copy of t in which every pointer to a named struct or
+// union points to a forward declaration of it, and every other pointer
+// (functions, anonymous types) to void.
+func shallow(t btf.Type) btf.Type {
+	c := btf.Copy(t)
+	done := map[btf.Type]bool{}
+	var walk func(t btf.Type)
+	walk = func(t btf.Type) {
+		if t == nil || done[t] {
+			return
+		}
+		done[t] = true
+		switch v := t.(type) {
+		case *btf.Pointer:
+			v.Target = forward(v.Target)
+		case *btf.Struct:
+			for _, m := range v.Members {
+				walk(m.Type)
+			}
+		case *btf.Union:
+			for _, m := range v.Members {
+				walk(m.Type)
+			}
+		case *btf.Array:
+			walk(v.Type)
+			walk(v.Index)
+		case *btf.Typedef:
+			walk(v.Type)
+		case *btf.Volatile:
+			walk(v.Type)
+		case *btf.Const:
+			walk(v.Type)
+		case *btf.Restrict:
+			walk(v.Type)
+		case *btf.TypeTag:
+			walk(v.Type)
+		case *btf.FuncProto:
+			walk(v.Return)
+			for _, p := range v.Params {
+				walk(p.Type)
+			}
+		}
+	}
+	walk(c)
+	return c
+}
+
+func forward(t btf.Type) btf.Type {
+	under := t
+	for {
+		switch v := under.(type) {
+		case *btf.Typedef:
+			under = v.Type
+			continue
+		case *btf.Volatile:
+			under = v.Type
+			continue
+		case *btf.Const:
+			under = v.Type
+			continue
+		case *btf.Restrict:
+			under = v.Type
+			continue
+		case *btf.TypeTag:
+			under = v.Type
+			continue
+		}
+		break
+	}
+	switch v := under.(type) {
+	case *btf.Struct:
+		if v.Name != "" {
+			return &btf.Fwd{Name: v.Name, Kind: btf.FwdStruct}
+		}
+	case *btf.Union:
+		if v.Name != "" {
+			return &btf.Fwd{Name: v.Name, Kind: btf.FwdUnion}
+		}
+	case *btf.Int, *btf.Float, *btf.Enum, *btf.Fwd, *btf.Void:
+		return t // small, and named by what they are
+	}
+	return &btf.Void{}
 }
