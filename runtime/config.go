@@ -166,7 +166,10 @@ func (c Config) WithLimits(l Limits) Config {
 // when a Runtime is created (NewRuntime, Run), not to Runtime.Run. Each
 // entry carries a checksum of its own: a damaged one (truncated, altered)
 // is removed and rebuilt with one warning line on stderr, never a failed
-// run (see internal/compcache).
+// run (see internal/compcache). The same directory keeps, under core/, the
+// kernel types each CO-RE object's relocations need, per kernel, so a
+// warm start reads no kernel BTF (RATIONALE.md, "CO-RE types cached per
+// kernel").
 func (c Config) WithCompilationCacheDir(dir string) Config {
 	c.cacheDir = dir
 	return c
