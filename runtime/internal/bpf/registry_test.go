@@ -184,6 +184,31 @@ func TestPollInterrupted(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("interrupt took %v", d)
 	}
+
+	// The interrupt eventfd stays set for that context, so a poll with it
+	// returns at once, however long its timeout...
+	if _, err := r.Poll(ctx, h, tok, time.Hour, func([]byte) int32 { return 0 }); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("poll with the done context: %v, want ErrInterrupted", err)
+	}
+	// ...but a poll with another context is not woken by it (the fd is
+	// re-armed and cleared): it times out, and then delivers what comes.
+	start = time.Now()
+	if c, err := r.Poll(context.Background(), h, tok, 100*time.Millisecond, func([]byte) int32 { return 0 }); c != 0 || err != nil {
+		t.Fatalf("poll with a fresh context = %d, %v; want a timeout", c, err)
+	}
+	if d := time.Since(start); d < 90*time.Millisecond {
+		t.Fatalf("poll with a fresh context returned after %v, before its 100 ms timeout", d)
+	}
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil { // loadDemo targeted this process
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		unix.Getppid()
+	}()
+	if c, err := r.Poll(context.Background(), h, tok, 5*time.Second, func([]byte) int32 { return 0 }); c != 1 || err != nil {
+		t.Fatalf("poll for one event = %d, %v", c, err)
+	}
 }
 
 func TestLoadErrors(t *testing.T) {
