@@ -345,8 +345,8 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 	}
 	if env.RustBootstrap != "" {
 		vs = append(vs,
-			variant{"bootstrap Rust, cold cache", env.RustBootstrap, true, 0, false},
-			variant{"bootstrap Rust, warm cache", env.RustBootstrap, false, 30, false})
+			variant{"bootstrap Rust, cold cache", env.RustBootstrap, true, 0, false, false},
+			variant{"bootstrap Rust, warm cache", env.RustBootstrap, false, 30, false, false})
 	}
 	if opts.OldWBPF != "" {
 		vs = append(vs,
