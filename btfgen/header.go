@@ -126,8 +126,16 @@ func (p *printer) body(roots []btf.Type, guard string) error {
 	return nil
 }
 
-// GuardFor derives an include guard from an input file name.
+// VmlinuxGuard is the native header's include guard, bpftool's: libbpf's bpf_tracing.h tests it
+// to choose the kernel's struct pt_regs member names (di, si, ...) over user space's (rdi, ...).
+const VmlinuxGuard = "__VMLINUX_H__"
+
+// GuardFor derives an include guard from an input file name: __WBPF_NAME_H__ for wasm32, and
+// VmlinuxGuard for native, whatever the name, since a native header stands in for vmlinux.h.
 func GuardFor(source string, target Target) string {
+	if target == Native {
+		return VmlinuxGuard
+	}
 	base := filepath.Base(source)
 	if i := strings.IndexByte(base, '.'); i > 0 {
 		base = base[:i]
@@ -144,9 +152,6 @@ func GuardFor(source string, target Target) string {
 		default:
 			b.WriteByte('_')
 		}
-	}
-	if target == Native {
-		b.WriteString("_NATIVE")
 	}
 	b.WriteString("_H__")
 	return b.String()

@@ -23,6 +23,12 @@ var cKeywords = setOf(
 	"__signed", "__signed__", "__int128", "__label__", "__builtin_va_list", "__builtin_offsetof",
 )
 
+// nativeKept are keywords of C23 that the native header prints as the kernel's BTF names them,
+// as bpftool's vmlinux.h does: `typedef _Bool bool;` and `enum { false = 0, true = 1, };`. BPF
+// programs are compiled as C17 (gnu17), where these are ordinary identifiers, and real programs
+// use the kernel's `bool` and `true`.
+var nativeKept = setOf("bool", "true", "false")
+
 // libcSuffix marks a BPF-side type or constant whose name wasi-libc already owns, in the wasm32
 // header: "struct timespec" there is libc's (a different layout), so the BPF side's becomes
 // "struct timespec___bpf" (the CO-RE "flavor" convention, which C code and readers recognise).
@@ -116,7 +122,7 @@ func (n *cnames) tagName(t btf.Type) string {
 	if name, ok := n.tags[t]; ok {
 		return name
 	}
-	name := ident(t.TypeName())
+	name := n.ident(t.TypeName())
 	if name == "" {
 		name = "anon"
 	}
@@ -142,7 +148,7 @@ func (n *cnames) typedef(v *btf.Typedef) string {
 		n.opaque[v] = true
 		return ""
 	}
-	name := ident(v.Name)
+	name := n.ident(v.Name)
 	if name == "" {
 		name = "anon_t"
 	}
@@ -158,7 +164,7 @@ func (n *cnames) constants(v *btf.Enum) []string {
 	}
 	names := make([]string, len(v.Values))
 	for i, val := range v.Values {
-		name := ident(val.Name)
+		name := n.ident(val.Name)
 		if name == "" {
 			name = "anon"
 		}
@@ -175,6 +181,14 @@ func (n *cnames) constants(v *btf.Enum) []string {
 func (n *cnames) isOpaque(v *btf.Typedef) bool {
 	n.typedef(v)
 	return n.opaque[v]
+}
+
+// ident is ident for this target: the native header keeps nativeKept names.
+func (n *cnames) ident(name string) string {
+	if !n.wasm && nativeKept[name] {
+		return name
+	}
+	return ident(name)
 }
 
 func kindKey(t btf.Type) string {
