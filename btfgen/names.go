@@ -34,6 +34,31 @@ var nativeKept = setOf("bool", "true", "false")
 // "struct timespec___bpf" (the CO-RE "flavor" convention, which C code and readers recognise).
 const libcSuffix = "___bpf"
 
+// sdkTags, sdkIdents: names the C guest SDK (sdk/c: wbpf.h, libbpf-wasm.h, wbpf_core.h,
+// wbpf_abi.h) defines, renamed with libcSuffix in the wasm32 header like libc's, so that a
+// skeleton (which includes wbpf.h) and a header of the kernel's types (whose BTF has its own
+// struct bpf_map, bpf_link, enum bpf_map_type, ...) can be included together, in any order:
+// the SDK's bpf_map stays the SDK's. The constants of an SDK-named enum are renamed with it.
+// Every identifier starting with wbpf_ or WBPF_ is the SDK's too. TestSDKNames checks this list
+// against the headers.
+var (
+	sdkTags = setOf("bpf_object", "bpf_map", "bpf_program", "bpf_link", "bpf_buffer",
+		"bpf_object_open_opts", "bpf_map_skeleton", "bpf_prog_skeleton", "bpf_object_skeleton",
+		"bpf_cmd", "bpf_map_type", "bpf_prog_type", "bpf_attach_type")
+	sdkIdents = setOf("bpf_buffer_sample_fn", "bpf_buffer_lost_fn", "bpf_object_skel",
+		"BPF_ANY", "BPF_NOEXIST", "BPF_EXIST", "BPF_F_LOCK", "LIBBPF_OPTS", "DECLARE_LIBBPF_OPTS",
+		"POLL_TIMEOUT_MS")
+)
+
+func sdkOwned(name string) bool {
+	return sdkIdents[name] || strings.HasPrefix(name, "wbpf_") || strings.HasPrefix(name, "WBPF_")
+}
+
+// sdkMacro reports whether the SDK defines name as a macro (which would rewrite a member name).
+func sdkMacro(name string) bool {
+	return strings.HasPrefix(name, "WBPF_") || sdkIdents[name] && strings.ToUpper(name) == name
+}
+
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -126,7 +151,7 @@ func (n *cnames) tagName(t btf.Type) string {
 	if name == "" {
 		name = "anon"
 	}
-	if n.wasm && libcnames.Tags[name] {
+	if n.wasm && (libcnames.Tags[name] || sdkTags[name] || sdkOwned(name)) {
 		name += libcSuffix
 	}
 	name = unique(n.tagTaken, name)
@@ -141,6 +166,10 @@ func (n *cnames) typedef(v *btf.Typedef) string {
 	}
 	if n.opaque[v] {
 		return ""
+	}
+	if n.wasm && sdkOwned(v.Name) {
+		n.idents[v] = []string{unique(n.identTaken, ident(v.Name)+libcSuffix)}
+		return n.idents[v][0]
 	}
 	if n.wasm && libcOwned(v.Name) {
 		// Not redefined: uses print the target, which has the BPF side's width (size_t is 8
@@ -163,12 +192,13 @@ func (n *cnames) constants(v *btf.Enum) []string {
 		return names
 	}
 	names := make([]string, len(v.Values))
+	sdkEnum := n.wasm && sdkTags[v.Name]
 	for i, val := range v.Values {
 		name := n.ident(val.Name)
 		if name == "" {
 			name = "anon"
 		}
-		if n.wasm && libcOwned(name) {
+		if n.wasm && (sdkEnum || libcOwned(name) || sdkOwned(name)) {
 			name += libcSuffix
 		}
 		names[i] = unique(n.identTaken, name)
@@ -338,7 +368,7 @@ func (s *scope) unique(name string) string {
 // add names a member.
 func (s *scope) add(mb *btf.Member) {
 	name := ident(mb.Name)
-	if s.wasm && libcnames.Macros[name] {
+	if s.wasm && (libcnames.Macros[name] || sdkMacro(name)) {
 		name += libcSuffix
 	}
 	s.members = append(s.members, mb)

@@ -27,10 +27,20 @@ type Options struct {
 	// Name is the skeleton's C prefix: struct NAME_bpf, NAME_bpf__open, ... Default: the object
 	// file's name without .bpf.o.
 	Name string
+	// Types adds these named types (C names as BTF has them) to the ones the skeleton needs.
+	Types []string
+	// AllTypes prints every type of the object's BTF, as `wbpfgen header` does, instead of
+	// only the ones the skeleton needs (bpfobj.SkeletonTypes).
+	AllTypes bool
+	// KeepDebug embeds the object as it is; by default its DWARF is dropped (bpfobj.StripDebug),
+	// which the host never reads, keeping .BTF and .BTF.ext.
+	KeepDebug bool
 }
 
-// Generate returns a C skeleton of the object for Wasm guests on sdk/c/wbpf.h: the object's
-// wasm32 header (exactly what `wbpfgen header` prints, under the same include guard), packed
+// Generate returns a C skeleton of the object for Wasm guests on sdk/c/wbpf.h: the wasm32
+// definitions of the types the skeleton needs (bpfobj.SkeletonTypes: the global variables' types,
+// map keys and values, sample types marked with the `const struct X *unused` idiom, and
+// opts.Types; printed as `wbpfgen header` prints them, under the same include guard), packed
 // structs for its global-variable sections, struct NAME_bpf with every map, program and link,
 // NAME_bpf__open, __load, __open_and_load, __attach, __detach, __destroy, __elf_bytes, and
 // NAME_bpf__SECTION_read/_write for the .data and .bss sections after load.
@@ -44,8 +54,19 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	}
 	var types bytes.Buffer
 	tp := btfgen.NewTypePrinter(&types, o.Model, btfgen.Wasm32)
-	if err := tp.Types(nil, btfgen.GuardFor(o.Source, btfgen.Wasm32)); err != nil {
-		return nil, err
+	guard := btfgen.GuardFor(o.Source, btfgen.Wasm32)
+	if opts.AllTypes {
+		if err := tp.Types(nil, guard); err != nil {
+			return nil, err
+		}
+	} else {
+		roots, err := o.SkeletonTypes(opts.Types)
+		if err != nil {
+			return nil, err
+		}
+		if err := tp.TypesOf(roots, guard); err != nil {
+			return nil, err
+		}
 	}
 	d := skelData{
 		Source: o.Source,
@@ -76,7 +97,15 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 		return nil, err
 	}
 	d.Types = strings.TrimRight(types.String(), "\n")
-	d.ELF = cBytes(o.Bytes)
+	elf := o.Bytes
+	if !opts.KeepDebug {
+		stripped, err := bpfobj.StripDebug(elf)
+		if err != nil {
+			return nil, err
+		}
+		elf = stripped
+	}
+	d.ELF = cBytes(elf)
 	var buf bytes.Buffer
 	if err := skeletonTmpl.Execute(&buf, d); err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ import (
 
 // skeletonGolden are the fixtures whose skeletons are golden files (each embeds its object's
 // bytes, so only a few are kept); every fixture's skeleton is compiled by TestSkeletonCompiles.
-var skeletonGolden = []string{"demo", "ringbuf", "names", "enums"}
+var skeletonGolden = []string{"demo", "ringbuf", "sdknames", "names", "enums"}
 
 func generate(t *testing.T, path string) []byte {
 	t.Helper()
@@ -96,4 +96,66 @@ func TestSkeletonName(t *testing.T) {
 	if _, err := skeleton.Generate(o, skeleton.Options{Name: "no-dash"}); err == nil {
 		t.Error("name no-dash accepted")
 	}
+}
+
+// TestSkeletonTypes: by default the skeleton prints only the types it needs (a type read only
+// through CO-RE stays out, so a guest's own header may define it); --type adds one, --all-types
+// prints them all; SDK names of the object's BTF are renamed, never the SDK's.
+func TestSkeletonTypes(t *testing.T) {
+	o, err := bpfobj.Load("../testdata/btf/sdknames.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		opts     skeleton.Options
+		wantHist bool
+	}{
+		{"default", skeleton.Options{}, false},
+		{"type", skeleton.Options{Types: []string{"hist"}}, true},
+		{"all", skeleton.Options{AllTypes: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := skeleton.Generate(o, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bytes.Contains(b, []byte("struct hist {")); got != tc.wantHist {
+				t.Errorf("struct hist printed: %v, want %v", got, tc.wantHist)
+			}
+			for _, want := range []string{"struct bpf_map_info_ev {", "struct bpf_map___bpf map;", "BPF_MAP_UPDATE_ELEM___bpf"} {
+				if !bytes.Contains(b, []byte(want)) {
+					t.Errorf("skeleton lacks %q", want)
+				}
+			}
+			if bytes.Contains(b, []byte("struct bpf_map {")) {
+				t.Error("skeleton redefines the SDK's struct bpf_map")
+			}
+		})
+	}
+	if _, err := skeleton.Generate(o, skeleton.Options{Types: []string{"nosuch"}}); err == nil {
+		t.Error("--type nosuch accepted")
+	}
+}
+
+// TestSkeletonEmbedsWithoutDWARF: the embedded object is the stripped one unless KeepDebug.
+func TestSkeletonEmbedsWithoutDWARF(t *testing.T) {
+	o, err := bpfobj.Load("../testdata/btf/ringbuf.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripped, err := skeleton.Generate(o, skeleton.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := skeleton.Generate(o, skeleton.Options{KeepDebug: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, _ := bpfobj.StripDebug(o.Bytes)
+	// 6 characters ("0x12, ") per embedded byte.
+	if d := len(full) - len(stripped); d < 6*(len(o.Bytes)-len(small))*9/10 {
+		t.Errorf("stripped skeleton only %d bytes smaller (object %d -> %d bytes)", d, len(o.Bytes), len(small))
+	}
+	t.Logf("skeleton %d bytes with DWARF, %d without; object %d -> %d bytes", len(full), len(stripped), len(o.Bytes), len(small))
 }

@@ -95,13 +95,17 @@ func (o *Object) SampleTypes() []btf.Type {
 }
 
 // UntypedBuffers returns the names of the ring buffers and perf event arrays of an object that
-// marks no sample type, for a warning that shows the idiom.
+// marks no sample type, for a warning that shows the idiom. A buffer declared with
+// __type(value, struct event) names its sample type itself.
 func (o *Object) UntypedBuffers() []string {
 	if len(o.SampleTypes()) > 0 {
 		return nil
 	}
 	var out []string
 	for _, m := range o.Maps {
+		if m.Value != nil && m.Type == ebpf.RingBuf {
+			continue
+		}
 		if m.Type == ebpf.RingBuf || m.Type == ebpf.PerfEventArray {
 			out = append(out, m.Name)
 		}

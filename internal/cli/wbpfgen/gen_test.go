@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wbpf/wbpf/internal/testutils"
 )
 
 // TestGenErrors: skeleton, go and rust reject bad input exactly as header does (the same stderr
@@ -171,3 +173,20 @@ func TestRustObjectPath(t *testing.T) {
 		t.Error("-o and stdout outputs differ beyond the object's path")
 	}
 }
+
+// TestSkeletonWarnsUntypedBuffer: a ring buffer without a sample type in BTF generates, with one
+// warning that names the buffer and shows the declaration that fixes it.
+func TestSkeletonWarnsUntypedBuffer(t *testing.T) {
+	obj := testutils.BuildBPF(t, "testdata/untyped.bpf.c")
+	code, stdout, stderr := run("skeleton", obj)
+	if code != 0 || !strings.Contains(stdout, "struct untyped_bpf {") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	want := "wbpfgen: warning: " + obj + ": map events (RingBuf): no sample type in BTF, so the skeleton has no type for its samples; " +
+		"declare it in the BPF program with const struct event *unused __attribute__((unused));\n"
+	if stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
