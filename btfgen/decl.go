@@ -173,8 +173,11 @@ func (p *printer) declIn(t btf.Type, inner string, lvl int, sc *scope, path stri
 		case *btf.TypeTag:
 			t = v.Type
 		case *btf.Struct, *btf.Union:
-			if v.TypeName() != "" {
+			if v.TypeName() != "" || p.hoist.hoisted[v] {
 				return p.names.tag(v) + withSpace(inner), nil
+			}
+			if lvl >= maxNesting {
+				return "", fmt.Errorf("%s: %w: anonymous types nested more than %d levels deep", layout.Describe(v), ErrTooDeep, maxNesting)
 			}
 			c, err := p.m.Composite(v)
 			if err != nil {
@@ -208,6 +211,15 @@ func (p *printer) declIn(t btf.Type, inner string, lvl int, sc *scope, path stri
 		case *btf.Fwd:
 			return p.names.tag(v) + withSpace(inner), nil
 		case *btf.FuncProto:
+			if p.hoist.hoisted[v] && p.defining == v {
+				p.defining = nil // its typedef's body; a use inside it (a cycle) names it
+			} else if p.hoist.hoisted[v] {
+				name, ok := p.protoNames[v]
+				if !ok {
+					return "", fmt.Errorf("%s: function type used before its typedef", layout.Describe(v))
+				}
+				return name + withSpace(inner), nil
+			}
 			params := make([]string, 0, len(v.Params))
 			for i, prm := range v.Params {
 				if _, ok := prm.Type.(*btf.Void); ok && i == len(v.Params)-1 {

@@ -1,6 +1,7 @@
 package btfgen
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -111,6 +112,9 @@ func (p *printer) member(b textWriter, f layout.Field, lvl int, sc *scope, path 
 	}
 	b.WriteString(indent(lvl))
 	decl, err := p.declIn(mb.Type, name, lvl, innerScope, innerPath, base+f.Offset, asserts)
+	if errors.Is(err, ErrTooDeep) {
+		return err // already names the type; one prefix per level would repeat it 64 times
+	}
 	if err != nil {
 		return fmt.Errorf("member %s: %w", layout.Describe(mb.Type), err)
 	}

@@ -24,6 +24,10 @@ var (
 	ErrNoBTF = errors.New("no BTF in object (compile the BPF program with -g)")
 	// ErrInvalid: the file is neither an ELF object nor raw BTF, or its BTF is truncated or corrupt.
 	ErrInvalid = errors.New("not an ELF object with BTF, nor valid raw BTF")
+	// ErrBigEndian: the BTF describes a big-endian machine (clang -target bpfeb, s390x). Every
+	// printer writes for little-endian readers (wasm32 guests, bpfel), whose bytes would not
+	// match, so such input is refused rather than printed wrong.
+	ErrBigEndian = errors.New("big-endian BTF (a bpfeb object?): wbpfgen writes for little-endian guests; build the BPF program with -target bpf or bpfel")
 )
 
 // maxInput bounds what Load reads; the largest vmlinux BTF seen is ~6 MiB, objects are smaller.
@@ -78,6 +82,11 @@ func Parse(data []byte) (m *Model, err error) {
 			return nil, fmt.Errorf("%w: malformed ELF: %v", ErrInvalid, err)
 		}
 		f.Close()
+		if f.Data == elf.ELFDATA2MSB {
+			return nil, ErrBigEndian
+		}
+	case bytes.HasPrefix(data, btfMagicBE) && !bytes.HasPrefix(data, btfMagicLE):
+		return nil, ErrBigEndian
 	case !bytes.HasPrefix(data, btfMagicLE) && !bytes.HasPrefix(data, btfMagicBE):
 		return nil, fmt.Errorf("%w: unrecognized file format", ErrInvalid)
 	}

@@ -43,31 +43,6 @@ _Static_assert(__builtin_offsetof(struct event, comm) == 24, "struct event: comm
 _Static_assert(__builtin_offsetof(struct event, filename) == 40, "struct event: filename");
 _Static_assert(__builtin_offsetof(struct event, exit_event) == 167, "struct event: exit_event");
 
-struct trace_event_raw_sched_process_exec {
-	unsigned long long common;
-	int __data_loc_filename;
-	int pid;
-	int old_pid;
-	char __pad0[4];
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct trace_event_raw_sched_process_exec) == 24, "struct trace_event_raw_sched_process_exec: size");
-_Static_assert(__builtin_offsetof(struct trace_event_raw_sched_process_exec, common) == 0, "struct trace_event_raw_sched_process_exec: common");
-_Static_assert(__builtin_offsetof(struct trace_event_raw_sched_process_exec, __data_loc_filename) == 8, "struct trace_event_raw_sched_process_exec: __data_loc_filename");
-_Static_assert(__builtin_offsetof(struct trace_event_raw_sched_process_exec, pid) == 12, "struct trace_event_raw_sched_process_exec: pid");
-_Static_assert(__builtin_offsetof(struct trace_event_raw_sched_process_exec, old_pid) == 16, "struct trace_event_raw_sched_process_exec: old_pid");
-
-struct task_struct {
-	int tgid;
-	int exit_code;
-	unsigned long long real_parent; /* struct task_struct * */
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct task_struct) == 16, "struct task_struct: size");
-_Static_assert(__builtin_offsetof(struct task_struct, tgid) == 0, "struct task_struct: tgid");
-_Static_assert(__builtin_offsetof(struct task_struct, exit_code) == 4, "struct task_struct: exit_code");
-_Static_assert(__builtin_offsetof(struct task_struct, real_parent) == 8, "struct task_struct: real_parent");
-
 #endif /* __WBPF_BOOTSTRAP_H__ */
 
 struct bootstrap_bpf__rodata {

@@ -44,31 +44,6 @@ _Static_assert(__builtin_offsetof(struct event, comm) == 20, "struct event: comm
 _Static_assert(__builtin_offsetof(struct event, filename) == 36, "struct event: filename");
 _Static_assert(__builtin_offsetof(struct event, argv) == 100, "struct event: argv");
 
-struct sys_enter_execve_args {
-	unsigned long long common;
-	long long syscall_nr;
-	unsigned long long filename; /* char * */
-	unsigned long long argv; /* char * * */
-	unsigned long long envp; /* char * * */
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct sys_enter_execve_args) == 40, "struct sys_enter_execve_args: size");
-_Static_assert(__builtin_offsetof(struct sys_enter_execve_args, common) == 0, "struct sys_enter_execve_args: common");
-_Static_assert(__builtin_offsetof(struct sys_enter_execve_args, syscall_nr) == 8, "struct sys_enter_execve_args: syscall_nr");
-_Static_assert(__builtin_offsetof(struct sys_enter_execve_args, filename) == 16, "struct sys_enter_execve_args: filename");
-_Static_assert(__builtin_offsetof(struct sys_enter_execve_args, argv) == 24, "struct sys_enter_execve_args: argv");
-_Static_assert(__builtin_offsetof(struct sys_enter_execve_args, envp) == 32, "struct sys_enter_execve_args: envp");
-
-struct task_struct {
-	int tgid;
-	char __pad0[4];
-	unsigned long long real_parent; /* struct task_struct * */
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct task_struct) == 16, "struct task_struct: size");
-_Static_assert(__builtin_offsetof(struct task_struct, tgid) == 0, "struct task_struct: tgid");
-_Static_assert(__builtin_offsetof(struct task_struct, real_parent) == 8, "struct task_struct: real_parent");
-
 #endif /* __WBPF_EXECVE_H__ */
 
 struct execve_bpf {

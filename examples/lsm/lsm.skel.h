@@ -34,20 +34,6 @@ _Static_assert(__builtin_offsetof(struct denial, pid) == 0, "struct denial: pid"
 _Static_assert(__builtin_offsetof(struct denial, comm) == 4, "struct denial: comm");
 _Static_assert(__builtin_offsetof(struct denial, name) == 20, "struct denial: name");
 
-struct qstr {
-	unsigned long long name; /* unsigned char * */
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct qstr) == 8, "struct qstr: size");
-_Static_assert(__builtin_offsetof(struct qstr, name) == 0, "struct qstr: name");
-
-struct dentry {
-	struct qstr d_name;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct dentry) == 8, "struct dentry: size");
-_Static_assert(__builtin_offsetof(struct dentry, d_name) == 0, "struct dentry: d_name");
-
 #endif /* __WBPF_LSM_H__ */
 
 struct lsm_bpf__rodata {

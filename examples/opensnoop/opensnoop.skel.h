@@ -33,34 +33,6 @@ _Static_assert(sizeof(struct args_t) == 16, "struct args_t: size");
 _Static_assert(__builtin_offsetof(struct args_t, fname) == 0, "struct args_t: fname");
 _Static_assert(__builtin_offsetof(struct args_t, flags) == 8, "struct args_t: flags");
 
-struct sys_enter_openat_args {
-	unsigned long long common;
-	long long syscall_nr;
-	long long dfd;
-	unsigned long long filename; /* char * */
-	long long flags;
-	long long mode;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct sys_enter_openat_args) == 48, "struct sys_enter_openat_args: size");
-_Static_assert(__builtin_offsetof(struct sys_enter_openat_args, common) == 0, "struct sys_enter_openat_args: common");
-_Static_assert(__builtin_offsetof(struct sys_enter_openat_args, syscall_nr) == 8, "struct sys_enter_openat_args: syscall_nr");
-_Static_assert(__builtin_offsetof(struct sys_enter_openat_args, dfd) == 16, "struct sys_enter_openat_args: dfd");
-_Static_assert(__builtin_offsetof(struct sys_enter_openat_args, filename) == 24, "struct sys_enter_openat_args: filename");
-_Static_assert(__builtin_offsetof(struct sys_enter_openat_args, flags) == 32, "struct sys_enter_openat_args: flags");
-_Static_assert(__builtin_offsetof(struct sys_enter_openat_args, mode) == 40, "struct sys_enter_openat_args: mode");
-
-struct sys_exit_args {
-	unsigned long long common;
-	long long syscall_nr;
-	long long ret;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct sys_exit_args) == 24, "struct sys_exit_args: size");
-_Static_assert(__builtin_offsetof(struct sys_exit_args, common) == 0, "struct sys_exit_args: common");
-_Static_assert(__builtin_offsetof(struct sys_exit_args, syscall_nr) == 8, "struct sys_exit_args: syscall_nr");
-_Static_assert(__builtin_offsetof(struct sys_exit_args, ret) == 16, "struct sys_exit_args: ret");
-
 struct event {
 	int pid;
 	unsigned int uid;

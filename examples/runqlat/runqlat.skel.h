@@ -32,19 +32,6 @@ _Static_assert(sizeof(struct hist) == 120, "struct hist: size");
 _Static_assert(__builtin_offsetof(struct hist, slots) == 0, "struct hist: slots");
 _Static_assert(__builtin_offsetof(struct hist, comm) == 104, "struct hist: comm");
 
-struct task_struct {
-	int pid;
-	int tgid;
-	unsigned int __state;
-	char comm[16];
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct task_struct) == 28, "struct task_struct: size");
-_Static_assert(__builtin_offsetof(struct task_struct, pid) == 0, "struct task_struct: pid");
-_Static_assert(__builtin_offsetof(struct task_struct, tgid) == 4, "struct task_struct: tgid");
-_Static_assert(__builtin_offsetof(struct task_struct, __state) == 8, "struct task_struct: __state");
-_Static_assert(__builtin_offsetof(struct task_struct, comm) == 12, "struct task_struct: comm");
-
 #endif /* __WBPF_RUNQLAT_H__ */
 
 struct runqlat_bpf__rodata {

@@ -48,53 +48,6 @@ _Static_assert(__builtin_offsetof(struct call, b) == 16, "struct call: b");
 _Static_assert(__builtin_offsetof(struct call, ret) == 24, "struct call: ret");
 _Static_assert(__builtin_offsetof(struct call, comm) == 32, "struct call: comm");
 
-struct pt_regs {
-	unsigned long long r15;
-	unsigned long long r14;
-	unsigned long long r13;
-	unsigned long long r12;
-	unsigned long long rbp;
-	unsigned long long rbx;
-	unsigned long long r11;
-	unsigned long long r10;
-	unsigned long long r9;
-	unsigned long long r8;
-	unsigned long long rax;
-	unsigned long long rcx;
-	unsigned long long rdx;
-	unsigned long long rsi;
-	unsigned long long rdi;
-	unsigned long long orig_rax;
-	unsigned long long rip;
-	unsigned long long cs;
-	unsigned long long eflags;
-	unsigned long long rsp;
-	unsigned long long ss;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct pt_regs) == 168, "struct pt_regs: size");
-_Static_assert(__builtin_offsetof(struct pt_regs, r15) == 0, "struct pt_regs: r15");
-_Static_assert(__builtin_offsetof(struct pt_regs, r14) == 8, "struct pt_regs: r14");
-_Static_assert(__builtin_offsetof(struct pt_regs, r13) == 16, "struct pt_regs: r13");
-_Static_assert(__builtin_offsetof(struct pt_regs, r12) == 24, "struct pt_regs: r12");
-_Static_assert(__builtin_offsetof(struct pt_regs, rbp) == 32, "struct pt_regs: rbp");
-_Static_assert(__builtin_offsetof(struct pt_regs, rbx) == 40, "struct pt_regs: rbx");
-_Static_assert(__builtin_offsetof(struct pt_regs, r11) == 48, "struct pt_regs: r11");
-_Static_assert(__builtin_offsetof(struct pt_regs, r10) == 56, "struct pt_regs: r10");
-_Static_assert(__builtin_offsetof(struct pt_regs, r9) == 64, "struct pt_regs: r9");
-_Static_assert(__builtin_offsetof(struct pt_regs, r8) == 72, "struct pt_regs: r8");
-_Static_assert(__builtin_offsetof(struct pt_regs, rax) == 80, "struct pt_regs: rax");
-_Static_assert(__builtin_offsetof(struct pt_regs, rcx) == 88, "struct pt_regs: rcx");
-_Static_assert(__builtin_offsetof(struct pt_regs, rdx) == 96, "struct pt_regs: rdx");
-_Static_assert(__builtin_offsetof(struct pt_regs, rsi) == 104, "struct pt_regs: rsi");
-_Static_assert(__builtin_offsetof(struct pt_regs, rdi) == 112, "struct pt_regs: rdi");
-_Static_assert(__builtin_offsetof(struct pt_regs, orig_rax) == 120, "struct pt_regs: orig_rax");
-_Static_assert(__builtin_offsetof(struct pt_regs, rip) == 128, "struct pt_regs: rip");
-_Static_assert(__builtin_offsetof(struct pt_regs, cs) == 136, "struct pt_regs: cs");
-_Static_assert(__builtin_offsetof(struct pt_regs, eflags) == 144, "struct pt_regs: eflags");
-_Static_assert(__builtin_offsetof(struct pt_regs, rsp) == 152, "struct pt_regs: rsp");
-_Static_assert(__builtin_offsetof(struct pt_regs, ss) == 160, "struct pt_regs: ss");
-
 #endif /* __WBPF_UPROBE_H__ */
 
 struct uprobe_bpf {

@@ -32,25 +32,6 @@ _Static_assert(sizeof(struct stats) == 16, "struct stats: size");
 _Static_assert(__builtin_offsetof(struct stats, packets) == 0, "struct stats: packets");
 _Static_assert(__builtin_offsetof(struct stats, bytes) == 8, "struct stats: bytes");
 
-typedef unsigned int __u32;
-
-struct xdp_md {
-	__u32 data;
-	__u32 data_end;
-	__u32 data_meta;
-	__u32 ingress_ifindex;
-	__u32 rx_queue_index;
-	__u32 egress_ifindex;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct xdp_md) == 24, "struct xdp_md: size");
-_Static_assert(__builtin_offsetof(struct xdp_md, data) == 0, "struct xdp_md: data");
-_Static_assert(__builtin_offsetof(struct xdp_md, data_end) == 4, "struct xdp_md: data_end");
-_Static_assert(__builtin_offsetof(struct xdp_md, data_meta) == 8, "struct xdp_md: data_meta");
-_Static_assert(__builtin_offsetof(struct xdp_md, ingress_ifindex) == 12, "struct xdp_md: ingress_ifindex");
-_Static_assert(__builtin_offsetof(struct xdp_md, rx_queue_index) == 16, "struct xdp_md: rx_queue_index");
-_Static_assert(__builtin_offsetof(struct xdp_md, egress_ifindex) == 20, "struct xdp_md: egress_ifindex");
-
 #endif /* __WBPF_XDP_H__ */
 
 struct xdp_bpf {
