@@ -85,7 +85,6 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-
 // TestHostileBTF: each hostile shape prints in time and output linear in its size (a shape at
 // twice the levels gives at most about twice the output, and never more than 64 bytes of C per
 // byte of BTF), and the output compiles; shapes beyond the limits fail with ErrTooDeep.

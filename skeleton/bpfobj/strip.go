@@ -83,4 +83,3 @@ func pad(b []byte, align uint64) []byte {
 	}
 	return b
 }
-
