@@ -5,6 +5,8 @@
  *
  *     struct {{.Name}}_bpf *skel = {{.Name}}_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     {{.Name}}_bpf__load(skel);
  *     {{.Name}}_bpf__attach(skel);
  *     ...
@@ -201,16 +203,18 @@ static inline struct {{.Name}}_bpf *{{.Name}}_bpf__open_and_load(void)
 	return skel;
 }
 
-/* {{.Name}}_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* {{.Name}}_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
+ * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
+ * wbpf_program__attach_target. */
 static inline int {{.Name}}_bpf__attach(struct {{.Name}}_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
 {{- range .Progs}}
 {{- if .Auto}}
-	if (!skel->links.{{.Field}} && !(skel->links.{{.Field}} = bpf_program__attach(skel->progs.{{.Field}})))
+	if (!skel->links.{{.Field}} && bpf_program__autoload(skel->progs.{{.Field}}) &&
+	    !(skel->links.{{.Field}} = bpf_program__attach(skel->progs.{{.Field}})))
 		return -errno;
 {{- else}}
 	/* {{.Name}}: SEC("{{.Section}}") needs a target: wbpf_program__attach_target(skel->progs.{{.Field}}, ...) */

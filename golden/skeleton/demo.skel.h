@@ -5,6 +5,8 @@
  *
  *     struct demo_bpf *skel = demo_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     demo_bpf__load(skel);
  *     demo_bpf__attach(skel);
  *     ...
@@ -194,16 +196,19 @@ static inline struct demo_bpf *demo_bpf__open_and_load(void)
 	return skel;
 }
 
-/* demo_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* demo_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
+ * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
+ * wbpf_program__attach_target. */
 static inline int demo_bpf__attach(struct demo_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.handle_exec && !(skel->links.handle_exec = bpf_program__attach(skel->progs.handle_exec)))
+	if (!skel->links.handle_exec && bpf_program__autoload(skel->progs.handle_exec) &&
+	    !(skel->links.handle_exec = bpf_program__attach(skel->progs.handle_exec)))
 		return -errno;
-	if (!skel->links.handle_exit && !(skel->links.handle_exit = bpf_program__attach(skel->progs.handle_exit)))
+	if (!skel->links.handle_exit && bpf_program__autoload(skel->progs.handle_exit) &&
+	    !(skel->links.handle_exit = bpf_program__attach(skel->progs.handle_exit)))
 		return -errno;
 	return 0;
 }

@@ -5,6 +5,8 @@
  *
  *     struct enums_bpf *skel = enums_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     enums_bpf__load(skel);
  *     enums_bpf__attach(skel);
  *     ...
@@ -331,14 +333,16 @@ static inline struct enums_bpf *enums_bpf__open_and_load(void)
 	return skel;
 }
 
-/* enums_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* enums_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
+ * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
+ * wbpf_program__attach_target. */
 static inline int enums_bpf__attach(struct enums_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.en_touch && !(skel->links.en_touch = bpf_program__attach(skel->progs.en_touch)))
+	if (!skel->links.en_touch && bpf_program__autoload(skel->progs.en_touch) &&
+	    !(skel->links.en_touch = bpf_program__attach(skel->progs.en_touch)))
 		return -errno;
 	return 0;
 }

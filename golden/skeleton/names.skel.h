@@ -5,6 +5,8 @@
  *
  *     struct names_bpf *skel = names_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     names_bpf__load(skel);
  *     names_bpf__attach(skel);
  *     ...
@@ -534,14 +536,16 @@ static inline struct names_bpf *names_bpf__open_and_load(void)
 	return skel;
 }
 
-/* names_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* names_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
+ * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
+ * wbpf_program__attach_target. */
 static inline int names_bpf__attach(struct names_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.nm_touch && !(skel->links.nm_touch = bpf_program__attach(skel->progs.nm_touch)))
+	if (!skel->links.nm_touch && bpf_program__autoload(skel->progs.nm_touch) &&
+	    !(skel->links.nm_touch = bpf_program__attach(skel->progs.nm_touch)))
 		return -errno;
 	return 0;
 }

@@ -5,6 +5,8 @@
  *
  *     struct ringbuf_bpf *skel = ringbuf_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     ringbuf_bpf__load(skel);
  *     ringbuf_bpf__attach(skel);
  *     ...
@@ -283,16 +285,19 @@ static inline struct ringbuf_bpf *ringbuf_bpf__open_and_load(void)
 	return skel;
 }
 
-/* ringbuf_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* ringbuf_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
+ * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
+ * wbpf_program__attach_target. */
 static inline int ringbuf_bpf__attach(struct ringbuf_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.handle_exit && !(skel->links.handle_exit = bpf_program__attach(skel->progs.handle_exit)))
+	if (!skel->links.handle_exit && bpf_program__autoload(skel->progs.handle_exit) &&
+	    !(skel->links.handle_exit = bpf_program__attach(skel->progs.handle_exit)))
 		return -errno;
-	if (!skel->links.handle_sys_exit && !(skel->links.handle_sys_exit = bpf_program__attach(skel->progs.handle_sys_exit)))
+	if (!skel->links.handle_sys_exit && bpf_program__autoload(skel->progs.handle_sys_exit) &&
+	    !(skel->links.handle_sys_exit = bpf_program__attach(skel->progs.handle_sys_exit)))
 		return -errno;
 	return 0;
 }

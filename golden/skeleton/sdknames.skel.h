@@ -5,6 +5,8 @@
  *
  *     struct sdknames_bpf *skel = sdknames_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     sdknames_bpf__load(skel);
  *     sdknames_bpf__attach(skel);
  *     ...
@@ -175,14 +177,16 @@ static inline struct sdknames_bpf *sdknames_bpf__open_and_load(void)
 	return skel;
 }
 
-/* sdknames_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* sdknames_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
+ * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
+ * wbpf_program__attach_target. */
 static inline int sdknames_bpf__attach(struct sdknames_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.sdknames_prog && !(skel->links.sdknames_prog = bpf_program__attach(skel->progs.sdknames_prog)))
+	if (!skel->links.sdknames_prog && bpf_program__autoload(skel->progs.sdknames_prog) &&
+	    !(skel->links.sdknames_prog = bpf_program__attach(skel->progs.sdknames_prog)))
 		return -errno;
 	return 0;
 }

@@ -144,3 +144,61 @@ const (
 	ENOSYS       Errno = 38
 	EOPNOTSUPP   Errno = 95
 )
+
+// ConfigModule is the import module of configure-before-load: a guest opens an object, changes
+// it the way libbpf's bpf_program__set_autoload, bpf_map__set_max_entries and friends do, and
+// then loads it. wasm_load_bpf_object of Module is open and load in one call, with no room in
+// between; Module stays exactly as the original guests know it. After ConfigLoad succeeds the
+// handle is an ordinary object handle of Module (attach, map_fd_by_name, poll, close);
+// CloseObject also closes an object that was opened and never loaded.
+const ConfigModule = "wbpf_config"
+
+// The functions of ConfigModule. Names are NUL-terminated strings in guest memory: a program's
+// function name or a map's name in the ELF. Results are 0 or a negative errno:
+// -EBADF for a handle that is not an opened object of this guest, -ENOENT for an unknown
+// program or map, -EBUSY once the object is loaded, -EFAULT/-ENAMETOOLONG for bad strings,
+// -EINVAL for a bad value, -EOPNOTSUPP for a change the runtime cannot make.
+var (
+	// ConfigOpen parses an ELF BPF object without loading it: the non-zero handle of an opened
+	// object, or 0 on failure (the reason on the runtime's stderr).
+	ConfigOpen = Func{ConfigModule, "wbpf_open_bpf_object",
+		[]Param{{"obj_buf", I32}, {"obj_len", I32}},
+		Param{"obj", I64}}
+	// ConfigLoad relocates, creates the maps and loads the programs of an opened object, with
+	// every change made so far; programs switched off are not loaded, maps switched off not
+	// created.
+	ConfigLoad = Func{ConfigModule, "wbpf_load_bpf_object",
+		[]Param{{"obj", I64}},
+		Param{"errno", I32}}
+	// ConfigSetAutoload switches loading of a program on (non-zero) or off (0).
+	ConfigSetAutoload = Func{ConfigModule, "wbpf_program_set_autoload",
+		[]Param{{"obj", I64}, {"name", I32}, {"autoload", I32}},
+		Param{"errno", I32}}
+	// ConfigSetProgramType sets a program's type (the kernel's enum bpf_prog_type number).
+	ConfigSetProgramType = Func{ConfigModule, "wbpf_program_set_type",
+		[]Param{{"obj", I64}, {"name", I32}, {"prog_type", I32}},
+		Param{"errno", I32}}
+	// ConfigSetAttachTarget sets the kernel function (BTF name) an fentry, fexit, fmod_ret,
+	// tp_btf, lsm or iter program attaches to, in place of its section's.
+	ConfigSetAttachTarget = Func{ConfigModule, "wbpf_program_set_attach_target",
+		[]Param{{"obj", I64}, {"name", I32}, {"func_name", I32}},
+		Param{"errno", I32}}
+	// ConfigSetMaxEntries sets a map's max_entries (> 0).
+	ConfigSetMaxEntries = Func{ConfigModule, "wbpf_map_set_max_entries",
+		[]Param{{"obj", I64}, {"name", I32}, {"max_entries", I32}},
+		Param{"errno", I32}}
+	// ConfigSetValueSize sets a map's value_size (> 0); the map then has no BTF value type.
+	// Global-variable sections (.data, .bss, .rodata) cannot be resized (-EOPNOTSUPP).
+	ConfigSetValueSize = Func{ConfigModule, "wbpf_map_set_value_size",
+		[]Param{{"obj", I64}, {"name", I32}, {"value_size", I32}},
+		Param{"errno", I32}}
+	// ConfigSetAutocreate switches creation of a map on (non-zero) or off (0); a program that
+	// uses a map switched off fails to load unless it is switched off too.
+	ConfigSetAutocreate = Func{ConfigModule, "wbpf_map_set_autocreate",
+		[]Param{{"obj", I64}, {"name", I32}, {"autocreate", I32}},
+		Param{"errno", I32}}
+)
+
+// ConfigFuncs lists the functions of ConfigModule.
+var ConfigFuncs = []Func{ConfigOpen, ConfigLoad, ConfigSetAutoload, ConfigSetProgramType,
+	ConfigSetAttachTarget, ConfigSetMaxEntries, ConfigSetValueSize, ConfigSetAutocreate}

@@ -26,6 +26,7 @@ func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
 var bpfNames = []string{
 	"wbpfe2e_rb_prog", "wbpfe2e_pb_prog", "wbpfe2e_rb", "wbpfe2e_pb",
 	"wbpfe2e_maps", "wbpfe2e_hash", "wbpfe2e_array", "wbpfe2e_pcpu_a", "wbpfe2e_pcpu_h", "wbpfe2e_mrb",
+	"wbpfe2e_al_on", "wbpfe2e_al_off", "wbpfe2e_al_cnt", "wbpfe2e_al_hash",
 }
 
 // guest builds testdata/NAME.c with the documented command and every BPF object of testdata

@@ -64,6 +64,9 @@ struct bpf_map {
     int fd; /* host token, -1 until looked up after load */
     unsigned sec; /* ELF section of a global-variable map (.rodata, .data, .bss), else 0 */
     char name[64];
+    /* Set before load (wbpf_config.h), 0 for "as the ELF says". */
+    uint32_t max_entries, value_size;
+    bool no_autocreate;
 };
 
 struct bpf_program {
@@ -71,6 +74,10 @@ struct bpf_program {
     struct bpf_program *next;
     char name[64];
     char sec_name[128];
+    /* Set before load (wbpf_config.h). */
+    bool no_autoload;
+    int type; /* 0: from the section */
+    char attach_func[128];
 };
 
 struct bpf_link {
@@ -86,7 +93,10 @@ struct bpf_object {
     struct bpf_map *maps;
     struct bpf_program *progs;
     char name[64];
+    bool configured; /* a setter of wbpf_config.h was called: load through wbpf_config */
 };
+
+#include "wbpf_config.h"
 
 /* libbpf_get_error returns -errno when ptr is NULL, 0 otherwise (libbpf 1.0 semantics). */
 static inline long libbpf_get_error(const void *ptr)
@@ -150,6 +160,8 @@ static inline int bpf_object__load(struct bpf_object *obj)
         return wbpf__fail(EBUSY);
     if (obj->size > INT32_MAX)
         return wbpf__fail(E2BIG);
+    if (obj->configured)
+        return wbpf__load_configured(obj);
     obj->handle = wasm_load_bpf_object(obj->buf, (int)obj->size);
     if (!obj->handle)
         return wbpf__fail(EINVAL);

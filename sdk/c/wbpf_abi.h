@@ -61,6 +61,45 @@ WBPF_IMPORT("wasm_bpf_buffer_poll")
 int wasm_bpf_buffer_poll(uint64_t obj, int fd, int32_t sample_fn, uint32_t ctx, char *data,
                          int max_size, int timeout_ms);
 
+/* Configure before load: the second import module (runtime/abi ConfigModule). Open an object,
+ * change it, then load it; the handle then works with every wasm_bpf function above. Names are
+ * a program's function name or a map's ELF name. 0 or a negative errno (-EBUSY once loaded). */
+#define WBPF_CONFIG_MODULE "wbpf_config"
+#define WBPF_CONFIG_IMPORT(name) __attribute__((import_module(WBPF_CONFIG_MODULE), import_name(name)))
+
+/* (i32 obj_buf, i32 obj_len) -> i64: parse an object without loading it; 0 on failure. */
+WBPF_CONFIG_IMPORT("wbpf_open_bpf_object")
+uint64_t wbpf_open_bpf_object(const void *obj_buf, int obj_len);
+
+/* (i64 obj) -> i32: load an opened object, without the programs and maps switched off. */
+WBPF_CONFIG_IMPORT("wbpf_load_bpf_object")
+int wbpf_load_bpf_object(uint64_t obj);
+
+/* (i64 obj, i32 name, i32 autoload) -> i32: 0 switches the program off. */
+WBPF_CONFIG_IMPORT("wbpf_program_set_autoload")
+int wbpf_program_set_autoload(uint64_t obj, const char *name, int autoload);
+
+/* (i64 obj, i32 name, i32 prog_type) -> i32: the kernel's enum bpf_prog_type number. */
+WBPF_CONFIG_IMPORT("wbpf_program_set_type")
+int wbpf_program_set_type(uint64_t obj, const char *name, int prog_type);
+
+/* (i64 obj, i32 name, i32 func_name) -> i32: the kernel function (BTF name) an fentry, fexit,
+ * tp_btf, lsm or iter program attaches to. */
+WBPF_CONFIG_IMPORT("wbpf_program_set_attach_target")
+int wbpf_program_set_attach_target(uint64_t obj, const char *name, const char *func_name);
+
+/* (i64 obj, i32 name, i32 max_entries) -> i32 */
+WBPF_CONFIG_IMPORT("wbpf_map_set_max_entries")
+int wbpf_map_set_max_entries(uint64_t obj, const char *name, uint32_t max_entries);
+
+/* (i64 obj, i32 name, i32 value_size) -> i32: not for .data/.bss/.rodata (-EOPNOTSUPP). */
+WBPF_CONFIG_IMPORT("wbpf_map_set_value_size")
+int wbpf_map_set_value_size(uint64_t obj, const char *name, uint32_t value_size);
+
+/* (i64 obj, i32 name, i32 autocreate) -> i32: 0 switches the map off. */
+WBPF_CONFIG_IMPORT("wbpf_map_set_autocreate")
+int wbpf_map_set_autocreate(uint64_t obj, const char *name, int autocreate);
+
 /* Map commands: the kernel's enum bpf_cmd numbers. */
 #define WBPF_CMD_MAP_LOOKUP_ELEM 1
 #define WBPF_CMD_MAP_UPDATE_ELEM 2

@@ -82,12 +82,13 @@ func limitError(what string, have, want, max any, flag string, errno unix.Errno)
 }
 
 // admitObject checks that the object spec fits the guest's limits and
-// returns what it will take.
-func (r *Registry) admitObject(spec *ebpf.CollectionSpec) (usage, error) {
+// returns what it will take. self is 1 when the object is already in the
+// object table (opened, now being loaded: wbpf_config), else 0.
+func (r *Registry) admitObject(spec *ebpf.CollectionSpec, self int) (usage, error) {
 	l := r.limits
 	var u usage
-	if over(r.objects.Len(), 1, l.Objects) {
-		return u, limitError("object", r.objects.Len(), 1, l.Objects, "--max-objects", unix.EMFILE)
+	if held := r.objects.Len() - self; over(held, 1, l.Objects) {
+		return u, limitError("object", held, 1, l.Objects, "--max-objects", unix.EMFILE)
 	}
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {

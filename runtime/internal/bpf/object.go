@@ -28,6 +28,8 @@ type Object struct {
 	// or an object opened from pins, whose programs are not this guest's.
 	core     *core
 	borrowed bool
+	// Opened and not loaded yet (coll nil): programs and maps switched off.
+	noLoad, noCreate map[string]bool
 }
 
 // Load parses elf, relocates it against the running kernel's BTF (CO-RE),
@@ -41,13 +43,24 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	if err != nil {
 		return 0, err
 	}
+	o, err := r.build(spec, 0)
+	if err != nil {
+		return 0, err
+	}
+	return r.insertObject(o)
+}
+
+// build is the one load path, for Load and LoadOpened: it checks spec against the policy and
+// the limits (self: 1 when the object already holds a handle, an opened one), creates the maps
+// and loads the programs, and hands out the maps' tokens.
+func (r *Registry) build(spec *ebpf.CollectionSpec, self int) (*Object, error) {
 	// Nothing reaches the kernel before the policy and the limits agree.
 	if err := r.opts.Policy.Check(spec); err != nil {
-		return 0, fmt.Errorf("load: %w: %w", err, unix.EPERM)
+		return nil, fmt.Errorf("load: %w: %w", err, unix.EPERM)
 	}
-	use, err := r.admitObject(spec)
+	use, err := r.admitObject(spec, self)
 	if err != nil {
-		return 0, fmt.Errorf("load: %w", err)
+		return nil, fmt.Errorf("load: %w", err)
 	}
 	r.prepareSpec(spec, r.opts.Verbose)
 
@@ -107,7 +120,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 		if errors.Is(err, unix.EPERM) {
 			err = explainRefusal(err, spec, currentHostFacts())
 		}
-		return 0, loadError(err, r.opts.Verbose)
+		return nil, loadError(err, r.opts.Verbose)
 	}
 	if r.opts.Verbose {
 		for _, name := range sortedKeys(coll.Programs) {
@@ -123,13 +136,19 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 		m := newMap(name, em)
 		t, ok := r.maps.Insert(m)
 		if !ok {
+			r.deleteTokens(o)
 			o.close()
-			return 0, ErrTooMany
+			return nil, ErrTooMany
 		}
 		m.token = int32(t)
 		o.maps[name] = m
 		o.tokens = append(o.tokens, t)
 	}
+	return o, nil
+}
+
+// insertObject hands out the handle of a built (Load) or opened (OpenObject) object.
+func (r *Registry) insertObject(o *Object) (uint64, error) {
 	oh, ok := r.objects.Insert(o)
 	if !ok {
 		for _, t := range o.tokens {
@@ -138,7 +157,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 		o.close()
 		return 0, ErrTooMany
 	}
-	r.used.add(use, 1)
+	r.used.add(o.usage, 1)
 	return uint64(oh), nil
 }
 

@@ -117,8 +117,20 @@ func NewRegistry(opts Options) *Registry {
 	return &Registry{opts: opts, btf: c, limits: opts.Limits.withDefaults(), wake: interruptFD{fd: -1}}
 }
 
-// object returns the live object behind handle h.
+// object returns the loaded object behind handle h.
 func (r *Registry) object(h uint64) (*Object, error) {
+	o, err := r.lookup(h)
+	if err != nil {
+		return nil, err
+	}
+	if o.coll == nil {
+		return nil, fmt.Errorf("object %d: %w", h, ErrNotLoaded)
+	}
+	return o, nil
+}
+
+// lookup returns the object behind handle h, loaded or only opened.
+func (r *Registry) lookup(h uint64) (*Object, error) {
 	if h == 0 || h > math.MaxUint32 {
 		return nil, fmt.Errorf("object %d: %w", h, ErrBadHandle)
 	}
@@ -152,7 +164,7 @@ func (r *Registry) LostSamples() uint64 { return r.lost }
 // Close closes object h: its links, sockets, readers, programs and maps.
 // An unknown handle is not an error (the interface promises 0 for it).
 func (r *Registry) Close(h uint64) error {
-	o, err := r.object(h)
+	o, err := r.lookup(h)
 	if err != nil {
 		return nil
 	}

@@ -46,6 +46,10 @@ func errnoOf(err error) abi.Errno {
 		return abi.EINVAL
 	case errors.Is(err, bpf.ErrUnsupported):
 		return abi.EOPNOTSUPP
+	case errors.Is(err, bpf.ErrLoaded):
+		return abi.EBUSY
+	case errors.Is(err, bpf.ErrNotLoaded), errors.Is(err, bpf.ErrBadValue):
+		return abi.EINVAL
 	case errors.Is(err, bpf.ErrDescriptorValue):
 		return abi.EPERM
 	case errors.Is(err, bpf.ErrInterrupted), errors.Is(err, context.Canceled):

@@ -137,7 +137,7 @@ func Instantiate(ctx context.Context, r wazero.Runtime) error {
 	for _, mod := range []struct {
 		name  string
 		funcs []function
-	}{{abi.Module, moduleFunctions}, {abi.CallbackModule, callbackFunctions}, {abi.MetricsModule, metricsFunctions}, {abi.ShareModule, shareFunctions}} {
+	}{{abi.Module, moduleFunctions}, {abi.CallbackModule, callbackFunctions}, {abi.MetricsModule, metricsFunctions}, {abi.ShareModule, shareFunctions}, {abi.ConfigModule, configFunctions}} {
 		b := r.NewHostModuleBuilder(mod.name)
 		for _, f := range mod.funcs {
 			export(b, f)

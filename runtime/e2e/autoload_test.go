@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/tetratelabs/wazero"
+	"github.com/wbpf/wbpf/runtime/abi"
+	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/skeleton"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
+)
+
+// TestSetAutoload: a guest on a generated skeleton switches one of two programs off with
+// bpf_program__set_autoload and resizes a map before load (wbpf_config). The kernel then holds
+// the program left on, attached and counting, and not the other; the map has the new size; the
+// skeleton's __attach skipped the program switched off, and attaching it by hand fails.
+func TestSetAutoload(t *testing.T) {
+	snap := testutils.LeakCheck(t, bpfNames...)
+	obj := testutils.BuildBPF(t, filepath.Join("testdata", "autoload.bpf.c"))
+	o, err := bpfobj.Load(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skel, err := skeleton.Generate(o, skeleton.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "autoload.skel.h"), skel, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := testutils.BuildGuest(t, filepath.Join("testdata", "autoload.c"), "-I", dir, "-I", "testdata")
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	checkConfigImports(t, wasm)
+
+	const n = 5
+	r := start(context.Background(), t, wasm, config(t, "autoload.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(n)))
+	r.waitFor("attached", 30*time.Second)
+
+	objs, err := snap.New("wbpfe2e_al_on", "wbpfe2e_al_off", "wbpfe2e_al_hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, ko := range objs {
+		kinds[ko.Kind+" "+ko.Name]++
+		if ko.Kind == "map" && ko.Name == "wbpfe2e_al_hash" {
+			m, err := ebpf.NewMapFromID(ebpf.MapID(ko.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := m.Info()
+			m.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.MaxEntries != 77 {
+				t.Errorf("wbpfe2e_al_hash: max_entries %d, want 77 (set before load)", info.MaxEntries)
+			}
+		}
+	}
+	if kinds["prog wbpfe2e_al_on"] != 1 || kinds["prog wbpfe2e_al_off"] != 0 || kinds["map wbpfe2e_al_hash"] != 1 {
+		t.Errorf("kernel objects %v: want wbpfe2e_al_on loaded, wbpfe2e_al_off not, the hash map created", kinds)
+	}
+
+	trigger(t, n)
+	code, out := r.wait(time.Minute)
+	if code != 0 {
+		t.Fatalf("guest exit code %d; output %q", code, out)
+	}
+	v := values(out)
+	if v["on"] != strconv.Itoa(n) || v["off"] != "0" {
+		t.Errorf("counters on=%s off=%s, want on=%d off=0", v["on"], v["off"], n)
+	}
+}
+
+// checkConfigImports: the guest's wbpf_config imports are runtime/abi's ConfigFuncs, with their
+// signatures, and it uses every one it needs for this test.
+func checkConfigImports(t *testing.T, wasm []byte) {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	m, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]abi.Func{}
+	for _, f := range abi.ConfigFuncs {
+		table[f.Name] = f
+	}
+	seen := map[string]bool{}
+	for _, def := range m.ImportedFunctions() {
+		mod, fn, _ := def.Import()
+		if mod != abi.ConfigModule {
+			continue
+		}
+		want, ok := table[fn]
+		if !ok {
+			t.Errorf("guest imports %s.%s, which runtime/abi does not have", mod, fn)
+			continue
+		}
+		seen[fn] = true
+		var params []abi.ValueType
+		for _, p := range want.Params {
+			params = append(params, p.Type)
+		}
+		if got := def.ParamTypes(); string(got) != string(valueTypes(params)) {
+			t.Errorf("%s: params %v, runtime/abi %v", fn, got, params)
+		}
+		if got := def.ResultTypes(); len(got) != 1 || got[0] != byte(want.Result.Type) {
+			t.Errorf("%s: results %v, runtime/abi %v", fn, got, want.Result.Type)
+		}
+	}
+	for _, f := range []abi.Func{abi.ConfigOpen, abi.ConfigLoad, abi.ConfigSetAutoload, abi.ConfigSetMaxEntries} {
+		if !seen[f.Name] {
+			t.Errorf("guest does not import %s", f.Name)
+		}
+	}
+}

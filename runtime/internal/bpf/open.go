@@ -1,0 +1,216 @@
+package bpf
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+// Errors of configure-before-load.
+var (
+	// ErrNotLoaded: the object was opened (OpenObject) and not loaded yet; only the setters, LoadOpened
+	// and Close accept its handle.
+	ErrNotLoaded = errors.New("object opened but not loaded")
+	// ErrLoaded: a setter or LoadOpened on an object that is already loaded.
+	ErrLoaded = errors.New("object already loaded")
+	// ErrBadValue: a setter's value is out of range.
+	ErrBadValue = errors.New("bad value")
+)
+
+// OpenObject parses elf without loading it and returns the handle of the opened object: the setters
+// below change what LoadOpened will load, as libbpf's do between bpf_object__open and
+// bpf_object__load.
+func (r *Registry) OpenObject(elf []byte) (uint64, error) {
+	spec, err := parseObject(elf)
+	if err != nil {
+		return 0, err
+	}
+	// An opened object holds a handle: it counts against the object limit from here on. The
+	// policy and the other limits are checked at load, on what the guest configured.
+	if l := r.limits; over(r.objects.Len(), 1, l.Objects) {
+		return 0, fmt.Errorf("open: %w", limitError("object", r.objects.Len(), 1, l.Objects, "--max-objects", unix.EMFILE))
+	}
+	return r.insertObject(&Object{spec: spec})
+}
+
+// opened returns the opened, not yet loaded object behind h.
+func (r *Registry) opened(h uint64) (*Object, error) {
+	o, err := r.lookup(h)
+	if err != nil {
+		return nil, err
+	}
+	if o.coll != nil {
+		return nil, fmt.Errorf("object %d: %w", h, ErrLoaded)
+	}
+	return o, nil
+}
+
+// LoadOpened loads an opened object, through the same path as Load, without the programs and
+// maps switched off. The handle stays the same and becomes an ordinary object handle. On
+// failure the object stays opened (the guest may change it and load again, or close it).
+func (r *Registry) LoadOpened(h uint64) error {
+	o, err := r.opened(h)
+	if err != nil {
+		return err
+	}
+	spec := o.spec.Copy()
+	for name := range o.noLoad {
+		delete(spec.Programs, name)
+	}
+	for name := range o.noCreate {
+		delete(spec.Maps, name)
+	}
+	built, err := r.build(spec, 1)
+	if err != nil {
+		return err
+	}
+	*o = *built
+	return nil
+}
+
+func (o *Object) program(name string) (*ebpf.ProgramSpec, error) {
+	ps, ok := o.spec.Programs[name]
+	if !ok {
+		return nil, fmt.Errorf("program %q: %w (object has %s)", name, ErrNotFound, list(sortedKeys(o.spec.Programs)))
+	}
+	return ps, nil
+}
+
+func (o *Object) mapSpec(name string) (*ebpf.MapSpec, error) {
+	ms, ok := o.spec.Maps[name]
+	if !ok {
+		return nil, fmt.Errorf("map %q: %w (object has %s)", name, ErrNotFound, list(sortedKeys(o.spec.Maps)))
+	}
+	return ms, nil
+}
+
+// SetAutoload switches loading of program name of opened object h on or off.
+func (r *Registry) SetAutoload(h uint64, name string, on bool) error {
+	o, err := r.opened(h)
+	if err != nil {
+		return err
+	}
+	if _, err := o.program(name); err != nil {
+		return err
+	}
+	if o.noLoad == nil {
+		o.noLoad = make(map[string]bool)
+	}
+	if on {
+		delete(o.noLoad, name)
+	} else {
+		o.noLoad[name] = true
+	}
+	return nil
+}
+
+// SetProgramType sets the type of program name (the kernel's enum bpf_prog_type number).
+func (r *Registry) SetProgramType(h uint64, name string, typ uint32) error {
+	o, err := r.opened(h)
+	if err != nil {
+		return err
+	}
+	ps, err := o.program(name)
+	if err != nil {
+		return err
+	}
+	if typ == 0 || typ > maxProgType {
+		return fmt.Errorf("program %s: type %d: %w", name, typ, ErrBadValue)
+	}
+	ps.Type = ebpf.ProgramType(typ)
+	return nil
+}
+
+// SetAttachTarget sets the kernel function an fentry/fexit/fmod_ret/tp_btf/lsm/iter program
+// attaches to.
+func (r *Registry) SetAttachTarget(h uint64, name, fn string) error {
+	o, err := r.opened(h)
+	if err != nil {
+		return err
+	}
+	ps, err := o.program(name)
+	if err != nil {
+		return err
+	}
+	if fn == "" {
+		return fmt.Errorf("program %s: empty attach target: %w", name, ErrBadValue)
+	}
+	ps.AttachTo = fn
+	return nil
+}
+
+// SetMaxEntries sets max_entries of map name.
+func (r *Registry) SetMaxEntries(h uint64, name string, n uint32) error {
+	o, err := r.opened(h)
+	if err != nil {
+		return err
+	}
+	ms, err := o.mapSpec(name)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("map %s: max_entries 0: %w", name, ErrBadValue)
+	}
+	ms.MaxEntries = n
+	return nil
+}
+
+// SetValueSize sets value_size of map name. The map loses its BTF value type (whose size
+// would no longer match), as in libbpf; global-variable sections cannot be resized.
+func (r *Registry) SetValueSize(h uint64, name string, n uint32) error {
+	o, err := r.opened(h)
+	if err != nil {
+		return err
+	}
+	ms, err := o.mapSpec(name)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("map %s: value_size 0: %w", name, ErrBadValue)
+	}
+	if isGlobalSection(name) {
+		return fmt.Errorf("map %s: resizing a global-variable section: %w", name, ErrUnsupported)
+	}
+	if n != ms.ValueSize {
+		ms.ValueSize = n
+		ms.Key, ms.Value = nil, nil
+	}
+	return nil
+}
+
+// SetAutocreate switches creation of map name on or off.
+func (r *Registry) SetAutocreate(h uint64, name string, on bool) error {
+	o, err := r.opened(h)
+	if err != nil {
+		return err
+	}
+	if _, err := o.mapSpec(name); err != nil {
+		return err
+	}
+	if o.noCreate == nil {
+		o.noCreate = make(map[string]bool)
+	}
+	if on {
+		delete(o.noCreate, name)
+	} else {
+		o.noCreate[name] = true
+	}
+	return nil
+}
+
+func isGlobalSection(name string) bool {
+	for _, p := range []string{".bss", ".data", ".rodata", ".kconfig"} {
+		if len(name) >= len(p) && name[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// maxProgType bounds program types from guests; the kernel's enum has about 32 and rejects
+// unknown ones itself.
+const maxProgType = 255
