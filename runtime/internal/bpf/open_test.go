@@ -1,0 +1,101 @@
+package bpf
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/wbpf/wbpf/internal/testutils"
+)
+
+// TestOpenConfigureLoad: an opened object takes every setter, refuses the calls that need a
+// loaded object, loads without the programs and maps switched off, and refuses setters after.
+func TestOpenConfigureLoad(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	r, _ := newTestRegistry(t)
+	h, err := r.Open(readFixture(t, "demo.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Attach(h, "wt_on_getppid", ""); !errors.Is(err, ErrNotLoaded) {
+		t.Errorf("attach before load: %v, want ErrNotLoaded", err)
+	}
+	if _, err := r.MapToken(h, "wt_counts"); !errors.Is(err, ErrNotLoaded) {
+		t.Errorf("map token before load: %v, want ErrNotLoaded", err)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"autoload off", r.SetAutoload(h, "wt_kp_openat", false), nil},
+		{"autoload unknown", r.SetAutoload(h, "nosuch", false), ErrNotFound},
+		{"type", r.SetProgramType(h, "wt_raw_enter", uint32(ebpf.RawTracepoint)), nil},
+		{"type 0", r.SetProgramType(h, "wt_raw_enter", 0), ErrBadValue},
+		{"attach target", r.SetAttachTarget(h, "wt_raw_enter", "sys_enter"), nil},
+		{"attach target empty", r.SetAttachTarget(h, "wt_raw_enter", ""), ErrBadValue},
+		{"max entries", r.SetMaxEntries(h, "wt_counts", 333), nil},
+		{"max entries 0", r.SetMaxEntries(h, "wt_counts", 0), ErrBadValue},
+		{"max entries unknown", r.SetMaxEntries(h, "nosuch", 1), ErrNotFound},
+		{"value size", r.SetValueSize(h, "wt_queue", 16), nil},
+		{"value size .bss", r.SetValueSize(h, ".bss", 64), ErrUnsupported},
+		{"autocreate off", r.SetAutocreate(h, "wt_cgroups", false), nil},
+		{"bad handle", r.SetAutoload(h+100, "wt_on_getppid", false), ErrBadHandle},
+	} {
+		if !errors.Is(tc.err, tc.want) || (tc.want == nil) != (tc.err == nil) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+	if err := r.LoadOpened(h); err != nil {
+		t.Fatal(err)
+	}
+	o, err := r.object(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := o.coll.Programs["wt_kp_openat"]; ok {
+		t.Error("wt_kp_openat loaded though switched off")
+	}
+	if _, ok := o.coll.Programs["wt_on_getppid"]; !ok {
+		t.Error("wt_on_getppid not loaded")
+	}
+	if _, ok := o.coll.Maps["wt_cgroups"]; ok {
+		t.Error("wt_cgroups created though switched off")
+	}
+	info, err := o.coll.Maps["wt_counts"].Info()
+	if err != nil || info.MaxEntries != 333 {
+		t.Errorf("wt_counts max_entries %v (%v), want 333", info, err)
+	}
+	if err := r.SetAutoload(h, "wt_on_getppid", false); !errors.Is(err, ErrLoaded) {
+		t.Errorf("setter after load: %v, want ErrLoaded", err)
+	}
+	if err := r.LoadOpened(h); !errors.Is(err, ErrLoaded) {
+		t.Errorf("second load: %v, want ErrLoaded", err)
+	}
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
+		testutils.SkipIfNotSupported(t, err)
+		t.Errorf("attach after load: %v", err)
+	}
+	if err := r.Close(h); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestOpenThenClose: an object opened and never loaded closes, and its handle is gone.
+func TestOpenThenClose(t *testing.T) {
+	r, _ := newTestRegistry(t)
+	h, err := r.Open(readFixture(t, "demo.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(h); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetAutoload(h, "wt_on_getppid", false); !errors.Is(err, ErrBadHandle) {
+		t.Errorf("after close: %v, want ErrBadHandle", err)
+	}
+	if _, err := r.Open([]byte("not elf")); !errors.Is(err, ErrInvalidObject) {
+		t.Errorf("open of garbage: %v, want ErrInvalidObject", err)
+	}
+}
