@@ -204,9 +204,9 @@ static inline struct {{.Name}}_bpf *{{.Name}}_bpf__open_and_load(void)
 }
 
 /* {{.Name}}_bpf__attach attaches every loaded program whose section says where (tracepoints,
- * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
- * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
- * wbpf_program__attach_target. */
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int {{.Name}}_bpf__attach(struct {{.Name}}_bpf *skel)
 {
 	if (!skel)
@@ -217,7 +217,11 @@ static inline int {{.Name}}_bpf__attach(struct {{.Name}}_bpf *skel)
 	    !(skel->links.{{.Field}} = bpf_program__attach(skel->progs.{{.Field}})))
 		return -errno;
 {{- else}}
-	/* {{.Name}}: SEC("{{.Section}}") needs a target: wbpf_program__attach_target(skel->progs.{{.Field}}, ...) */
+	/* SEC("{{.Section}}") needs a target: attached here once one is set with
+	 * wbpf_program__set_attach_target (or libbpf-wasm.h's bpf_set_prog_attach_target). */
+	if (!skel->links.{{.Field}} && bpf_program__autoload(skel->progs.{{.Field}}) && skel->progs.{{.Field}}->attach_target[0] &&
+	    !(skel->links.{{.Field}} = bpf_program__attach(skel->progs.{{.Field}})))
+		return -errno;
 {{- end}}
 {{- end}}
 	return 0;

@@ -334,9 +334,9 @@ static inline struct enums_bpf *enums_bpf__open_and_load(void)
 }
 
 /* enums_bpf__attach attaches every loaded program whose section says where (tracepoints,
- * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
- * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
- * wbpf_program__attach_target. */
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int enums_bpf__attach(struct enums_bpf *skel)
 {
 	if (!skel)

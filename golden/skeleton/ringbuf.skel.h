@@ -286,9 +286,9 @@ static inline struct ringbuf_bpf *ringbuf_bpf__open_and_load(void)
 }
 
 /* ringbuf_bpf__attach attaches every loaded program whose section says where (tracepoints,
- * kprobes, ...) and is not attached yet; programs switched off with bpf_program__set_autoload
- * are skipped. Programs that need a target (xdp, tc, cgroup, socket) are left to
- * wbpf_program__attach_target. */
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int ringbuf_bpf__attach(struct ringbuf_bpf *skel)
 {
 	if (!skel)

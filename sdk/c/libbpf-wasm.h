@@ -1,29 +1,32 @@
 /* libbpf-wasm.h: source compatibility with the C SDK of the original wasm-bpf project
  * (eunomia-bpf, wasm-sdk/c/libbpf-wasm.h), so guests written for it build unchanged against
- * wbpf. It offers the same names and signatures: the skeleton functions its generated
- * *.skel.h headers call (bpf_object__open_skeleton, __load_skeleton, __attach_skeleton,
- * __detach_skeleton, __destroy_skeleton), bpf_map__fd, bpf_set_prog_attach_target,
- * bpf_program__set_autoload, bpf_buffer__new(events) / bpf_buffer__open(events, cb, ctx) /
- * bpf_buffer__poll / bpf_buffer__free, the bpf_map_*_elem calls, libbpf_err_errno, and the enums.
- * Only these: that SDK had no bpf_object__open_mem, bpf_object__load or bpf_program__attach,
- * and neither does this header (wbpf.h has them).
+ * wbpf, with the skeletons of its generator or with `wbpfgen skeleton` in place of
+ * `bpftool gen skeleton -j`. It is a layer over wbpf.h (included here; both may be included, in
+ * either order) offering the original's names and signatures:
+ * - the skeleton functions its generated *.skel.h headers call (bpf_object__open_skeleton,
+ *   __load_skeleton, __attach_skeleton, __detach_skeleton, __destroy_skeleton) and their structs;
+ * - bpf_set_prog_attach_target, libbpf_err_errno, bpf_program__set_autoload (which works: the
+ *   program is not loaded; see wbpf_config.h);
+ * - bpf_buffer__new(events) and bpf_buffer__open(events, cb, ctx) returning the buffer, next to
+ *   wbpf.h's libbpf-tools forms bpf_buffer__new(events, heap) and
+ *   bpf_buffer__open(buf, sample_cb, lost_cb, ctx): the number of arguments picks the form;
+ * - enum bpf_cmd (the map commands), bpf_map_type, bpf_prog_type, bpf_attach_type.
+ * Map calls, bpf_map__fd, bpf_buffer__poll and bpf_buffer__free are wbpf.h's, with the same
+ * signatures.
  *
  * Where it differs from the original, on purpose:
  * - errors from the host are negative errno values of the guest libc (<errno.h>), with errno
  *   set, instead of raw Linux numbers, so `err == -EINTR` and `errno == ENOENT` work;
  * - bpf_object__attach_skeleton returns the first attach error (it still tries every program)
- *   instead of always 0; a failed load returns -EINVAL instead of -1;
- * - the skeleton's .rodata pointer is found from the ELF section table, not only from the
- *   generator's rodata_offset;
+ *   instead of always 0, and skips programs switched off; a failed load returns -EINVAL
+ *   instead of -1; bpf_object__detach_skeleton returns -EOPNOTSUPP (the host interface cannot
+ *   detach a program before its object is closed; the original returned 0 and did nothing);
+ * - the skeleton's .rodata (and .data) pointer points into the object's bytes as found from the
+ *   ELF section table, not only from the generator's rodata_offset;
  * - a sample callback never receives a size larger than the bytes copied (4096).
- * New code should use wbpf.h. Do not include both headers in one translation unit.
  */
 #ifndef _LIBBPF_WASM_H
 #define _LIBBPF_WASM_H
-
-#ifdef WBPF_H
-#error "include either wbpf.h or libbpf-wasm.h, not both"
-#endif
 
 #include <assert.h>
 #include <errno.h>
@@ -33,25 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wbpf_abi.h"
-#include "wbpf_core.h"
+#include "wbpf.h"
 
 #define POLL_TIMEOUT_MS WBPF_DEFAULT_POLL_TIMEOUT_MS
 
 /* The object handle of the host interface. */
 typedef uint64_t bpf_object_skel;
-
-struct bpf_map {
-    bpf_object_skel obj_ptr;
-    char name[64];
-};
-
-struct bpf_program {
-    bpf_object_skel obj_ptr;
-    char name[64];
-    char attach_target[128];
-    bool autoattach;
-};
 
 struct bpf_map_skeleton {
     const char *name;
@@ -69,10 +59,10 @@ struct bpf_object_skeleton {
     const char *name;
     void *data;
     size_t data_sz;
-    size_t rodata_offset; /* file offset of .rodata, if the generator set it */
+    size_t rodata_offset; /* unused: .rodata is found from the ELF section table */
     size_t bss_offset;
 
-    bpf_object_skel obj;
+    bpf_object_skel obj; /* the host's handle, after load */
 
     int map_cnt;
     int map_skel_sz; /* sizeof(struct bpf_map_skeleton) */
@@ -81,16 +71,16 @@ struct bpf_object_skeleton {
     int prog_cnt;
     int prog_skel_sz; /* sizeof(struct bpf_prog_skeleton) */
     struct bpf_prog_skeleton *progs;
+
+    struct bpf_object *object; /* wbpf.h's object (not in the original) */
 };
 
-struct bpf_object_open_opts;
-
-/* bpf_set_prog_attach_target sets the target bpf_object__attach_skeleton passes for prog: an
- * interface name (xdp, socket filters) or a cgroup v2 directory (sockops); empty means "from
- * the ELF section". */
+/* bpf_set_prog_attach_target sets the target bpf_object__attach_skeleton (and a wbpfgen
+ * skeleton's __attach) passes for prog: an interface name (xdp, socket filters) or a cgroup v2
+ * directory (sockops); empty means "from the ELF section". */
 static inline void bpf_set_prog_attach_target(struct bpf_program *prog, char *attach_target)
 {
-    snprintf(prog->attach_target, sizeof(prog->attach_target), "%s", attach_target);
+    wbpf_program__set_attach_target(prog, attach_target);
 }
 
 static inline int libbpf_err_errno(int ret)
@@ -98,77 +88,49 @@ static inline int libbpf_err_errno(int ret)
     return ret < 0 ? -errno : ret;
 }
 
-static inline int bpf_map__fd(const struct bpf_map *map)
+static inline struct bpf_map_skeleton *wbpf__skel_map(struct bpf_object_skeleton *s, int i)
 {
-    return wbpf__ret(wasm_bpf_map_fd_by_name(map->obj_ptr, map->name));
+    return (struct bpf_map_skeleton *)((char *)s->maps + (size_t)i * s->map_skel_sz);
 }
 
-static inline bool wbpf__has_suffix(const char *s, const char *suffix)
+static inline struct bpf_prog_skeleton *wbpf__skel_prog(struct bpf_object_skeleton *s, int i)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
+    return (struct bpf_prog_skeleton *)((char *)s->progs + (size_t)i * s->prog_skel_sz);
 }
 
 static inline int bpf_object__open_skeleton(struct bpf_object_skeleton *s,
                                             const struct bpf_object_open_opts *opts)
 {
-    (void)opts;
     if (!s || !s->data || !s->data_sz)
         return wbpf__fail(EINVAL);
-
-    /* .rodata is written in place in the embedded object, before load, as the original does. */
-    void *rodata = (char *)s->data + s->rodata_offset;
-    struct wbpf__elf elf;
-    struct wbpf__shdr sh;
-    if (wbpf__elf_parse(&elf, s->data, s->data_sz) == 0 && wbpf__elf_section(&elf, ".rodata", &sh))
-        rodata = (char *)s->data + sh.offset;
-
+    if (!(s->object = bpf_object__open_mem(s->data, s->data_sz, opts)))
+        return -errno;
     for (int i = 0; i < s->map_cnt; i++) {
-        struct bpf_map_skeleton *ms =
-            (struct bpf_map_skeleton *)((char *)s->maps + (size_t)i * s->map_skel_sz);
-        if (!(*ms->map = calloc(1, sizeof(**ms->map))))
-            return wbpf__fail(ENOMEM);
-        snprintf((*ms->map)->name, sizeof((*ms->map)->name), "%s", ms->name);
-        if (ms->mmaped && wbpf__has_suffix(ms->name, "rodata"))
-            *ms->mmaped = rodata;
+        struct bpf_map_skeleton *ms = wbpf__skel_map(s, i);
+        if (!(*ms->map = bpf_object__find_map_by_name(s->object, ms->name)))
+            return -errno;
+        /* .rodata and .data are written in the object's bytes before load, as the original
+         * does for .rodata; .bss has no bytes (NULL, as there). */
+        if (ms->mmaped)
+            *ms->mmaped = (*ms->map)->sec ? bpf_map__initial_value(*ms->map, NULL) : NULL;
     }
     for (int i = 0; i < s->prog_cnt; i++) {
-        struct bpf_prog_skeleton *ps =
-            (struct bpf_prog_skeleton *)((char *)s->progs + (size_t)i * s->prog_skel_sz);
-        if (!(*ps->prog = calloc(1, sizeof(**ps->prog))))
-            return wbpf__fail(ENOMEM);
-        snprintf((*ps->prog)->name, sizeof((*ps->prog)->name), "%s", ps->name);
+        struct bpf_prog_skeleton *ps = wbpf__skel_prog(s, i);
+        if (!(*ps->prog = bpf_object__find_program_by_name(s->object, ps->name)))
+            return -errno;
     }
-    return 0;
-}
-
-static inline int bpf_object__detach_skeleton(struct bpf_object_skeleton *s)
-{
-    (void)s;
+    errno = 0;
     return 0;
 }
 
 static inline int bpf_object__load_skeleton(struct bpf_object_skeleton *s)
 {
-    if (!s || !s->data || !s->data_sz || s->data_sz > INT32_MAX)
+    if (!s || !s->object)
         return wbpf__fail(EINVAL);
-    s->obj = wasm_load_bpf_object(s->data, (int)s->data_sz);
-    if (!s->obj)
-        return wbpf__fail(EINVAL); /* the runtime printed the reason on its stderr */
-    for (int i = 0; i < s->map_cnt; i++) {
-        struct bpf_map_skeleton *ms =
-            (struct bpf_map_skeleton *)((char *)s->maps + (size_t)i * s->map_skel_sz);
-        if (!*ms->map)
-            return wbpf__fail(EINVAL);
-        (*ms->map)->obj_ptr = s->obj;
-    }
-    for (int i = 0; i < s->prog_cnt; i++) {
-        struct bpf_prog_skeleton *ps =
-            (struct bpf_prog_skeleton *)((char *)s->progs + (size_t)i * s->prog_skel_sz);
-        if (!*ps->prog)
-            return wbpf__fail(EINVAL);
-        (*ps->prog)->obj_ptr = s->obj;
-    }
+    int err = bpf_object__load(s->object);
+    if (err)
+        return err; /* the runtime printed the reason on its stderr */
+    s->obj = s->object->handle;
     return 0;
 }
 
@@ -178,127 +140,71 @@ static inline int bpf_object__attach_skeleton(struct bpf_object_skeleton *s)
         return wbpf__fail(EINVAL);
     int first = 0;
     for (int i = 0; i < s->prog_cnt; i++) {
-        struct bpf_prog_skeleton *ps =
-            (struct bpf_prog_skeleton *)((char *)s->progs + (size_t)i * s->prog_skel_sz);
-        if (!ps->prog || !*ps->prog)
+        struct bpf_prog_skeleton *ps = wbpf__skel_prog(s, i);
+        if (!ps->prog || !*ps->prog || !bpf_program__autoload(*ps->prog))
             continue;
-        int err = wasm_attach_bpf_program(s->obj, (*ps->prog)->name, (*ps->prog)->attach_target);
-        if (err < 0 && !first)
-            first = wbpf__ret(err);
+        struct bpf_link *l = bpf_program__attach(*ps->prog);
+        if (!l && !first)
+            first = -errno;
+        free(l); /* programs stay attached until the object is closed */
     }
     if (first)
         errno = -first;
     return first;
 }
 
+static inline int bpf_object__detach_skeleton(struct bpf_object_skeleton *s)
+{
+    (void)s;
+    return wbpf__fail(EOPNOTSUPP);
+}
+
 static inline void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
 {
     if (!s)
         return;
-    if (s->obj)
-        wasm_close_bpf_object(s->obj);
-    for (int i = 0; s->maps && i < s->map_cnt; i++) {
-        struct bpf_map_skeleton *ms =
-            (struct bpf_map_skeleton *)((char *)s->maps + (size_t)i * s->map_skel_sz);
-        if (ms->map) {
-            free(*ms->map);
-            *ms->map = NULL;
-        }
-    }
-    for (int i = 0; s->progs && i < s->prog_cnt; i++) {
-        struct bpf_prog_skeleton *ps =
-            (struct bpf_prog_skeleton *)((char *)s->progs + (size_t)i * s->prog_skel_sz);
-        if (ps->prog) {
-            free(*ps->prog);
-            *ps->prog = NULL;
-        }
-    }
+    int err = errno;
+    bpf_object__close(s->object); /* frees every bpf_map and bpf_program it handed out */
+    for (int i = 0; s->maps && i < s->map_cnt; i++)
+        *wbpf__skel_map(s, i)->map = NULL;
+    for (int i = 0; s->progs && i < s->prog_cnt; i++)
+        *wbpf__skel_prog(s, i)->prog = NULL;
     free(s->maps);
     free(s->progs);
     free(s);
+    errno = err;
 }
 
-typedef int (*bpf_buffer_sample_fn)(void *ctx, void *data, size_t size);
-
-struct bpf_buffer {
-    struct bpf_map *events;
-    int fd;
-    void *ctx;
-    bpf_buffer_sample_fn sample_fn;
-};
-
-static inline struct bpf_buffer *bpf_buffer__new(struct bpf_map *events)
+/* The original's buffer calls: bpf_buffer__new(events) and bpf_buffer__open(events, cb, ctx),
+ * which returns the buffer (NULL with errno set). */
+static inline struct bpf_buffer *wbpf__compat_buffer_new(struct bpf_map *events)
 {
-    struct bpf_buffer *b = calloc(1, sizeof(*b));
-    if (!b) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    b->events = events;
-    b->fd = -1;
-    return b;
+    return bpf_buffer__new(events, NULL);
 }
 
-static inline struct bpf_buffer *bpf_buffer__open(struct bpf_map *events,
-                                                  bpf_buffer_sample_fn sample_cb, void *ctx)
+static inline struct bpf_buffer *wbpf__compat_buffer_open(struct bpf_map *events,
+                                                          bpf_buffer_sample_fn sample_cb,
+                                                          void *ctx)
 {
-    if (!events || !sample_cb) {
-        errno = EINVAL;
-        return NULL;
-    }
-    struct bpf_buffer *b = bpf_buffer__new(events);
+    struct bpf_buffer *b = bpf_buffer__new(events, NULL);
     if (!b)
         return NULL;
-    b->ctx = ctx;
-    b->sample_fn = sample_cb;
-    b->fd = bpf_map__fd(events);
-    if (b->fd < 0) {
-        free(b);
+    int err = bpf_buffer__open(b, sample_cb, NULL, ctx);
+    if (err) {
+        bpf_buffer__free(b);
+        errno = -err;
         return NULL;
     }
     return b;
 }
 
-/* The host calls this through the function table; it never passes more than the copied bytes. */
-static inline int wbpf__compat_sample(void *ctx, void *data, size_t size)
-{
-    struct bpf_buffer *b = ctx;
-    if (size > WBPF_DEFAULT_SAMPLE_SIZE)
-        size = WBPF_DEFAULT_SAMPLE_SIZE;
-    return b->sample_fn(b->ctx, data, size);
-}
-
-static inline int bpf_buffer__poll(struct bpf_buffer *b, int timeout_ms)
-{
-    if (!b || !b->events || !b->sample_fn)
-        return wbpf__fail(EINVAL);
-    if (timeout_ms <= 0)
-        timeout_ms = POLL_TIMEOUT_MS;
-    char data[WBPF_DEFAULT_SAMPLE_SIZE];
-    return wbpf__ret(wasm_bpf_buffer_poll(b->events->obj_ptr, b->fd,
-                                          (int32_t)(uintptr_t)wbpf__compat_sample,
-                                          (uint32_t)(uintptr_t)b, data, (int)sizeof(data),
-                                          timeout_ms));
-}
-
-static inline void bpf_buffer__free(struct bpf_buffer *b)
-{
-    free(b);
-}
-
-/* Recorded but without effect, as in the original SDK. */
-static inline int bpf_program__set_autoload(struct bpf_program *prog, bool autoload)
-{
-    prog->autoattach = autoload;
-    return 0;
-}
-
-enum {
-    BPF_ANY = WBPF_ANY,
-    BPF_NOEXIST = WBPF_NOEXIST,
-    BPF_EXIST = WBPF_EXIST,
-    BPF_F_LOCK = WBPF_F_LOCK,
-};
+/* The argument count picks the original's or libbpf-tools' form (a name in parentheses is not
+ * expanded again, so the 4- and 2-argument forms call wbpf.h's functions). */
+#define WBPF__PICK(_1, _2, _3, _4, NAME, ...) NAME
+#define bpf_buffer__open(...)                                                                   \
+    WBPF__PICK(__VA_ARGS__, (bpf_buffer__open), wbpf__compat_buffer_open, , )(__VA_ARGS__)
+#define bpf_buffer__new(...)                                                                    \
+    WBPF__PICK(__VA_ARGS__, , , (bpf_buffer__new), wbpf__compat_buffer_new)(__VA_ARGS__)
 
 /* Only the map commands the host interface accepts. */
 enum bpf_cmd {
@@ -427,40 +333,5 @@ enum bpf_attach_type {
     BPF_LSM_CGROUP = 43,
     __MAX_BPF_ATTACH_TYPE = 44,
 };
-
-static inline int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)
-{
-    return wbpf__ret(
-        wasm_bpf_map_operate(fd, BPF_MAP_UPDATE_ELEM, (void *)key, (void *)value, NULL, flags));
-}
-
-static inline int bpf_map_lookup_elem(int fd, const void *key, void *value)
-{
-    return wbpf__ret(wasm_bpf_map_operate(fd, BPF_MAP_LOOKUP_ELEM, (void *)key, value, NULL, 0));
-}
-
-static inline int bpf_map_lookup_elem_flags(int fd, const void *key, void *value, uint64_t flags)
-{
-    return wbpf__ret(
-        wasm_bpf_map_operate(fd, BPF_MAP_LOOKUP_ELEM, (void *)key, value, NULL, flags));
-}
-
-static inline int bpf_map_delete_elem(int fd, const void *key)
-{
-    return wbpf__ret(wasm_bpf_map_operate(fd, BPF_MAP_DELETE_ELEM, (void *)key, NULL, NULL, 0));
-}
-
-static inline int bpf_map_delete_elem_flags(int fd, const void *key, uint64_t flags)
-{
-    return wbpf__ret(
-        wasm_bpf_map_operate(fd, BPF_MAP_DELETE_ELEM, (void *)key, NULL, NULL, flags));
-}
-
-/* key NULL gives the first key (the original passed address 0 and relied on it not matching). */
-static inline int bpf_map_get_next_key(int fd, const void *key, void *next_key)
-{
-    return wbpf__ret(
-        wasm_bpf_map_operate(fd, BPF_MAP_GET_NEXT_KEY, (void *)key, NULL, next_key, 0));
-}
 
 #endif /* _LIBBPF_WASM_H */

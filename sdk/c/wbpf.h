@@ -11,14 +11,12 @@
  * interface's Linux numbers, so `err == -ENOENT` works as expected.
  *
  * Names from libbpf keep libbpf's meaning where the host interface allows it; what goes beyond
- * libbpf is named wbpf_*. Do not include libbpf-wasm.h in the same translation unit.
+ * libbpf is named wbpf_*. libbpf-wasm.h (the original wasm-bpf SDK's API) is built on this
+ * header; both may be included, in either order.
  */
 #ifndef WBPF_H
 #define WBPF_H
 
-#ifdef _LIBBPF_WASM_H
-#error "include either wbpf.h or libbpf-wasm.h, not both"
-#endif
 
 #include <errno.h>
 #include <stdbool.h>
@@ -78,6 +76,10 @@ struct bpf_program {
     bool no_autoload;
     int type; /* 0: from the section */
     char attach_func[128];
+    /* What bpf_program__attach passes the host: "" for the ELF section, else an interface or a
+     * cgroup directory (wbpf_program__set_attach_target, libbpf-wasm.h's
+     * bpf_set_prog_attach_target). */
+    char attach_target[128];
 };
 
 struct bpf_link {
@@ -345,10 +347,22 @@ static inline struct bpf_link *wbpf_program__attach_target(const struct bpf_prog
     return l;
 }
 
-/* bpf_program__attach attaches prog as its ELF section says (libbpf's auto-attach). */
+/* wbpf_program__set_attach_target sets the target bpf_program__attach (and a skeleton's
+ * __attach) uses for prog: an interface name or a cgroup v2 directory, as for
+ * wbpf_program__attach_target; "" for the ELF section. -EINVAL for NULL or too long. */
+static inline int wbpf_program__set_attach_target(struct bpf_program *prog, const char *target)
+{
+    if (!prog || !target || strlen(target) >= sizeof(prog->attach_target))
+        return wbpf__fail(EINVAL);
+    snprintf(prog->attach_target, sizeof(prog->attach_target), "%s", target);
+    return 0;
+}
+
+/* bpf_program__attach attaches prog as its ELF section says (libbpf's auto-attach), or to the
+ * target set with wbpf_program__set_attach_target. */
 static inline struct bpf_link *bpf_program__attach(const struct bpf_program *prog)
 {
-    return wbpf_program__attach_target(prog, NULL);
+    return wbpf_program__attach_target(prog, prog ? prog->attach_target : NULL);
 }
 
 /* bpf_link__destroy frees link. The host interface has no call to detach a single link: the
