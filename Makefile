@@ -35,7 +35,7 @@ fuzz:
 	FUZZTIME=$(or $(FUZZTIME),30s) GO=$(GO) bash scripts/fuzz.sh
 
 # Rebuild the committed BPF test objects from their sources.
-TESTDATA_SRC := $(wildcard testdata/btf/*.bpf.c testdata/demo/*.bpf.c testdata/e2e/*.bpf.c skeleton/gogen/testdata/*.bpf.c)
+TESTDATA_SRC := $(wildcard testdata/btf/*.bpf.c testdata/demo/*.bpf.c testdata/e2e/*.bpf.c testdata/bad/*.bpf.c skeleton/gogen/testdata/*.bpf.c)
 testdata: setup $(TESTDATA_SRC:.c=.o) testdata/bad/nobtf.o
 	$(GO) generate ./runtime/...
 

@@ -23,6 +23,10 @@ import (
 // /sys/kernel/btf/vmlinux has no maps or programs to make a skeleton of).
 var ErrNotObject = errors.New("not an ELF BPF object (a skeleton needs maps and programs, raw BTF has none)")
 
+// ErrUnsupported: the object uses a feature the loader (cilium/ebpf, which the runtime loads
+// with too) does not support, such as weak symbols; the message names it.
+var ErrUnsupported = errors.New("unsupported by wbpf's loader")
+
 // Object is an ELF BPF object.
 type Object struct {
 	// Source is the file's base name, e.g. "demo.bpf.o".
@@ -120,6 +124,10 @@ func Parse(data []byte) (o *Object, err error) {
 	defer f.Close()
 	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data))
 	if err != nil {
+		if weak := weakSymbol(f); weak != "" {
+			return nil, fmt.Errorf("weak symbol %s%s: %w (cilium/ebpf cannot relocate references to weak symbols, so the runtime could not load it either)",
+				weak, usdtHint(weak), ErrUnsupported)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrNotObject, err)
 	}
 	if spec.Types == nil {
@@ -247,4 +255,25 @@ func DefaultName(path string) string {
 		}
 	}
 	return b.String()
+}
+
+// weakSymbol returns the name of a weak symbol of the object, or "".
+func weakSymbol(f *elf.File) string {
+	syms, err := f.Symbols()
+	if err != nil {
+		return ""
+	}
+	for _, s := range syms {
+		if elf.ST_BIND(s.Info) == elf.STB_WEAK && s.Name != "" {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+func usdtHint(sym string) string {
+	if strings.Contains(sym, "usdt") {
+		return " (USDT programs: libbpf's usdt.bpf.h defines it)"
+	}
+	return ""
 }

@@ -40,6 +40,7 @@ func TestGenErrors(t *testing.T) {
 			{"truncated-elf", "truncated-elf", []string{"DIR/truncated.o", "-o", out}, 1},
 			{"corrupt-btf", "corrupt-btf", []string{"DIR/corrupt.btf", "-o", out}, 1},
 			{"no-btf", "no-btf", []string{"../../../testdata/bad/nobtf.o", "-o", out}, 1},
+			{"weak-symbol", "weak-symbol", []string{"../../../testdata/bad/weak.bpf.o", "-o", out}, 1},
 			{"unwritable-output", "unwritable-output", []string{demo, "-o", "DIR/no/such/dir/out.h"}, 1},
 			{"raw-btf", "raw-btf", []string{"DIR/raw.btf", "-o", out}, 1},
 			{"bad-flag", "bad-flag", []string{"--no-such-flag", demo}, 2},
