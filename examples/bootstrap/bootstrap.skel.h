@@ -5,6 +5,8 @@
  *
  *     struct bootstrap_bpf *skel = bootstrap_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     bootstrap_bpf__load(skel);
  *     bootstrap_bpf__attach(skel);
  *     ...
@@ -189,16 +191,19 @@ static inline struct bootstrap_bpf *bootstrap_bpf__open_and_load(void)
 	return skel;
 }
 
-/* bootstrap_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* bootstrap_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int bootstrap_bpf__attach(struct bootstrap_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.handle_exec && !(skel->links.handle_exec = bpf_program__attach(skel->progs.handle_exec)))
+	if (!skel->links.handle_exec && bpf_program__autoload(skel->progs.handle_exec) &&
+	    !(skel->links.handle_exec = bpf_program__attach(skel->progs.handle_exec)))
 		return -errno;
-	if (!skel->links.handle_exit && !(skel->links.handle_exit = bpf_program__attach(skel->progs.handle_exit)))
+	if (!skel->links.handle_exit && bpf_program__autoload(skel->progs.handle_exit) &&
+	    !(skel->links.handle_exit = bpf_program__attach(skel->progs.handle_exit)))
 		return -errno;
 	return 0;
 }

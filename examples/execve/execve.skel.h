@@ -5,6 +5,8 @@
  *
  *     struct execve_bpf *skel = execve_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     execve_bpf__load(skel);
  *     execve_bpf__attach(skel);
  *     ...
@@ -144,14 +146,16 @@ static inline struct execve_bpf *execve_bpf__open_and_load(void)
 	return skel;
 }
 
-/* execve_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* execve_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int execve_bpf__attach(struct execve_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.trace_execve && !(skel->links.trace_execve = bpf_program__attach(skel->progs.trace_execve)))
+	if (!skel->links.trace_execve && bpf_program__autoload(skel->progs.trace_execve) &&
+	    !(skel->links.trace_execve = bpf_program__attach(skel->progs.trace_execve)))
 		return -errno;
 	return 0;
 }

@@ -5,6 +5,8 @@
  *
  *     struct lsm_bpf *skel = lsm_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     lsm_bpf__load(skel);
  *     lsm_bpf__attach(skel);
  *     ...
@@ -171,14 +173,16 @@ static inline struct lsm_bpf *lsm_bpf__open_and_load(void)
 	return skel;
 }
 
-/* lsm_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* lsm_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int lsm_bpf__attach(struct lsm_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.deny_rmdir && !(skel->links.deny_rmdir = bpf_program__attach(skel->progs.deny_rmdir)))
+	if (!skel->links.deny_rmdir && bpf_program__autoload(skel->progs.deny_rmdir) &&
+	    !(skel->links.deny_rmdir = bpf_program__attach(skel->progs.deny_rmdir)))
 		return -errno;
 	return 0;
 }

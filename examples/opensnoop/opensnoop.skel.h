@@ -5,6 +5,8 @@
  *
  *     struct opensnoop_bpf *skel = opensnoop_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     opensnoop_bpf__load(skel);
  *     opensnoop_bpf__attach(skel);
  *     ...
@@ -238,16 +240,19 @@ static inline struct opensnoop_bpf *opensnoop_bpf__open_and_load(void)
 	return skel;
 }
 
-/* opensnoop_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* opensnoop_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int opensnoop_bpf__attach(struct opensnoop_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.trace_enter && !(skel->links.trace_enter = bpf_program__attach(skel->progs.trace_enter)))
+	if (!skel->links.trace_enter && bpf_program__autoload(skel->progs.trace_enter) &&
+	    !(skel->links.trace_enter = bpf_program__attach(skel->progs.trace_enter)))
 		return -errno;
-	if (!skel->links.trace_exit && !(skel->links.trace_exit = bpf_program__attach(skel->progs.trace_exit)))
+	if (!skel->links.trace_exit && bpf_program__autoload(skel->progs.trace_exit) &&
+	    !(skel->links.trace_exit = bpf_program__attach(skel->progs.trace_exit)))
 		return -errno;
 	return 0;
 }

@@ -5,6 +5,8 @@
  *
  *     struct runqlat_bpf *skel = runqlat_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     runqlat_bpf__load(skel);
  *     runqlat_bpf__attach(skel);
  *     ...
@@ -189,18 +191,22 @@ static inline struct runqlat_bpf *runqlat_bpf__open_and_load(void)
 	return skel;
 }
 
-/* runqlat_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* runqlat_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int runqlat_bpf__attach(struct runqlat_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	if (!skel->links.handle_sched_switch && !(skel->links.handle_sched_switch = bpf_program__attach(skel->progs.handle_sched_switch)))
+	if (!skel->links.handle_sched_switch && bpf_program__autoload(skel->progs.handle_sched_switch) &&
+	    !(skel->links.handle_sched_switch = bpf_program__attach(skel->progs.handle_sched_switch)))
 		return -errno;
-	if (!skel->links.handle_sched_wakeup && !(skel->links.handle_sched_wakeup = bpf_program__attach(skel->progs.handle_sched_wakeup)))
+	if (!skel->links.handle_sched_wakeup && bpf_program__autoload(skel->progs.handle_sched_wakeup) &&
+	    !(skel->links.handle_sched_wakeup = bpf_program__attach(skel->progs.handle_sched_wakeup)))
 		return -errno;
-	if (!skel->links.handle_sched_wakeup_new && !(skel->links.handle_sched_wakeup_new = bpf_program__attach(skel->progs.handle_sched_wakeup_new)))
+	if (!skel->links.handle_sched_wakeup_new && bpf_program__autoload(skel->progs.handle_sched_wakeup_new) &&
+	    !(skel->links.handle_sched_wakeup_new = bpf_program__attach(skel->progs.handle_sched_wakeup_new)))
 		return -errno;
 	return 0;
 }

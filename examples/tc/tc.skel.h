@@ -5,6 +5,8 @@
  *
  *     struct tc_bpf *skel = tc_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     tc_bpf__load(skel);
  *     tc_bpf__attach(skel);
  *     ...
@@ -171,14 +173,19 @@ static inline struct tc_bpf *tc_bpf__open_and_load(void)
 	return skel;
 }
 
-/* tc_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* tc_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int tc_bpf__attach(struct tc_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	/* tc_count: SEC("tc") needs a target: wbpf_program__attach_target(skel->progs.tc_count, ...) */
+	/* SEC("tc") needs a target: attached here once one is set with
+	 * wbpf_program__set_attach_target (or libbpf-wasm.h's bpf_set_prog_attach_target). */
+	if (!skel->links.tc_count && bpf_program__autoload(skel->progs.tc_count) && skel->progs.tc_count->attach_target[0] &&
+	    !(skel->links.tc_count = bpf_program__attach(skel->progs.tc_count)))
+		return -errno;
 	return 0;
 }
 

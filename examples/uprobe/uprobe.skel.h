@@ -5,6 +5,8 @@
  *
  *     struct uprobe_bpf *skel = uprobe_bpf__open();
  *     skel->rodata->... = ...;            (before load: written into the object's .rodata)
+ *     bpf_program__set_autoload(skel->progs...., false);   (before load, as in libbpf; also
+ *     bpf_map__set_max_entries, bpf_program__set_attach_target, ...: sdk/c/wbpf_config.h)
  *     uprobe_bpf__load(skel);
  *     uprobe_bpf__attach(skel);
  *     ...
@@ -157,15 +159,24 @@ static inline struct uprobe_bpf *uprobe_bpf__open_and_load(void)
 	return skel;
 }
 
-/* uprobe_bpf__attach attaches every program whose section says where (tracepoints, kprobes,
- * ...) and is not attached yet. Programs that need a target (xdp, tc, cgroup, socket) are left
- * to wbpf_program__attach_target. */
+/* uprobe_bpf__attach attaches every loaded program whose section says where (tracepoints,
+ * kprobes, ...) or whose target was set (xdp, tc, cgroup and socket programs:
+ * wbpf_program__set_attach_target) and is not attached yet; programs switched off with
+ * bpf_program__set_autoload are skipped. */
 static inline int uprobe_bpf__attach(struct uprobe_bpf *skel)
 {
 	if (!skel)
 		return wbpf__fail(EINVAL);
-	/* uprobe_enter: SEC("uprobe") needs a target: wbpf_program__attach_target(skel->progs.uprobe_enter, ...) */
-	/* uprobe_return: SEC("uretprobe") needs a target: wbpf_program__attach_target(skel->progs.uprobe_return, ...) */
+	/* SEC("uprobe") needs a target: attached here once one is set with
+	 * wbpf_program__set_attach_target (or libbpf-wasm.h's bpf_set_prog_attach_target). */
+	if (!skel->links.uprobe_enter && bpf_program__autoload(skel->progs.uprobe_enter) && skel->progs.uprobe_enter->attach_target[0] &&
+	    !(skel->links.uprobe_enter = bpf_program__attach(skel->progs.uprobe_enter)))
+		return -errno;
+	/* SEC("uretprobe") needs a target: attached here once one is set with
+	 * wbpf_program__set_attach_target (or libbpf-wasm.h's bpf_set_prog_attach_target). */
+	if (!skel->links.uprobe_return && bpf_program__autoload(skel->progs.uprobe_return) && skel->progs.uprobe_return->attach_target[0] &&
+	    !(skel->links.uprobe_return = bpf_program__attach(skel->progs.uprobe_return)))
+		return -errno;
 	return 0;
 }
 
