@@ -120,6 +120,8 @@ func newPrinter(out *bufio.Writer, m *layout.Model, target Target) *printer {
 		fullDone:   make(map[*btf.Typedef]bool),
 		hoist:      newHoister(m, target),
 		protoNames: make(map[*btf.FuncProto]string),
+		packedMemo: make(map[btf.Type]bool),
+		alignMemo:  make(map[btf.Type]uint32),
 	}
 }
 
@@ -209,6 +211,8 @@ type printer struct {
 	protoNames map[*btf.FuncProto]string // hoisted function types' typedef names
 	defining   btf.Type                  // the hoisted function type being printed
 	chain      int                       // depth of need's recursion, see maxChain
+	packedMemo map[btf.Type]bool         // wasmPacked's decisions
+	alignMemo  map[btf.Type]uint32       // wasmAlign of structs and unions
 }
 
 // roots returns the types to emit, in BTF ID order.

@@ -86,7 +86,7 @@ func (p *printer) compositeBody(b textWriter, c *layout.Composite, lvl int, sc *
 	}
 	b.WriteString(indent(lvl))
 	b.WriteString("}")
-	if p.target == Wasm32 || c.Packed {
+	if p.target == Wasm32 && p.wasmPacked(c) || p.target == Native && c.Packed {
 		b.WriteString(" __attribute__((packed))")
 	}
 	return nil
@@ -317,3 +317,88 @@ func nativePad(b textWriter, from, to uint32, lvl int, sc *scope) {
 }
 
 const maxBitfieldPad = 64
+
+// wasmPacked reports whether the wasm32 printing of c needs __attribute__((packed)): only
+// when clang's natural wasm32 layout of the printed members would differ from BTF's, that is
+// when a member's BTF offset is not a multiple of its wasm32 alignment, the size not a multiple
+// of the largest, or the type has bitfields (whose packed and natural placement differ).
+// Ordinary structs print without it, so taking a member's address draws no
+// -Waddress-of-packed-member; the size and offset assertions check either way.
+func (p *printer) wasmPacked(c *layout.Composite) bool {
+	if v, ok := p.packedMemo[c.Type]; ok {
+		return v
+	}
+	p.packedMemo[c.Type] = true // while deciding: a cycle (corrupt BTF) stays packed
+	packed := false
+	largest := uint32(1)
+	for _, f := range c.Fields {
+		if f.Member == nil {
+			continue
+		}
+		if f.Bitfield {
+			packed = true
+			break
+		}
+		a := p.wasmAlign(f.Member.Type, 0)
+		largest = max(largest, a)
+		if f.Offset%(8*a) != 0 {
+			packed = true
+			break
+		}
+	}
+	if c.Size%largest != 0 {
+		packed = true
+	}
+	p.packedMemo[c.Type] = packed
+	return packed
+}
+
+// wasmAlign is the alignment clang gives the wasm32 printing of t.
+func (p *printer) wasmAlign(t btf.Type, depth int) uint32 {
+	if depth > maxDepth {
+		return 1
+	}
+	switch v := t.(type) {
+	case *btf.Int:
+		if v.Size == 0 {
+			return 1
+		}
+		return min(v.Size, 16)
+	case *btf.Float:
+		return max(v.Size, 1)
+	case *btf.Enum:
+		return max(v.Size, 1)
+	case *btf.Pointer:
+		return 8 // unsigned long long
+	case *btf.Array:
+		return p.wasmAlign(v.Type, depth+1)
+	case *btf.Typedef:
+		return p.wasmAlign(v.Type, depth+1)
+	case *btf.Const:
+		return p.wasmAlign(v.Type, depth+1)
+	case *btf.Volatile:
+		return p.wasmAlign(v.Type, depth+1)
+	case *btf.Restrict:
+		return p.wasmAlign(v.Type, depth+1)
+	case *btf.TypeTag:
+		return p.wasmAlign(v.Type, depth+1)
+	case *btf.Struct, *btf.Union:
+		if a, ok := p.alignMemo[v]; ok {
+			return a
+		}
+		p.alignMemo[v] = 1 // while computing: a cycle (corrupt BTF) counts as packed
+		c, err := p.m.Composite(v)
+		if err != nil || p.wasmPacked(c) {
+			return 1
+		}
+		a := uint32(1)
+		for _, f := range c.Fields {
+			if f.Member != nil {
+				a = max(a, p.wasmAlign(f.Member.Type, depth+1))
+			}
+		}
+		p.alignMemo[v] = a
+		return a
+	}
+	return 1
+}

@@ -16,30 +16,30 @@ struct an_outer {
 	struct {
 		int x;
 		int y;
-	} __attribute__((packed));
+	};
 	struct {
 		union {
 			__u32 ip4;
 			__u8 ip6[16];
-		} __attribute__((packed));
+		};
 		__u16 port;
 		char __pad0[2];
-	} __attribute__((packed));
+	};
 	union {
 		struct {
 			struct {
 				union {
 					__u64 deep;
 					__u32 halves[2];
-				} __attribute__((packed));
+				};
 				__u8 tag;
 				char __pad1[7];
-			} __attribute__((packed));
+			};
 			__u32 more;
 			char __pad2[4];
-		} __attribute__((packed));
+		};
 		__u8 raw[24];
-	} __attribute__((packed));
+	};
 	struct {
 		unsigned int lo:4;
 		unsigned int hi:4;
@@ -49,10 +49,10 @@ struct an_outer {
 		__u16 a;
 		__u8 b;
 		char __pad0[1];
-	} __attribute__((packed)) named;
+	} named;
 	__u8 last;
 	char __pad4[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct an_outer) == 72, "struct an_outer: size");
 _Static_assert(__builtin_offsetof(struct an_outer, kind) == 0, "struct an_outer: kind");
@@ -74,16 +74,16 @@ _Static_assert(__builtin_offsetof(struct an_outer, last) == 64, "struct an_outer
 struct an_same_shape {
 	struct {
 		__u32 a;
-	} __attribute__((packed)) first;
+	} first;
 	struct {
 		__u32 a;
-	} __attribute__((packed)) second;
+	} second;
 	struct {
 		__u16 id;
 		__u8 flag;
 		char __pad0[1];
-	} __attribute__((packed)) items[3];
-} __attribute__((packed));
+	} items[3];
+};
 
 _Static_assert(sizeof(struct an_same_shape) == 20, "struct an_same_shape: size");
 _Static_assert(__builtin_offsetof(struct an_same_shape, first.a) == 0, "struct an_same_shape: first.a");
@@ -96,7 +96,7 @@ typedef struct {
 	__u32 id;
 	__u8 flags;
 	char __pad0[3];
-} __attribute__((packed)) an_typedef_t;
+} an_typedef_t;
 
 _Static_assert(sizeof(an_typedef_t) == 8, "an_typedef_t: size");
 _Static_assert(__builtin_offsetof(an_typedef_t, id) == 0, "an_typedef_t: id");
@@ -106,7 +106,7 @@ typedef union {
 	__u32 i;
 	__u8 b[6];
 	char __pad0[8];
-} __attribute__((packed)) an_union_t;
+} an_union_t;
 
 _Static_assert(sizeof(an_union_t) == 8, "an_union_t: size");
 _Static_assert(__builtin_offsetof(an_union_t, i) == 0, "an_union_t: i");
@@ -120,8 +120,8 @@ struct an_tail_anon {
 		__u32 c;
 		__u8 d;
 		char __pad0[3];
-	} __attribute__((packed));
-} __attribute__((packed));
+	};
+};
 
 _Static_assert(sizeof(struct an_tail_anon) == 32, "struct an_tail_anon: size");
 _Static_assert(__builtin_offsetof(struct an_tail_anon, head) == 0, "struct an_tail_anon: head");

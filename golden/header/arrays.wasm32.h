@@ -8,7 +8,7 @@ typedef int __s32;
 struct ar_point {
 	__s32 x;
 	__s32 y;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_point) == 8, "struct ar_point: size");
 _Static_assert(__builtin_offsetof(struct ar_point, x) == 0, "struct ar_point: x");
@@ -21,7 +21,7 @@ struct ar_rect {
 	struct ar_point max;
 	__u8 color;
 	char __pad0[3];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_rect) == 20, "struct ar_rect: size");
 _Static_assert(__builtin_offsetof(struct ar_rect, min) == 0, "struct ar_rect: min");
@@ -51,7 +51,7 @@ struct ar_all {
 	ar_row_t rows[2];
 	__u8 end;
 	char __pad1[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_all) == 416, "struct ar_all: size");
 _Static_assert(__builtin_offsetof(struct ar_all, one) == 0, "struct ar_all: one");
@@ -72,7 +72,7 @@ struct ar_flex {
 	__u16 kind;
 	__u8 data[0];
 	char __pad0[2];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_flex) == 8, "struct ar_flex: size");
 _Static_assert(__builtin_offsetof(struct ar_flex, len) == 0, "struct ar_flex: len");
@@ -82,7 +82,7 @@ _Static_assert(__builtin_offsetof(struct ar_flex, data) == 6, "struct ar_flex: d
 struct ar_zero {
 	__u64 hdr;
 	__u32 items[0];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_zero) == 8, "struct ar_zero: size");
 _Static_assert(__builtin_offsetof(struct ar_zero, hdr) == 0, "struct ar_zero: hdr");
@@ -94,7 +94,7 @@ struct ar_zero_mid {
 	__u64 marker[0];
 	__u8 b;
 	char __pad1[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_zero_mid) == 16, "struct ar_zero_mid: size");
 _Static_assert(__builtin_offsetof(struct ar_zero_mid, a) == 0, "struct ar_zero_mid: a");
@@ -105,7 +105,7 @@ struct ar_flex_struct {
 	__u16 n;
 	char __pad0[2];
 	struct ar_point pts[0];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_flex_struct) == 4, "struct ar_flex_struct: size");
 _Static_assert(__builtin_offsetof(struct ar_flex_struct, n) == 0, "struct ar_flex_struct: n");
@@ -115,7 +115,7 @@ struct ar_flex_ptr {
 	__u32 n;
 	char __pad0[4];
 	unsigned long long ptrs[0]; /* void * */
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ar_flex_ptr) == 8, "struct ar_flex_ptr: size");
 _Static_assert(__builtin_offsetof(struct ar_flex_ptr, n) == 0, "struct ar_flex_ptr: n");

@@ -14,7 +14,7 @@ struct event {
 	char comm[16];
 	char filename[127];
 	_Bool exit_event;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct event) == 184, "struct event: size");
 _Static_assert(__builtin_offsetof(struct event, pid) == 0, "struct event: pid");
@@ -36,7 +36,7 @@ struct trace_event_raw_sched_process_exec {
 	int pid;
 	int old_pid;
 	char __pad0[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct trace_event_raw_sched_process_exec) == 24, "struct trace_event_raw_sched_process_exec: size");
 _Static_assert(__builtin_offsetof(struct trace_event_raw_sched_process_exec, unused) == 0, "struct trace_event_raw_sched_process_exec: unused");
@@ -49,7 +49,7 @@ struct trace_event_raw_sched_process_template {
 	char comm[16];
 	int pid;
 	int prio;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct trace_event_raw_sched_process_template) == 32, "struct trace_event_raw_sched_process_template: size");
 _Static_assert(__builtin_offsetof(struct trace_event_raw_sched_process_template, unused) == 0, "struct trace_event_raw_sched_process_template: unused");

@@ -5,7 +5,7 @@
 
 struct inner {
 	int v;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct inner) == 4, "struct inner: size");
 _Static_assert(__builtin_offsetof(struct inner, v) == 0, "struct inner: v");
@@ -13,7 +13,7 @@ _Static_assert(__builtin_offsetof(struct inner, v) == 0, "struct inner: v");
 struct point {
 	int x;
 	int y;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct point) == 8, "struct point: size");
 _Static_assert(__builtin_offsetof(struct point, x) == 0, "struct point: x");
@@ -34,7 +34,7 @@ struct outer {
 	unsigned long long id;
 	bool_t ok;
 	char __pad1[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct outer) == 56, "struct outer: size");
 _Static_assert(__builtin_offsetof(struct outer, inner) == 0, "struct outer: inner");
@@ -48,7 +48,7 @@ _Static_assert(__builtin_offsetof(struct outer, ok) == 48, "struct outer: ok");
 
 struct nm_a {
 	int a;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct nm_a) == 4, "struct nm_a: size");
 _Static_assert(__builtin_offsetof(struct nm_a, a) == 0, "struct nm_a: a");
@@ -57,7 +57,7 @@ typedef struct nm_a nm_b;
 
 struct nm_b {
 	long long b;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct nm_b) == 8, "struct nm_b: size");
 _Static_assert(__builtin_offsetof(struct nm_b, b) == 0, "struct nm_b: b");
@@ -66,7 +66,7 @@ struct nm_alias_user {
 	nm_b typedef_b;
 	char __pad0[4];
 	struct nm_b struct_b;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct nm_alias_user) == 16, "struct nm_alias_user: size");
 _Static_assert(__builtin_offsetof(struct nm_alias_user, typedef_b) == 0, "struct nm_alias_user: typedef_b");
@@ -75,7 +75,7 @@ _Static_assert(__builtin_offsetof(struct nm_alias_user, struct_b) == 8, "struct 
 struct timespec___bpf {
 	long long tv_sec;
 	long long tv_nsec;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct timespec___bpf) == 16, "struct timespec___bpf: size");
 _Static_assert(__builtin_offsetof(struct timespec___bpf, tv_sec) == 0, "struct timespec___bpf: tv_sec");
@@ -104,7 +104,7 @@ struct nm_pads {
 	__u64 __reserved;
 	__u16 __pad2;
 	char __pad6[6];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct nm_pads) == 48, "struct nm_pads: size");
 _Static_assert(__builtin_offsetof(struct nm_pads, a) == 0, "struct nm_pads: a");
@@ -179,7 +179,7 @@ struct nm_keywords {
 	__u32 _;
 	__u8 a_member_name_that_is_long_enough_to_push_any_column_alignment_or_fixed_buffer_past_its_limit_0123456789;
 	char __pad0[3];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct nm_keywords) == 236, "struct nm_keywords: size");
 _Static_assert(__builtin_offsetof(struct nm_keywords, type) == 0, "struct nm_keywords: type");
@@ -250,7 +250,7 @@ struct nm_case {
 	int fooBar;
 	int FooBar;
 	int foo__bar;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct nm_case) == 28, "struct nm_case: size");
 _Static_assert(__builtin_offsetof(struct nm_case, pid) == 0, "struct nm_case: pid");
@@ -263,14 +263,14 @@ _Static_assert(__builtin_offsetof(struct nm_case, foo__bar) == 24, "struct nm_ca
 
 struct Node {
 	__u32 upper;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct Node) == 4, "struct Node: size");
 _Static_assert(__builtin_offsetof(struct Node, upper) == 0, "struct Node: upper");
 
 struct node {
 	__u64 lower;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct node) == 8, "struct node: size");
 _Static_assert(__builtin_offsetof(struct node, lower) == 0, "struct node: lower");
@@ -291,7 +291,7 @@ enum nm_colors {
 
 struct NM_RED {
 	enum nm_colors color;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct NM_RED) == 4, "struct NM_RED: size");
 _Static_assert(__builtin_offsetof(struct NM_RED, color) == 0, "struct NM_RED: color");
@@ -352,7 +352,7 @@ struct nm_enums {
 	enum nm_foo foo;
 	struct NM_RED red;
 	enum nm_many many;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct nm_enums) == 16, "struct nm_enums: size");
 _Static_assert(__builtin_offsetof(struct nm_enums, foo_bar) == 0, "struct nm_enums: foo_bar");

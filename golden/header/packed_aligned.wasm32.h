@@ -30,7 +30,7 @@ struct pa_in_normal {
 	__u8 y;
 	char __pad0[7];
 	__u64 z;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pa_in_normal) == 32, "struct pa_in_normal: size");
 _Static_assert(__builtin_offsetof(struct pa_in_normal, x) == 0, "struct pa_in_normal: x");
@@ -108,7 +108,7 @@ _Static_assert(__builtin_offsetof(struct pa_pack1_ptrs, s) == 19, "struct pa_pac
 struct pa_aligned16 {
 	__u32 a;
 	char __pad0[12];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pa_aligned16) == 16, "struct pa_aligned16: size");
 _Static_assert(__builtin_offsetof(struct pa_aligned16, a) == 0, "struct pa_aligned16: a");
@@ -122,7 +122,7 @@ struct pa_aligned_holder {
 	struct pa_aligned16 arr[3];
 	__u8 c;
 	char __pad2[15];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pa_aligned_holder) == 112, "struct pa_aligned_holder: size");
 _Static_assert(__builtin_offsetof(struct pa_aligned_holder, a) == 0, "struct pa_aligned_holder: a");
@@ -137,7 +137,7 @@ struct pa_member_aligned64 {
 	__u32 b;
 	__u8 c;
 	char __pad1[59];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pa_member_aligned64) == 128, "struct pa_member_aligned64: size");
 _Static_assert(__builtin_offsetof(struct pa_member_aligned64, a) == 0, "struct pa_member_aligned64: a");
@@ -147,7 +147,7 @@ _Static_assert(__builtin_offsetof(struct pa_member_aligned64, c) == 68, "struct 
 struct pa_default_aligned {
 	char c;
 	char __pad0[15];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pa_default_aligned) == 16, "struct pa_default_aligned: size");
 _Static_assert(__builtin_offsetof(struct pa_default_aligned, c) == 0, "struct pa_default_aligned: c");

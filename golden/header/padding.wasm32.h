@@ -11,7 +11,7 @@ struct pad_u32_u64 {
 	__u32 a;
 	char __pad0[4];
 	__u64 b;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_u32_u64) == 16, "struct pad_u32_u64: size");
 _Static_assert(__builtin_offsetof(struct pad_u32_u64, a) == 0, "struct pad_u32_u64: a");
@@ -30,7 +30,7 @@ struct pad_u8_u64 {
 	__u16 d;
 	char __pad2[4];
 	__u64 e;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_u8_u64) == 32, "struct pad_u8_u64: size");
 _Static_assert(__builtin_offsetof(struct pad_u8_u64, a) == 0, "struct pad_u8_u64: a");
@@ -43,7 +43,7 @@ struct pad_tail {
 	__u64 a;
 	__u32 b;
 	char __pad0[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_tail) == 16, "struct pad_tail: size");
 _Static_assert(__builtin_offsetof(struct pad_tail, a) == 0, "struct pad_tail: a");
@@ -53,7 +53,7 @@ struct pad_ends_u8 {
 	__u64 a;
 	__u8 b;
 	char __pad0[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_ends_u8) == 16, "struct pad_ends_u8: size");
 _Static_assert(__builtin_offsetof(struct pad_ends_u8, a) == 0, "struct pad_ends_u8: a");
@@ -72,7 +72,7 @@ struct pad_odd_chars {
 	char seven[7];
 	char thirteen[13];
 	__u32 w;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_odd_chars) == 56, "struct pad_odd_chars: size");
 _Static_assert(__builtin_offsetof(struct pad_odd_chars, one) == 0, "struct pad_odd_chars: one");
@@ -101,7 +101,7 @@ struct pad_mixed {
 	int i;
 	__u8 j;
 	char __pad4[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_mixed) == 40, "struct pad_mixed: size");
 _Static_assert(__builtin_offsetof(struct pad_mixed, a) == 0, "struct pad_mixed: a");
@@ -124,7 +124,7 @@ struct pad_longs {
 	unsigned long long d;
 	int e;
 	char __pad2[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_longs) == 40, "struct pad_longs: size");
 _Static_assert(__builtin_offsetof(struct pad_longs, a) == 0, "struct pad_longs: a");
@@ -137,7 +137,7 @@ struct pad_nested {
 	struct pad_tail inner;
 	__u8 after;
 	char __pad0[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_nested) == 24, "struct pad_nested: size");
 _Static_assert(__builtin_offsetof(struct pad_nested, inner) == 0, "struct pad_nested: inner");
@@ -149,7 +149,7 @@ struct pad_array {
 	struct pad_ends_u8 items[3];
 	__u8 last;
 	char __pad1[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_array) == 64, "struct pad_array: size");
 _Static_assert(__builtin_offsetof(struct pad_array, count) == 0, "struct pad_array: count");
@@ -162,7 +162,7 @@ struct pad_none {
 	__u16 c;
 	__u8 d;
 	__u8 e;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct pad_none) == 16, "struct pad_none: size");
 _Static_assert(__builtin_offsetof(struct pad_none, a) == 0, "struct pad_none: a");

@@ -23,7 +23,7 @@ struct ptr_basic {
 	unsigned long long opaque; /* struct ptr_opaque * */
 	__u32 len;
 	char __pad1[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ptr_basic) == 104, "struct ptr_basic: size");
 _Static_assert(__builtin_offsetof(struct ptr_basic, next) == 0, "struct ptr_basic: next");
@@ -58,7 +58,7 @@ struct ptr_arrays {
 	long long offsets[3];
 	__u16 tail;
 	char __pad1[6];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ptr_arrays) == 128, "struct ptr_arrays: size");
 _Static_assert(__builtin_offsetof(struct ptr_arrays, n) == 0, "struct ptr_arrays: n");
@@ -71,7 +71,7 @@ _Static_assert(__builtin_offsetof(struct ptr_arrays, tail) == 120, "struct ptr_a
 struct ptr_target {
 	__u32 id;
 	__u32 flags;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ptr_target) == 8, "struct ptr_target: size");
 _Static_assert(__builtin_offsetof(struct ptr_target, id) == 0, "struct ptr_target: id");
@@ -98,7 +98,7 @@ struct ptr_longs {
 	ptr_usize_t usize;
 	__u8 c;
 	char __pad3[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ptr_longs) == 64, "struct ptr_longs: size");
 _Static_assert(__builtin_offsetof(struct ptr_longs, a) == 0, "struct ptr_longs: a");
@@ -120,7 +120,7 @@ struct ptr_qualified {
 	__u32 tagged;
 	char __pad0[4];
 	unsigned long long ct; /* struct ptr_target * */
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ptr_qualified) == 64, "struct ptr_qualified: size");
 _Static_assert(__builtin_offsetof(struct ptr_qualified, cp) == 0, "struct ptr_qualified: cp");
@@ -155,7 +155,7 @@ struct ptr_funcs {
 	ptr_handler_fn table[3];
 	__u32 count;
 	char __pad1[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ptr_funcs) == 128, "struct ptr_funcs: size");
 _Static_assert(__builtin_offsetof(struct ptr_funcs, fn0) == 0, "struct ptr_funcs: fn0");

@@ -29,7 +29,7 @@ struct sc_all {
 	long long sl;
 	unsigned int u;
 	char __pad2[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct sc_all) == 160, "struct sc_all: size");
 _Static_assert(__builtin_offsetof(struct sc_all, b) == 0, "struct sc_all: b");
@@ -93,7 +93,7 @@ struct sc_kernel {
 	__u64 au64;
 	__u8 tail;
 	char __pad1[7];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct sc_kernel) == 56, "struct sc_kernel: size");
 _Static_assert(__builtin_offsetof(struct sc_kernel, s8) == 0, "struct sc_kernel: s8");
@@ -114,7 +114,7 @@ struct sc_int128 {
 	char c;
 	char __pad0[15];
 	__int128 v;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct sc_int128) == 32, "struct sc_int128: size");
 _Static_assert(__builtin_offsetof(struct sc_int128, c) == 0, "struct sc_int128: c");
@@ -128,7 +128,7 @@ struct sc_floats {
 	float g;
 	char __pad1[4];
 	double ld;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct sc_floats) == 32, "struct sc_floats: size");
 _Static_assert(__builtin_offsetof(struct sc_floats, c) == 0, "struct sc_floats: c");

@@ -15,7 +15,7 @@ struct bpf_map___bpf {
 	__u32 id;
 	enum bpf_map_type___bpf map_type;
 	__u32 max_entries;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct bpf_map___bpf) == 12, "struct bpf_map___bpf: size");
 _Static_assert(__builtin_offsetof(struct bpf_map___bpf, id) == 0, "struct bpf_map___bpf: id");
@@ -27,7 +27,7 @@ typedef unsigned long long __u64;
 struct bpf_link___bpf {
 	__u64 id;
 	unsigned long long prog; /* struct bpf_program___bpf * */
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct bpf_link___bpf) == 16, "struct bpf_link___bpf: size");
 _Static_assert(__builtin_offsetof(struct bpf_link___bpf, id) == 0, "struct bpf_link___bpf: id");
@@ -46,7 +46,7 @@ struct bpf_map_info_ev {
 	enum bpf_cmd___bpf last_cmd;
 	__u32 flags;
 	__u64 cnt;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct bpf_map_info_ev) == 48, "struct bpf_map_info_ev: size");
 _Static_assert(__builtin_offsetof(struct bpf_map_info_ev, map) == 0, "struct bpf_map_info_ev: map");
@@ -57,7 +57,7 @@ _Static_assert(__builtin_offsetof(struct bpf_map_info_ev, cnt) == 40, "struct bp
 
 struct hist {
 	__u32 slots[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct hist) == 16, "struct hist: size");
 _Static_assert(__builtin_offsetof(struct hist, slots) == 0, "struct hist: slots");

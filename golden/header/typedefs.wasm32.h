@@ -12,7 +12,7 @@ struct td_config {
 	__u32 target_pid;
 	_Bool verbose;
 	char __pad0[3];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct td_config) == 16, "struct td_config: size");
 _Static_assert(__builtin_offsetof(struct td_config, min_duration_ns) == 0, "struct td_config: min_duration_ns");
@@ -23,7 +23,7 @@ struct td_base {
 	__u32 a;
 	char __pad0[4];
 	__u64 b;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct td_base) == 16, "struct td_base: size");
 _Static_assert(__builtin_offsetof(struct td_base, a) == 0, "struct td_base: a");
@@ -46,7 +46,7 @@ typedef struct {
 	__u16 y;
 	__u8 z;
 	char __pad0[1];
-} __attribute__((packed)) td_anon_t;
+} td_anon_t;
 
 _Static_assert(sizeof(td_anon_t) == 6, "td_anon_t: size");
 _Static_assert(__builtin_offsetof(td_anon_t, x) == 0, "td_anon_t: x");
@@ -85,7 +85,7 @@ struct td_holder {
 	td_size size;
 	td_vu32 vu;
 	char __pad1[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct td_holder) == 128, "struct td_holder: size");
 _Static_assert(__builtin_offsetof(struct td_holder, l3) == 0, "struct td_holder: l3");
@@ -115,7 +115,7 @@ struct td_quals {
 	const td_base_ptr tcp;
 	const volatile __u16 cvs;
 	char __pad1[6];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct td_quals) == 88, "struct td_quals: size");
 _Static_assert(__builtin_offsetof(struct td_quals, c) == 0, "struct td_quals: c");

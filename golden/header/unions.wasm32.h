@@ -14,7 +14,7 @@ union un_value {
 	__s64 s64;
 	char bytes[8];
 	_Bool b;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(union un_value) == 8, "union un_value: size");
 _Static_assert(__builtin_offsetof(union un_value, u32) == 0, "union un_value: u32");
@@ -31,10 +31,10 @@ struct un_holder {
 	union {
 		__u16 port;
 		__u32 addr;
-	} __attribute__((packed));
+	};
 	__u8 tail;
 	char __pad1[3];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct un_holder) == 24, "struct un_holder: size");
 _Static_assert(__builtin_offsetof(struct un_holder, kind) == 0, "struct un_holder: kind");
@@ -46,7 +46,7 @@ _Static_assert(__builtin_offsetof(struct un_holder, tail) == 20, "struct un_hold
 struct un_ipv4 {
 	__u32 saddr;
 	__u32 daddr;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct un_ipv4) == 8, "struct un_ipv4: size");
 _Static_assert(__builtin_offsetof(struct un_ipv4, saddr) == 0, "struct un_ipv4: saddr");
@@ -55,7 +55,7 @@ _Static_assert(__builtin_offsetof(struct un_ipv4, daddr) == 4, "struct un_ipv4: 
 struct un_ipv6 {
 	__u8 saddr[16];
 	__u8 daddr[16];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct un_ipv6) == 32, "struct un_ipv6: size");
 _Static_assert(__builtin_offsetof(struct un_ipv6, saddr) == 0, "struct un_ipv6: saddr");
@@ -67,7 +67,7 @@ union un_addrs {
 	struct un_ipv4 v4;
 	struct un_ipv6 v6;
 	__u64 first;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(union un_addrs) == 32, "union un_addrs: size");
 _Static_assert(__builtin_offsetof(union un_addrs, v4) == 0, "union un_addrs: v4");
@@ -93,7 +93,7 @@ union un_member_align {
 	__u8 b;
 	__u64 x;
 	char __pad0[32];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(union un_member_align) == 32, "union un_member_align: size");
 _Static_assert(__builtin_offsetof(union un_member_align, b) == 0, "union un_member_align: b");
@@ -103,7 +103,7 @@ union un_odd {
 	char c[5];
 	__u16 s;
 	char __pad0[6];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(union un_odd) == 6, "union un_odd: size");
 _Static_assert(__builtin_offsetof(union un_odd, c) == 0, "union un_odd: c");
@@ -113,7 +113,7 @@ union un_wide {
 	__u32 a;
 	__u8 b[3];
 	char __pad0[16];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(union un_wide) == 16, "union un_wide: size");
 _Static_assert(__builtin_offsetof(union un_wide, a) == 0, "union un_wide: a");
@@ -123,7 +123,7 @@ union un_ptr {
 	unsigned long long p; /* void * */
 	long long l;
 	__u32 n;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(union un_ptr) == 8, "union un_ptr: size");
 _Static_assert(__builtin_offsetof(union un_ptr, p) == 0, "union un_ptr: p");
@@ -138,9 +138,9 @@ struct un_array {
 		__u32 words[3];
 		__u8 bytes[12];
 		union un_wide wide;
-	} __attribute__((packed)) body;
+	} body;
 	union un_ptr ptrs[2];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct un_array) == 64, "struct un_array: size");
 _Static_assert(__builtin_offsetof(struct un_array, odds) == 0, "struct un_array: odds");

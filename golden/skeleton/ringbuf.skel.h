@@ -34,7 +34,7 @@ struct event {
 	char comm[16];
 	char filename[127];
 	_Bool exit_event;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct event) == 168, "struct event: size");
 _Static_assert(__builtin_offsetof(struct event, pid) == 0, "struct event: pid");
@@ -50,7 +50,7 @@ typedef unsigned int __u32;
 struct ev_key {
 	__u32 pid;
 	__u32 cpu;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ev_key) == 8, "struct ev_key: size");
 _Static_assert(__builtin_offsetof(struct ev_key, pid) == 0, "struct ev_key: pid");
@@ -63,7 +63,7 @@ struct ev_stats {
 	long long last_ret;
 	unsigned long long errors;
 	__u64 last_ns;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ev_stats) == 32, "struct ev_stats: size");
 _Static_assert(__builtin_offsetof(struct ev_stats, calls) == 0, "struct ev_stats: calls");
@@ -75,7 +75,7 @@ struct ev_config {
 	__u32 target_pid;
 	_Bool errors_only;
 	char __pad0[3];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ev_config) == 8, "struct ev_config: size");
 _Static_assert(__builtin_offsetof(struct ev_config, target_pid) == 0, "struct ev_config: target_pid");
@@ -86,7 +86,7 @@ struct ev_small {
 	char __pad0[4];
 	long long id;
 	long long ret;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct ev_small) == 24, "struct ev_small: size");
 _Static_assert(__builtin_offsetof(struct ev_small, pid) == 0, "struct ev_small: pid");
