@@ -2,8 +2,10 @@
 //
 // Two targets: Wasm32, a self-contained header for WebAssembly guests in which every struct and
 // union has exactly the BPF side's size and member offsets (pointers and long become 64-bit
-// integers, explicit padding, packed structs, static asserts); and Native, the BPF side's own ABI
-// as `bpftool btf dump format c` prints it, with enum sizes kept.
+// integers, explicit padding, packed only where the natural wasm32 layout differs, static
+// asserts, libc's and the C SDK's names kept apart); and Native, the BPF side's own ABI as
+// `bpftool btf dump format c` prints it (a vmlinux.h drop-in), with enum sizes kept. Output is
+// linear in the BTF's size, whatever the BTF (see hoist.go).
 package btfgen
 
 import (
@@ -122,6 +124,7 @@ func newPrinter(out *bufio.Writer, m *layout.Model, target Target) *printer {
 		protoNames: make(map[*btf.FuncProto]string),
 		packedMemo: make(map[btf.Type]bool),
 		alignMemo:  make(map[btf.Type]uint32),
+		included:   make(map[string]bool),
 	}
 }
 
@@ -213,6 +216,7 @@ type printer struct {
 	chain      int                       // depth of need's recursion, see maxChain
 	packedMemo map[btf.Type]bool         // wasmPacked's decisions
 	alignMemo  map[btf.Type]uint32       // wasmAlign of structs and unions
+	included   map[string]bool           // libc headers included for kept typedefs
 }
 
 // roots returns the types to emit, in BTF ID order.
@@ -311,6 +315,10 @@ func (p *printer) need(t btf.Type, full bool) error {
 			if p.names.isOpaque(v) {
 				t = v.Type
 				continue
+			}
+			if p.names.typedef(v); p.names.kept[v] != "" {
+				p.includeFor(v)
+				return nil
 			}
 			return p.defineTypedef(v, full)
 		case *btf.Struct, *btf.Union:

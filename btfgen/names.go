@@ -75,6 +75,7 @@ type cnames struct {
 	defs   map[string]btf.Type   // struct/union tag name -> its definition, to resolve forwards
 	idents map[btf.Type][]string // typedef name (len 1) or enum constant names
 	opaque map[*btf.Typedef]bool // wasm32: typedefs not emitted, uses print the target
+	kept   map[*btf.Typedef]string // wasm32: typedefs libc defines alike, by libc header
 
 	full                 map[btf.Type]string // "struct foo", built once per type
 	tagTaken, identTaken map[string]bool
@@ -87,6 +88,7 @@ func newCNames(m *layout.Model, target Target) *cnames {
 		defs:       make(map[string]btf.Type),
 		idents:     make(map[btf.Type][]string),
 		opaque:     make(map[*btf.Typedef]bool),
+		kept:       make(map[*btf.Typedef]string),
 		full:       make(map[btf.Type]string),
 		tagTaken:   make(map[string]bool, len(m.Types())/8),
 		identTaken: make(map[string]bool, len(m.Types())/4),
@@ -172,10 +174,19 @@ func (n *cnames) typedef(v *btf.Typedef) string {
 		return n.idents[v][0]
 	}
 	if n.wasm && libcOwned(v.Name) {
-		// Not redefined: uses print the target, which has the BPF side's width (size_t is 8
-		// bytes there, 4 in wasm32 libc).
-		n.opaque[v] = true
-		return ""
+		// libc's own where its wasm32 definition is the same (libcTypes); otherwise renamed,
+		// because the layout differs (size_t is 8 bytes on the BPF side, 4 in wasm32 libc) or
+		// the name is not a typedef there.
+		name := ident(v.Name)
+		if h := libcKeeps(v); h != "" && !n.identTaken[v.Name] {
+			name = v.Name // libc's spelling, even where it is a C23 keyword (bool)
+			n.identTaken[name] = true
+			n.kept[v] = h
+		} else {
+			name = unique(n.identTaken, name+libcSuffix)
+		}
+		n.idents[v] = []string{name}
+		return name
 	}
 	name := n.ident(v.Name)
 	if name == "" {

@@ -3,6 +3,10 @@
 #ifndef __WBPF_SCALARS_H__
 #define __WBPF_SCALARS_H__
 
+typedef __int128 __int128_t___bpf;
+
+typedef unsigned __int128 __uint128_t___bpf;
+
 struct sc_all {
 	_Bool b;
 	char c;
@@ -18,8 +22,8 @@ struct sc_all {
 	unsigned long long ull;
 	__int128 i128;
 	unsigned __int128 u128;
-	__int128 i128_t;
-	unsigned __int128 u128_t;
+	__int128_t___bpf i128_t;
+	__uint128_t___bpf u128_t;
 	float f;
 	char __pad0[4];
 	double d;

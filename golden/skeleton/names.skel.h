@@ -43,17 +43,25 @@ _Static_assert(__builtin_offsetof(struct point, y) == 4, "struct point: y");
 
 typedef struct point point;
 
+#include <sys/types.h>
+
+typedef unsigned long long size_t___bpf;
+
+typedef long long ssize_t___bpf;
+
+#include <stdint.h>
+
 typedef _Bool bool_t;
 
 struct outer {
 	struct inner inner;
 	int outer;
 	point point;
-	int pid_t;
+	pid_t pid_t;
 	char __pad0[4];
-	unsigned long long size_t;
-	long long len;
-	unsigned long long id;
+	size_t___bpf size_t;
+	ssize_t___bpf len;
+	uint64_t id;
 	bool_t ok;
 	char __pad1[7];
 };
