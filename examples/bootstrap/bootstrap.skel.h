@@ -34,7 +34,7 @@ struct event {
 	char comm[16];
 	char filename[127];
 	_Bool exit_event;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct event) == 168, "struct event: size");
 _Static_assert(__builtin_offsetof(struct event, pid) == 0, "struct event: pid");

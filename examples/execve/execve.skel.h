@@ -34,7 +34,7 @@ struct event {
 	char comm[16];
 	char filename[64];
 	char argv[16][64];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct event) == 1124, "struct event: size");
 _Static_assert(__builtin_offsetof(struct event, pid) == 0, "struct event: pid");

@@ -29,7 +29,7 @@ struct denial {
 	int pid;
 	char comm[16];
 	char name[64];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct denial) == 84, "struct denial: size");
 _Static_assert(__builtin_offsetof(struct denial, pid) == 0, "struct denial: pid");

@@ -29,7 +29,7 @@ struct args_t {
 	unsigned long long fname; /* char * */
 	int flags;
 	char __pad0[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct args_t) == 16, "struct args_t: size");
 _Static_assert(__builtin_offsetof(struct args_t, fname) == 0, "struct args_t: fname");
@@ -43,7 +43,7 @@ struct event {
 	char comm[16];
 	char fname[255];
 	char __pad0[1];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct event) == 288, "struct event: size");
 _Static_assert(__builtin_offsetof(struct event, pid) == 0, "struct event: pid");

@@ -28,7 +28,7 @@
 struct hist {
 	unsigned int slots[26];
 	char comm[16];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct hist) == 120, "struct hist: size");
 _Static_assert(__builtin_offsetof(struct hist, slots) == 0, "struct hist: slots");

@@ -34,7 +34,7 @@ struct so_event {
 	unsigned int pkt_type;
 	unsigned int ifindex;
 	unsigned int len;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct so_event) == 28, "struct so_event: size");
 _Static_assert(__builtin_offsetof(struct so_event, src_addr) == 0, "struct so_event: src_addr");

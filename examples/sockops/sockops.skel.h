@@ -35,7 +35,7 @@ struct conn {
 	unsigned long long bytes_received;
 	unsigned int srtt_us;
 	char __pad0[4];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct conn) == 40, "struct conn: size");
 _Static_assert(__builtin_offsetof(struct conn, event) == 0, "struct conn: event");

@@ -29,7 +29,7 @@ struct stats {
 	unsigned long long packets;
 	unsigned long long bytes;
 	unsigned long long dropped;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct stats) == 24, "struct stats: size");
 _Static_assert(__builtin_offsetof(struct stats, packets) == 0, "struct stats: packets");

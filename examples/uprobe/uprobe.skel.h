@@ -28,7 +28,7 @@
 struct args {
 	long long a;
 	long long b;
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct args) == 16, "struct args: size");
 _Static_assert(__builtin_offsetof(struct args, a) == 0, "struct args: a");
@@ -41,7 +41,7 @@ struct call {
 	long long b;
 	long long ret;
 	char comm[16];
-} __attribute__((packed));
+};
 
 _Static_assert(sizeof(struct call) == 48, "struct call: size");
 _Static_assert(__builtin_offsetof(struct call, pid) == 0, "struct call: pid");
