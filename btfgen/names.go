@@ -71,10 +71,10 @@ func setOf(names ...string) map[string]bool {
 // name does not depend on which types a --type selection happens to emit.
 type cnames struct {
 	wasm   bool
-	tags   map[btf.Type]string   // struct, union, enum and fwd tags (one C namespace)
-	defs   map[string]btf.Type   // struct/union tag name -> its definition, to resolve forwards
-	idents map[btf.Type][]string // typedef name (len 1) or enum constant names
-	opaque map[*btf.Typedef]bool // wasm32: typedefs not emitted, uses print the target
+	tags   map[btf.Type]string     // struct, union, enum and fwd tags (one C namespace)
+	defs   map[string]btf.Type     // struct/union tag name -> its definition, to resolve forwards
+	idents map[btf.Type][]string   // typedef name (len 1) or enum constant names
+	opaque map[*btf.Typedef]bool   // wasm32: typedefs not emitted, uses print the target
 	kept   map[*btf.Typedef]string // wasm32: typedefs libc defines alike, by libc header
 
 	full                 map[btf.Type]string // "struct foo", built once per type
