@@ -6,6 +6,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
 
 // TestOpenConfigureLoad: an opened object takes every setter, refuses the calls that need a
@@ -97,5 +98,24 @@ func TestOpenThenClose(t *testing.T) {
 	}
 	if _, err := r.Open([]byte("not elf")); !errors.Is(err, ErrInvalidObject) {
 		t.Errorf("open of garbage: %v, want ErrInvalidObject", err)
+	}
+}
+
+// TestOpenObjectLimit: an opened object holds a handle and counts against the object limit;
+// loading it does not count it twice.
+func TestOpenObjectLimit(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	r := NewRegistry(Options{Policy: policy.Privileged(), Limits: Limits{Objects: 1}})
+	defer r.CloseAll()
+	h, err := r.Open(readFixture(t, "demo.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Open(readFixture(t, "demo.bpf.o")); err == nil {
+		t.Error("a second object opened past the limit of 1")
+	}
+	if err := r.LoadOpened(h); err != nil {
+		t.Fatalf("loading the one opened object: %v", err)
 	}
 }
