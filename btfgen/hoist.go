@@ -40,7 +40,9 @@ var (
 
 // hoister decides, once per model and target, which anonymous types are printed once.
 type hoister struct {
+	m       *layout.Model
 	target  Target
+	parents map[btf.Type][]btf.Type // built on first need (shared)
 	uses    map[btf.Type]int
 	unnamed map[btf.Type]bool // used as an unnamed (anonymous) member: must be printed inline
 	size    map[btf.Type]int  // estimated bytes of C for an inline use
@@ -49,21 +51,13 @@ type hoister struct {
 
 func newHoister(m *layout.Model, target Target) *hoister {
 	h := &hoister{
+		m:       m,
 		target:  target,
-		uses:    make(map[btf.Type]int),
 		unnamed: make(map[btf.Type]bool),
 		size:    make(map[btf.Type]int),
 		hoisted: make(map[btf.Type]bool),
 	}
-	// uses of an anonymous type count the uses of the pointers, arrays and qualifiers that wrap
-	// it: two parameters of one `int (*)(void)` pointer type print the function type twice.
-	parents := make(map[btf.Type][]btf.Type)
 	for _, t := range m.Types() {
-		layout.EachChild(t, func(c btf.Type) {
-			if isAnon(c) || isWrapper(c) {
-				parents[c] = append(parents[c], t)
-			}
-		})
 		switch v := t.(type) {
 		case *btf.Struct:
 			h.markUnnamed(v.Members)
@@ -71,38 +65,52 @@ func newHoister(m *layout.Model, target Target) *hoister {
 			h.markUnnamed(v.Members)
 		}
 	}
-	wrapped := make(map[btf.Type]int)
-	var count func(t btf.Type, depth int) int
-	count = func(t btf.Type, depth int) int {
-		if n, ok := wrapped[t]; ok {
-			return n
-		}
-		wrapped[t] = 1 // a cycle through pointers counts once
-		n := 0
-		for _, p := range parents[t] {
-			if isWrapper(p) && depth < maxDepth {
-				n += count(p, depth+1)
-			} else {
-				n++
-			}
-			if n > 1 {
-				break // shared: that is all the hoister needs to know
-			}
-		}
-		wrapped[t] = max(n, 1)
-		return wrapped[t]
-	}
+	// Bottom-up estimates decide the hoisting; only a type whose inline body is too long asks
+	// whether it is shared, so real BTF (where none is) never builds the index of users.
 	for _, t := range m.Types() {
 		if isAnon(t) {
-			h.uses[t] = count(t, 0)
-		}
-	}
-	for _, t := range m.Types() {
-		if h.uses[t] > 1 {
 			h.estimate(t, 0)
 		}
 	}
 	return h
+}
+
+// shared reports whether an anonymous type is printed at more than one place: used twice, or
+// through a pointer, array or qualifier type that is (two parameters of one `int (*)(void)`
+// pointer type print the function type twice).
+func (h *hoister) shared(t btf.Type) bool {
+	if h.uses == nil {
+		h.parents = make(map[btf.Type][]btf.Type)
+		for _, p := range h.m.Types() {
+			layout.EachChild(p, func(c btf.Type) {
+				if isAnon(c) || isWrapper(c) {
+					h.parents[c] = append(h.parents[c], p)
+				}
+			})
+		}
+		h.uses = make(map[btf.Type]int)
+	}
+	return h.count(t, 0) > 1
+}
+
+func (h *hoister) count(t btf.Type, depth int) int {
+	if n, ok := h.uses[t]; ok {
+		return n
+	}
+	h.uses[t] = 1 // a cycle through pointers counts once
+	n := 0
+	for _, p := range h.parents[t] {
+		if isWrapper(p) && depth < maxDepth {
+			n += h.count(p, depth+1)
+		} else {
+			n++
+		}
+		if n > 1 {
+			break // shared: that is all the hoister needs to know
+		}
+	}
+	h.uses[t] = max(n, 1)
+	return h.uses[t]
 }
 
 func isWrapper(t btf.Type) bool {
@@ -189,7 +197,7 @@ func (h *hoister) estimate(t btf.Type, depth int) int {
 			n += len(prm.Name) + h.estimate(prm.Type, depth+1)
 		}
 	}
-	if h.uses[t] > 1 && n > hoistThreshold && !h.unnamed[t] {
+	if n > hoistThreshold && !h.unnamed[t] && h.shared(t) {
 		h.hoisted[t] = true
 		n = named
 	}
