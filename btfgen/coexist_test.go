@@ -52,3 +52,23 @@ func TestWasm32HeaderCoexists(t *testing.T) {
 		})
 	}
 }
+
+// TestWasm32OrdinaryStructsNotPacked: a struct whose natural wasm32 layout is BTF's prints
+// without packed, so taking a member's address draws no -Waddress-of-packed-member (an error
+// with -Werror); one that needs packed still gets it.
+func TestWasm32OrdinaryStructsNotPacked(t *testing.T) {
+	hdr := header(t, load(t, "../testdata/btf/padding.bpf.o"), "padding.bpf.o", btfgen.Wasm32)
+	if !strings.Contains(string(hdr), "\t__u64 b;\n};") {
+		t.Errorf("struct pad_u32_u64 printed packed:\n%s", hdr[:min(len(hdr), 600)])
+	}
+	dir := t.TempDir()
+	write(t, dir, "gen.h", hdr)
+	write(t, dir, "use.c", []byte("#include \"gen.h\"\n"+
+		"__u64 *member(struct pad_u32_u64 *s) { return &s->b; }\n"))
+	run(t, dir, clangPath(t), "--target=wasm32-wasi", "-fsyntax-only", "-Wall", "-Werror", "-Waddress-of-packed-member", "use.c")
+
+	packed := header(t, load(t, "../testdata/btf/packed_aligned.bpf.o"), "packed_aligned.bpf.o", btfgen.Wasm32)
+	if !strings.Contains(string(packed), "__attribute__((packed))") {
+		t.Error("packed_aligned: no packed struct left")
+	}
+}
