@@ -38,6 +38,9 @@ func TestMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same source without its own #include "libbpf-wasm.h", as the original's examples
+	// are written: the skeleton brings the original's API.
+	testutils.BuildGuest(t, filepath.Join("testdata", "migrate.c"), "-I", dir, "-I", "testdata", "-DVIA_SKELETON")
 	pid := os.Getpid()
 	r := start(context.Background(), t, wasm, config(t, "migrate.wasm", strconv.Itoa(pid), strconv.Itoa(events)))
 	r.waitFor("attached", 30*time.Second)

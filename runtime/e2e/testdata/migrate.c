@@ -4,7 +4,9 @@
 // skeleton `wbpfgen skeleton` generates for events.bpf.o instead of `bpftool gen skeleton -j`.
 //
 // usage: migrate.wasm TGID N
+#ifndef VIA_SKELETON /* the original's examples get libbpf-wasm.h through their skeleton */
 #include "libbpf-wasm.h"
+#endif
 #include "events.skel.h"
 #include "guest.h"
 
