@@ -3,10 +3,13 @@ package skeleton_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/wbpf/wbpf/btfgen"
 	"github.com/wbpf/wbpf/skeleton"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
@@ -74,6 +77,13 @@ int main(void)
 `, name+".skel.h", name)))
 			run(t, dir, clang, "--target=wasm32-wasi", "-O2", "-I", sdk, "-Wall", "-Werror",
 				"-Wl,--allow-undefined,--export-table", "-o", "guest.wasm", "main.c")
+			// Also as C11 after libc's headers and as C23 before them.
+			libc := strings.TrimSuffix(string(btfgen.LibcCoexistence("x.h")), "#include \"x.h\"\n")
+			main := mustReadFile(t, filepath.Join(dir, "main.c"))
+			write(t, dir, "c11.c", []byte(libc+main))
+			write(t, dir, "c23.c", []byte(main+"\n"+libc))
+			run(t, dir, clang, "--target=wasm32-wasi", "-std=c11", "-fsyntax-only", "-I", sdk, "-Wall", "-Werror", "c11.c")
+			run(t, dir, clang, "--target=wasm32-wasi", "-std=c23", "-fsyntax-only", "-I", sdk, "-Wall", "-Werror", "c23.c")
 		})
 	}
 }
@@ -158,4 +168,13 @@ func TestSkeletonEmbedsWithoutDWARF(t *testing.T) {
 		t.Errorf("stripped skeleton only %d bytes smaller (object %d -> %d bytes)", d, len(o.Bytes), len(small))
 	}
 	t.Logf("skeleton %d bytes with DWARF, %d without; object %d -> %d bytes", len(full), len(stripped), len(o.Bytes), len(small))
+}
+
+func mustReadFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
