@@ -28,7 +28,9 @@ type Object struct {
 	// or an object opened from pins, whose programs are not this guest's.
 	core     *core
 	borrowed bool
-	// Opened and not loaded yet (coll nil): programs and maps switched off.
+	// unloaded: opened (OpenObject) and not loaded yet; noLoad and noCreate are the programs
+	// and maps switched off for its load.
+	unloaded         bool
 	noLoad, noCreate map[string]bool
 }
 

@@ -32,7 +32,7 @@ func (r *Registry) OpenObject(elf []byte) (uint64, error) {
 	if l := r.limits; over(r.objects.Len(), 1, l.Objects) {
 		return 0, fmt.Errorf("open: %w", limitError("object", r.objects.Len(), 1, l.Objects, "--max-objects", unix.EMFILE))
 	}
-	return r.insertObject(&Object{spec: spec})
+	return r.insertObject(&Object{spec: spec, unloaded: true})
 }
 
 // opened returns the opened, not yet loaded object behind h.
@@ -41,7 +41,7 @@ func (r *Registry) opened(h uint64) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.coll != nil {
+	if !o.unloaded {
 		return nil, fmt.Errorf("object %d: %w", h, ErrLoaded)
 	}
 	return o, nil

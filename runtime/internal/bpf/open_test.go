@@ -15,7 +15,7 @@ func TestOpenConfigureLoad(t *testing.T) {
 	testutils.RequireKernel(t)
 	testutils.LeakCheck(t, demoNames...)
 	r, _ := newTestRegistry(t)
-	h, err := r.Open(readFixture(t, "demo.bpf.o"))
+	h, err := r.OpenObject(readFixture(t, "demo.bpf.o"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestOpenConfigureLoad(t *testing.T) {
 // TestOpenThenClose: an object opened and never loaded closes, and its handle is gone.
 func TestOpenThenClose(t *testing.T) {
 	r, _ := newTestRegistry(t)
-	h, err := r.Open(readFixture(t, "demo.bpf.o"))
+	h, err := r.OpenObject(readFixture(t, "demo.bpf.o"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestOpenThenClose(t *testing.T) {
 	if err := r.SetAutoload(h, "wt_on_getppid", false); !errors.Is(err, ErrBadHandle) {
 		t.Errorf("after close: %v, want ErrBadHandle", err)
 	}
-	if _, err := r.Open([]byte("not elf")); !errors.Is(err, ErrInvalidObject) {
+	if _, err := r.OpenObject([]byte("not elf")); !errors.Is(err, ErrInvalidObject) {
 		t.Errorf("open of garbage: %v, want ErrInvalidObject", err)
 	}
 }
@@ -108,11 +108,11 @@ func TestOpenObjectLimit(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
 	r := NewRegistry(Options{Policy: policy.Privileged(), Limits: Limits{Objects: 1}})
 	defer r.CloseAll()
-	h, err := r.Open(readFixture(t, "demo.bpf.o"))
+	h, err := r.OpenObject(readFixture(t, "demo.bpf.o"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Open(readFixture(t, "demo.bpf.o")); err == nil {
+	if _, err := r.OpenObject(readFixture(t, "demo.bpf.o")); err == nil {
 		t.Error("a second object opened past the limit of 1")
 	}
 	if err := r.LoadOpened(h); err != nil {

@@ -123,7 +123,7 @@ func (r *Registry) object(h uint64) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.coll == nil {
+	if o.unloaded {
 		return nil, fmt.Errorf("object %d: %w", h, ErrNotLoaded)
 	}
 	return o, nil
