@@ -45,7 +45,7 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 	if err != nil {
 		return 0, err
 	}
-	o, err := r.build(spec, 0)
+	o, err := r.build(spec, elf, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -54,8 +54,9 @@ func (r *Registry) Load(elf []byte) (h uint64, err error) {
 
 // build is the one load path, for Load and LoadOpened: it checks spec against the policy and
 // the limits (self: 1 when the object already holds a handle, an opened one), creates the maps
-// and loads the programs, and hands out the maps' tokens.
-func (r *Registry) build(spec *ebpf.CollectionSpec, self int) (*Object, error) {
+// and loads the programs, and hands out the maps' tokens. elf, the bytes spec was parsed from,
+// keys the CO-RE cache; nil (a spec the guest configured, wbpf_config) loads without it.
+func (r *Registry) build(spec *ebpf.CollectionSpec, elf []byte, self int) (*Object, error) {
 	// Nothing reaches the kernel before the policy and the limits agree.
 	if err := r.opts.Policy.Check(spec); err != nil {
 		return nil, fmt.Errorf("load: %w: %w", err, unix.EPERM)
@@ -81,7 +82,7 @@ func (r *Registry) build(spec *ebpf.CollectionSpec, self int) (*Object, error) {
 	// load below fills the entry.
 	core := r.opts.CORE
 	hasCORE, cacheOK := false, false
-	if core != nil {
+	if core != nil && elf != nil {
 		hasCORE, cacheOK = cacheable(spec)
 	}
 	cached := false
@@ -102,7 +103,7 @@ func (r *Registry) build(spec *ebpf.CollectionSpec, self int) (*Object, error) {
 		r.logf("load: with cached CO-RE types: %v; relocating against the kernel's BTF", err)
 		cached = false
 		if spec, err = parseObject(elf); err != nil {
-			return 0, err
+			return nil, err
 		}
 		r.prepareSpec(spec, false)
 		opts.Programs.KernelTypes = nil

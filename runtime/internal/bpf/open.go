@@ -62,7 +62,7 @@ func (r *Registry) LoadOpened(h uint64) error {
 	for name := range o.noCreate {
 		delete(spec.Maps, name)
 	}
-	built, err := r.build(spec, 1)
+	built, err := r.build(spec, nil, 1)
 	if err != nil {
 		return err
 	}
