@@ -126,7 +126,7 @@ func Prepare(ctx context.Context, root, work string, log io.Writer) (*Env, error
 	}
 	// The documented C guest build (sdk/c/README.md).
 	if err := run(root, nil, "clang-19", "--target=wasm32-wasi", "-O2", "-I", filepath.Join(root, "sdk", "c"),
-		"-Wall", "-Werror", "-Wno-c23-extensions", "-Wl,--allow-undefined,--export-table", "--embed-dir="+work,
+		"-Wall", "-Werror", "-Wno-c23-extensions", "-mno-reference-types", "-Wl,--allow-undefined,--export-table", "--embed-dir="+work,
 		filepath.Join(td, "cguest", "bench.c"), "-o", e.CGuest); err != nil {
 		return nil, err
 	}

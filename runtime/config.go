@@ -38,8 +38,10 @@ type Config struct {
 	stop           <-chan struct{}
 	metrics        *metrics.Registry
 	// Sharing (share.go).
-	group  *Group
-	pinDir string
+	group        *Group
+	pinDir       string
+	stopStatusFn func() int
+	hostModules  []HostModule
 }
 
 // DefaultInterruptGrace is how long a guest has to end by itself once its
@@ -215,6 +217,23 @@ func (c Config) WithInterruptGrace(d time.Duration) Config {
 func (c Config) WithStop(stop <-chan struct{}) Config {
 	c.stop = stop
 	return c
+}
+
+// WithStopStatus sets how Run reports a guest it stopped: the status
+// status() returns at that moment (default ExitInterrupted). The CLI
+// returns 128 + the number of the last signal it received, so that a shell
+// sees the signal that stopped the run, while a guest that ends by itself
+// after an interruption keeps its own status, 130 included.
+func (c Config) WithStopStatus(status func() int) Config {
+	c.stopStatusFn = status
+	return c
+}
+
+func (c Config) stopStatus() int {
+	if c.stopStatusFn != nil {
+		return c.stopStatusFn()
+	}
+	return ExitInterrupted
 }
 
 func (c Config) grace() time.Duration {

@@ -88,8 +88,8 @@ type Module struct {
 	wasm []byte
 }
 
-// NewRuntime returns a Runtime using cfg's compilation cache directory and
-// memory limit; the rest of cfg is ignored here.
+// NewRuntime returns a Runtime using cfg's compilation cache directory,
+// memory limit and host modules; the rest of cfg is ignored here.
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	rc := wazero.NewRuntimeConfig().
 		// When the interrupt grace ends, the guest must stop even in a
@@ -110,11 +110,16 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.core = bpf.NewCORECache(cfg.cacheDir)
 	}
 	rt.r = wazero.NewRuntimeWithConfig(ctx, rc)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt.r); err != nil {
+	// Line-buffered stdout for wasi-libc guests (host.WithStdioAsTerminal).
+	if _, err := wasi_snapshot_preview1.Instantiate(host.WithStdioAsTerminal(ctx), rt.r); err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("wasi: %w", err)
 	}
 	if err := host.Instantiate(ctx, rt.r); err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
+	if err := instantiateHostModules(ctx, rt.r, cfg.hostModules); err != nil {
 		rt.Close(ctx)
 		return nil, err
 	}
@@ -209,7 +214,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	defer interrupt()
 	ended := make(chan struct{})
 	defer close(ended)
-	var graceEnded atomic.Bool
+	var graceEnded, stopped atomic.Bool
 	go watch(ctx, cfg, interrupt, kill, ended, &graceEnded)
 
 	in := &host.Instance{
@@ -219,6 +224,10 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		CallbackExport: cfg.callbackExport,
 		Interrupt:      intr,
 		Metrics:        host.NewMetrics(cfg.metrics),
+		Stop: func() {
+			stopped.Store(true)
+			kill()
+		},
 	}
 	// Guest memory is one reservation, grown in place (package guestmem):
 	// wazero's default copies it on growth, RSS reaching 3-4x the limit.
@@ -239,7 +248,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader).
-		WithNanosleep(sleeper(intr, killCtx))
+		WithNanosleep(sleeper(in, intr, killCtx))
 	if cfg.stdin != nil {
 		mc = mc.WithStdin(cfg.stdin)
 	}
@@ -259,6 +268,15 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	defer front.Close(context.WithoutCancel(ctx))
 	mod, err := rt.r.InstantiateModule(experimental.WithImportResolver(ictx, front.Resolve), m.c, mc)
 	if err != nil {
+		// Stopped in its start section (a wasm start function that
+		// spins or sleeps): a stop like any other, not a host failure.
+		if killCtx.Err() != nil {
+			return cfg.stopStatus(), nil
+		}
+		var exit *sys.ExitError
+		if errors.As(err, &exit) {
+			return int(exit.ExitCode() & 0xff), nil
+		}
 		return 1, fmt.Errorf("instantiate: %w", err)
 	}
 	defer mod.Close(context.WithoutCancel(ctx))
@@ -269,7 +287,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	}
 	// Polls deliver their samples through a dispatcher beside the guest:
 	// one call into the guest per poll instead of one per sample.
-	d, err := host.InstantiateDispatchers(ctx, rt.r, mod, in)
+	d, err := host.InstantiateDispatchers(killCtx, rt.r, mod, in)
 	if err != nil {
 		return 1, err
 	}
@@ -281,7 +299,10 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	if graceEnded.Load() {
 		fmt.Fprintf(stderr, "wbpf: guest still running %v after the interrupt: stopped\n", cfg.grace())
 	}
-	return exitCode(killCtx, err, stderr), nil
+	if err != nil && (stopped.Load() || killCtx.Err() != nil) {
+		return cfg.stopStatus(), nil
+	}
+	return exitCode(err, stderr), nil
 }
 
 // guestFS mounts every grant as a file system that resolves beneath it
@@ -344,48 +365,41 @@ func watch(ctx context.Context, cfg Config, interrupt, kill func(), ended <-chan
 // sleeper is the guest's nanosleep. The sleep in progress when the run is
 // interrupted, or the first one after, returns early: a guest that reports
 // every interval (runqlat) can report once more and see from its clock
-// that it was woken. Later sleeps run their course, so that a guest that
-// does not check is not turned into a busy loop for the grace period; the
-// kill wakes every sleep.
-func sleeper(intr, kill context.Context) func(ns int64) {
-	var woken atomic.Bool
+// that it was woken. A guest that sleeps again after that is stopped there
+// (host.Instance.Wait): the original wasm-bpf guests loop on sleep()
+// waiting for a signal handler that never runs in WASI. The kill wakes
+// every sleep.
+func sleeper(in *host.Instance, intr, kill context.Context) func(ns int64) {
 	return func(ns int64) {
-		wake := intr.Done()
-		if woken.Load() {
-			wake = nil
-		}
+		in.Wait()
 		t := time.NewTimer(time.Duration(ns))
 		defer t.Stop()
 		select {
 		case <-t.C:
-		case <-wake:
+		case <-intr.Done():
 			select {
 			case <-t.C:
 				// The sleep had run its full time too: the guest cannot tell it was
 				// interrupted, so keep the wakeup for its next sleep.
 			default:
-				woken.Store(true)
+				if kill.Err() == nil {
+					in.Tell()
+				}
 			}
-		case <-kill.Done():
 		}
 	}
 }
 
-// exitCode turns the result of _start into the process's exit status.
-func exitCode(ctx context.Context, err error, stderr io.Writer) int {
+// exitCode turns the result of _start, for a guest that was not stopped,
+// into the process's exit status: the guest's own status as a shell sees
+// it (the low 8 bits, so main returning -1 gives 255), or ExitTrap.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		switch exit.ExitCode() {
-		case sys.ExitCodeContextCanceled, sys.ExitCodeDeadlineExceeded:
-			return ExitInterrupted
-		}
-		return int(exit.ExitCode())
-	}
-	if ctx.Err() != nil {
-		return ExitInterrupted
+		return int(exit.ExitCode() & 0xff)
 	}
 	fmt.Fprintf(stderr, "wbpf: guest trapped: %v\n", err)
 	return ExitTrap

@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/internal/host"
 	"github.com/wbpf/wbpf/runtime/internal/testlock"
 	"golang.org/x/sys/unix"
 )
@@ -97,6 +100,9 @@ func TestLifecycle(t *testing.T) {
 	}{
 		{name: "return", mode: 0, code: 0},
 		{name: "exit", mode: 1, code: 7},
+		// Not 130: 0xffffffff is wazero's code for a cancelled context,
+		// but only a stop by the runtime reports as one.
+		{name: "exit -1", mode: 8, code: 255},
 		{name: "trap", mode: 2, code: ExitTrap, stderr: "wbpf: guest trapped: "},
 		// A guest that ignores the interruption is stopped at the end of
 		// the grace period (TestInterrupt times it).
@@ -243,8 +249,10 @@ func TestInterrupt(t *testing.T) {
 		min, max time.Duration // time from the cancellation to the end
 		stderr   string
 	}{
-		{name: "ignores EINTR", mode: 4, grace: grace, code: ExitInterrupted, min: grace, max: grace + time.Second, stderr: "still running 500ms after the interrupt"},
-		{name: "spins", mode: 3, grace: grace, code: ExitInterrupted, min: grace, max: grace + time.Second},
+		// Polling again after -EINTR stops it in that poll, long before
+		// the grace period ends.
+		{name: "ignores EINTR", mode: 4, grace: time.Minute, code: ExitInterrupted, max: 100 * time.Millisecond},
+		{name: "spins", mode: 3, grace: grace, code: ExitInterrupted, min: grace, max: grace + time.Second, stderr: "still running 500ms after the interrupt"},
 		{name: "second signal", mode: 4, grace: time.Minute, stop: true, code: ExitInterrupted, max: time.Second},
 		{name: "no grace", mode: 3, grace: 0, code: ExitInterrupted, max: time.Second},
 		{name: "handles EINTR", mode: 6, grace: time.Minute, code: 16, max: time.Second},
@@ -306,32 +314,55 @@ func TestInterrupt(t *testing.T) {
 }
 
 // TestSleeper: the sleep in progress when the run is interrupted returns
-// early, later ones run their course, and the kill wakes any of them.
+// early and tells the guest; a sleep after that stops the guest there
+// (Stop is called and the sleep ends the guest with an exit); the kill
+// wakes any sleep.
 func TestSleeper(t *testing.T) {
 	kill, stop := context.WithCancel(context.Background())
 	defer stop()
 	intr, interrupt := context.WithCancel(kill)
-	sleep := sleeper(intr, kill)
-	timed := func(d time.Duration) time.Duration {
+	var stopped atomic.Bool
+	in := &host.Instance{Interrupt: intr, Stop: func() { stopped.Store(true) }}
+	sleep := sleeper(in, intr, kill)
+	timed := func(d time.Duration) (took time.Duration, exited bool) {
 		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				var exit *sys.ExitError
+				if err, ok := p.(error); !ok || !errors.As(err, &exit) {
+					panic(p)
+				}
+				took, exited = time.Since(start), true
+			}
+		}()
 		sleep(int64(d))
-		return time.Since(start)
+		return time.Since(start), false
 	}
-	if took := timed(20 * time.Millisecond); took < 20*time.Millisecond {
+	if took, _ := timed(20 * time.Millisecond); took < 20*time.Millisecond {
 		t.Errorf("a 20ms sleep took %v", took)
 	}
 	time.AfterFunc(50*time.Millisecond, interrupt)
-	if took := timed(time.Minute); took > 10*time.Second {
-		t.Errorf("the sleep in progress at the interrupt took %v", took)
+	if took, exited := timed(time.Minute); took > 10*time.Second || exited {
+		t.Errorf("the sleep in progress at the interrupt took %v (exited: %v)", took, exited)
 	}
-	if took := timed(100 * time.Millisecond); took < 100*time.Millisecond {
-		t.Errorf("a 100ms sleep after the interrupt took %v: only the first one returns early", took)
+	took, exited := timed(time.Minute)
+	if !exited || took > 100*time.Millisecond || !stopped.Load() {
+		t.Errorf("a sleep after the interrupt: took %v, exited %v, stopped %v; want stopped at once", took, exited, stopped.Load())
 	}
+}
+
+// TestSleeperKill: the kill wakes the sleep in progress, and a sleep woken
+// by the kill does not count as telling the guest.
+func TestSleeperKill(t *testing.T) {
+	kill, stop := context.WithCancel(context.Background())
+	intr, interrupt := context.WithCancel(kill)
+	defer interrupt()
+	in := &host.Instance{Interrupt: intr}
+	sleep := sleeper(in, intr, kill)
 	time.AfterFunc(50*time.Millisecond, stop)
-	if took := timed(time.Minute); took > 10*time.Second {
+	start := time.Now()
+	sleep(int64(time.Minute))
+	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("the sleep in progress at the kill took %v", took)
-	}
-	if took := timed(time.Minute); took > time.Second {
-		t.Errorf("a sleep after the kill took %v", took)
 	}
 }

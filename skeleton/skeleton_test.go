@@ -76,7 +76,7 @@ int main(void)
 }
 `, name+".skel.h", name)))
 			run(t, dir, clang, "--target=wasm32-wasi", "-O2", "-I", sdk, "-Wall", "-Werror",
-				"-Wl,--allow-undefined,--export-table", "-o", "guest.wasm", "main.c")
+				"-mno-reference-types", "-Wl,--allow-undefined,--export-table", "-o", "guest.wasm", "main.c")
 			// Also as C11 after libc's headers and as C23 before them.
 			libc := strings.TrimSuffix(string(btfgen.LibcCoexistence("x.h")), "#include \"x.h\"\n")
 			main := mustReadFile(t, filepath.Join(dir, "main.c"))

@@ -16,7 +16,7 @@ import (
 const Clang = "clang-19"
 
 // GuestCFlags is the documented build of a C guest (sdk/c/README.md), less -I and -o.
-var GuestCFlags = []string{"--target=wasm32-wasi", "-O2", "-Wl,--allow-undefined,--export-table"}
+var GuestCFlags = []string{"--target=wasm32-wasi", "-O2", "-mno-reference-types", "-Wl,--allow-undefined,--export-table"}
 
 // BPFCFlags is the build of a BPF object, as in the Makefile.
 var BPFCFlags = []string{"-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-I/usr/include/x86_64-linux-gnu"}
@@ -50,7 +50,7 @@ func BuildDir(tb testing.TB) string {
 }
 
 // BuildGuest compiles a C guest to a Wasm module with the documented command: clang-19
-// --target=wasm32-wasi -O2 -I sdk/c -Wl,--allow-undefined,--export-table, plus -Wall -Werror,
+// --target=wasm32-wasi -O2 -I sdk/c -mno-reference-types -Wl,--allow-undefined,--export-table, plus -Wall -Werror,
 // plus flags (for example "--embed-dir="+dir so the guest can #embed a BPF object, or -D...).
 // The result is cached per test binary run; it returns the .wasm path.
 func BuildGuest(tb testing.TB, src string, flags ...string) string {

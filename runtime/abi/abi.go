@@ -118,33 +118,6 @@ const (
 	MapGetNextKey = 4
 )
 
-// Errno is a Linux errno value. Host functions return it negated.
-type Errno int32
-
-// The errno values host functions return (negated). Kernel errors pass
-// through with their own numbers; these are the ones the runtime itself
-// decides on.
-const (
-	EPERM        Errno = 1
-	ENOENT       Errno = 2
-	EINTR        Errno = 4
-	E2BIG        Errno = 7
-	EBADF        Errno = 9
-	EAGAIN       Errno = 11
-	ENOMEM       Errno = 12
-	EACCES       Errno = 13
-	EFAULT       Errno = 14
-	EBUSY        Errno = 16
-	EEXIST       Errno = 17
-	EMFILE       Errno = 24
-	ENODEV       Errno = 19
-	EINVAL       Errno = 22
-	ENOSPC       Errno = 28
-	ENAMETOOLONG Errno = 36
-	ENOSYS       Errno = 38
-	EOPNOTSUPP   Errno = 95
-)
-
 // ConfigModule is the import module of configure-before-load: a guest opens an object, changes
 // it the way libbpf's bpf_program__set_autoload, bpf_map__set_max_entries and friends do, and
 // then loads it. wasm_load_bpf_object of Module is open and load in one call, with no room in

@@ -15,8 +15,9 @@
  * signatures.
  *
  * Where it differs from the original, on purpose:
- * - errors from the host are negative errno values of the guest libc (<errno.h>), with errno
- *   set, instead of raw Linux numbers, so `err == -EINTR` and `errno == ENOENT` work;
+ * - errors are negative errno values of the guest libc (<errno.h>) with errno set (the host
+ *   interface numbers them as WASI and wasi-libc do), so `err == -EINTR` and `errno == ENOENT`
+ *   work;
  * - bpf_object__attach_skeleton returns the first attach error (it still tries every program)
  *   instead of always 0, and skips programs switched off; a failed load returns -EINVAL
  *   instead of -1; bpf_object__detach_skeleton returns -EOPNOTSUPP (the host interface cannot

@@ -1,14 +1,14 @@
 /* wbpf.h: the wbpf C guest SDK, a libbpf-shaped API over the wasm-bpf host interface.
  *
  * Header-only. Build a guest with
- *     clang-19 --target=wasm32-wasi -O2 -I sdk/c -Wl,--allow-undefined,--export-table -o app.wasm app.c
+ *     clang-19 --target=wasm32-wasi -O2 -I sdk/c -mno-reference-types -Wl,--allow-undefined,--export-table -o app.wasm app.c
  * (--export-table is required: ring/perf buffer callbacks are called through the exported
  * function table). See sdk/c/README.md.
  *
  * Conventions, as in libbpf 1.0: functions returning int return 0 (or a count, or a token) on
  * success and a negative errno on failure, with errno set; functions returning a pointer return
- * NULL with errno set. Errno values are the guest libc's (<errno.h>), translated from the host
- * interface's Linux numbers, so `err == -ENOENT` works as expected.
+ * NULL with errno set. Errno values are the guest libc's (<errno.h>), which are the host
+ * interface's own (WASI's numbering), so `err == -ENOENT` works as expected.
  *
  * Names from libbpf keep libbpf's meaning where the host interface allows it; what goes beyond
  * libbpf is named wbpf_*. libbpf-wasm.h (the original wasm-bpf SDK's API) is built on this

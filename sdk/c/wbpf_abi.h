@@ -7,8 +7,8 @@
  * libbpf-wasm.h (compatibility with the original project's C SDK) include this file.
  *
  * All pointers are 32-bit offsets into the guest's linear memory; the object handle is an
- * opaque non-zero 64-bit value. Errors are negative Linux errno numbers (WBPF_E*), not the
- * guest libc's errno numbers, which differ under WASI: wbpf.h translates them for you.
+ * opaque non-zero 64-bit value. Errors are negative errno numbers in WASI's numbering (WBPF_E*),
+ * which is the guest libc's: -WBPF_EINTR == -EINTR.
  */
 #ifndef WBPF_ABI_H
 #define WBPF_ABI_H
@@ -112,36 +112,38 @@ int wbpf_map_set_autocreate(uint64_t obj, const char *name, int autocreate);
 #define WBPF_EXIST 2
 #define WBPF_F_LOCK 4
 
-/* Errno values the host returns (negated): Linux numbers. */
-#define WBPF_EPERM 1
-#define WBPF_ENOENT 2
-#define WBPF_ESRCH 3
-#define WBPF_EINTR 4
-#define WBPF_EIO 5
-#define WBPF_ENXIO 6
-#define WBPF_E2BIG 7
-#define WBPF_ENOEXEC 8
-#define WBPF_EBADF 9
-#define WBPF_EAGAIN 11
-#define WBPF_ENOMEM 12
-#define WBPF_EACCES 13
-#define WBPF_EFAULT 14
-#define WBPF_EBUSY 16
-#define WBPF_EEXIST 17
-#define WBPF_ENODEV 19
-#define WBPF_ENOTDIR 20
-#define WBPF_EINVAL 22
-#define WBPF_ENFILE 23
-#define WBPF_EMFILE 24
-#define WBPF_ENOSPC 28
-#define WBPF_ERANGE 34
-#define WBPF_ENAMETOOLONG 36
-#define WBPF_ENOSYS 38
-#define WBPF_EOVERFLOW 75
-#define WBPF_EOPNOTSUPP 95
-#define WBPF_ETIMEDOUT 110
-#define WBPF_ECANCELED 125
-#define WBPF_ENOTSUPP 524 /* kernel-internal "not supported", seen from BPF syscalls */
+/* Errno values the host returns (negated): WASI's numbers, the same as the guest libc's
+ * <errno.h> (wasi-libc), so `ret == -EINTR` works without translation. The kernel's errors are
+ * translated from Linux numbers by the runtime; those WASI has no name for arrive as EIO. */
+#define WBPF_E2BIG 1
+#define WBPF_EACCES 2
+#define WBPF_EAGAIN 6
+#define WBPF_EBADF 8
+#define WBPF_EBUSY 10
+#define WBPF_ECANCELED 11
+#define WBPF_EEXIST 20
+#define WBPF_EFAULT 21
+#define WBPF_EINTR 27
+#define WBPF_EINVAL 28
+#define WBPF_EIO 29
+#define WBPF_EMFILE 33
+#define WBPF_ENAMETOOLONG 37
+#define WBPF_ENFILE 41
+#define WBPF_ENODEV 43
+#define WBPF_ENOENT 44
+#define WBPF_ENOEXEC 45
+#define WBPF_ENOMEM 48
+#define WBPF_ENOSPC 51
+#define WBPF_ENOSYS 52
+#define WBPF_ENOTDIR 54
+#define WBPF_ENOTSUP 58
+#define WBPF_ENXIO 60
+#define WBPF_EOVERFLOW 61
+#define WBPF_EPERM 63
+#define WBPF_ERANGE 68
+#define WBPF_ESRCH 71
+#define WBPF_ETIMEDOUT 73
+#define WBPF_EOPNOTSUPP WBPF_ENOTSUP /* as in wasi-libc */
 
 /* The sample buffer size the original C SDK polls with, and its default poll timeout. */
 #define WBPF_DEFAULT_SAMPLE_SIZE 4096

@@ -1,5 +1,5 @@
-/* wbpf_core.h: helpers shared by wbpf.h and libbpf-wasm.h: errno translation from the host
- * interface's Linux numbers to the guest libc's, and a bounds-checked reader for the ELF BPF
+/* wbpf_core.h: helpers shared by wbpf.h and libbpf-wasm.h: errno results of the host interface
+ * (WASI's numbers, the guest libc's), and a bounds-checked reader for the ELF BPF
  * object a guest embeds (to find programs, maps, sections and global variables). Names here
  * start with wbpf__ and are not part of the public API.
  */
@@ -16,41 +16,42 @@
 
 /* ---- errno ---------------------------------------------------------------------------- */
 
-/* wbpf__errno maps a (positive) errno number of the host interface to the guest libc's. */
+/* The host interface numbers errors as WASI does, which is how wasi-libc's <errno.h> numbers
+ * them: no translation is needed, and these checks keep it so. */
+_Static_assert(WBPF_EPERM == EPERM, "WBPF_EPERM is not the guest libc's EPERM");
+_Static_assert(WBPF_ENOENT == ENOENT, "WBPF_ENOENT is not the guest libc's ENOENT");
+_Static_assert(WBPF_ESRCH == ESRCH, "WBPF_ESRCH is not the guest libc's ESRCH");
+_Static_assert(WBPF_EINTR == EINTR, "WBPF_EINTR is not the guest libc's EINTR");
+_Static_assert(WBPF_EIO == EIO, "WBPF_EIO is not the guest libc's EIO");
+_Static_assert(WBPF_ENXIO == ENXIO, "WBPF_ENXIO is not the guest libc's ENXIO");
+_Static_assert(WBPF_E2BIG == E2BIG, "WBPF_E2BIG is not the guest libc's E2BIG");
+_Static_assert(WBPF_ENOEXEC == ENOEXEC, "WBPF_ENOEXEC is not the guest libc's ENOEXEC");
+_Static_assert(WBPF_EBADF == EBADF, "WBPF_EBADF is not the guest libc's EBADF");
+_Static_assert(WBPF_EAGAIN == EAGAIN, "WBPF_EAGAIN is not the guest libc's EAGAIN");
+_Static_assert(WBPF_ENOMEM == ENOMEM, "WBPF_ENOMEM is not the guest libc's ENOMEM");
+_Static_assert(WBPF_EACCES == EACCES, "WBPF_EACCES is not the guest libc's EACCES");
+_Static_assert(WBPF_EFAULT == EFAULT, "WBPF_EFAULT is not the guest libc's EFAULT");
+_Static_assert(WBPF_EBUSY == EBUSY, "WBPF_EBUSY is not the guest libc's EBUSY");
+_Static_assert(WBPF_EEXIST == EEXIST, "WBPF_EEXIST is not the guest libc's EEXIST");
+_Static_assert(WBPF_ENODEV == ENODEV, "WBPF_ENODEV is not the guest libc's ENODEV");
+_Static_assert(WBPF_ENOTDIR == ENOTDIR, "WBPF_ENOTDIR is not the guest libc's ENOTDIR");
+_Static_assert(WBPF_EINVAL == EINVAL, "WBPF_EINVAL is not the guest libc's EINVAL");
+_Static_assert(WBPF_ENFILE == ENFILE, "WBPF_ENFILE is not the guest libc's ENFILE");
+_Static_assert(WBPF_EMFILE == EMFILE, "WBPF_EMFILE is not the guest libc's EMFILE");
+_Static_assert(WBPF_ENOSPC == ENOSPC, "WBPF_ENOSPC is not the guest libc's ENOSPC");
+_Static_assert(WBPF_ERANGE == ERANGE, "WBPF_ERANGE is not the guest libc's ERANGE");
+_Static_assert(WBPF_ENAMETOOLONG == ENAMETOOLONG, "WBPF_ENAMETOOLONG is not the guest libc's ENAMETOOLONG");
+_Static_assert(WBPF_ENOSYS == ENOSYS, "WBPF_ENOSYS is not the guest libc's ENOSYS");
+_Static_assert(WBPF_EOVERFLOW == EOVERFLOW, "WBPF_EOVERFLOW is not the guest libc's EOVERFLOW");
+_Static_assert(WBPF_ENOTSUP == ENOTSUP, "WBPF_ENOTSUP is not the guest libc's ENOTSUP");
+_Static_assert(WBPF_ETIMEDOUT == ETIMEDOUT, "WBPF_ETIMEDOUT is not the guest libc's ETIMEDOUT");
+_Static_assert(WBPF_ECANCELED == ECANCELED, "WBPF_ECANCELED is not the guest libc's ECANCELED");
+
+/* wbpf__errno returns the guest libc's errno for a (positive) errno of the host interface:
+ * the same number. */
 static inline int wbpf__errno(int abi)
 {
-    switch (abi) {
-    case WBPF_EPERM: return EPERM;
-    case WBPF_ENOENT: return ENOENT;
-    case WBPF_ESRCH: return ESRCH;
-    case WBPF_EINTR: return EINTR;
-    case WBPF_EIO: return EIO;
-    case WBPF_ENXIO: return ENXIO;
-    case WBPF_E2BIG: return E2BIG;
-    case WBPF_ENOEXEC: return ENOEXEC;
-    case WBPF_EBADF: return EBADF;
-    case WBPF_EAGAIN: return EAGAIN;
-    case WBPF_ENOMEM: return ENOMEM;
-    case WBPF_EACCES: return EACCES;
-    case WBPF_EFAULT: return EFAULT;
-    case WBPF_EBUSY: return EBUSY;
-    case WBPF_EEXIST: return EEXIST;
-    case WBPF_ENODEV: return ENODEV;
-    case WBPF_ENOTDIR: return ENOTDIR;
-    case WBPF_EINVAL: return EINVAL;
-    case WBPF_ENFILE: return ENFILE;
-    case WBPF_EMFILE: return EMFILE;
-    case WBPF_ENOSPC: return ENOSPC;
-    case WBPF_ERANGE: return ERANGE;
-    case WBPF_ENAMETOOLONG: return ENAMETOOLONG;
-    case WBPF_ENOSYS: return ENOSYS;
-    case WBPF_EOVERFLOW: return EOVERFLOW;
-    case WBPF_EOPNOTSUPP: return EOPNOTSUPP;
-    case WBPF_ENOTSUPP: return EOPNOTSUPP;
-    case WBPF_ETIMEDOUT: return ETIMEDOUT;
-    case WBPF_ECANCELED: return ECANCELED;
-    default: return EIO; /* a number this SDK does not know */
-    }
+    return abi;
 }
 
 /* wbpf__ret passes a host result through: a negative host errno becomes the negative guest

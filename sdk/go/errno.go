@@ -2,43 +2,44 @@ package wbpf
 
 import "strconv"
 
-// Errno is an error number of the host interface: a Linux errno value (not the guest libc's or
-// WASI's numbering). Host calls return errors that wrap an Errno, so
+// Errno is an error number of the host interface: WASI's numbering, which is also that of Go's
+// syscall package on wasip1 (syscall.EINTR == 27) and of wasi-libc. Host calls return errors that
+// wrap an Errno, so
 //
 //	if errors.Is(err, wbpf.ENOENT) { ... }
 //
 // tests for a missing key, the end of an iteration, or an unknown map.
 type Errno int32
 
-// The errno values the host interface returns (runtime/abi lists the ones the runtime itself
-// decides on; kernel errors pass through with their own numbers).
+// The errno values the host interface returns (runtime/abi has the whole table; the kernel's
+// errors arrive translated from Linux's numbers, those WASI has no name for as EIO).
 const (
-	EPERM        Errno = 1
-	ENOENT       Errno = 2
-	ESRCH        Errno = 3
-	EINTR        Errno = 4
-	EIO          Errno = 5
-	E2BIG        Errno = 7
-	ENOEXEC      Errno = 8
-	EBADF        Errno = 9
-	EAGAIN       Errno = 11
-	ENOMEM       Errno = 12
-	EACCES       Errno = 13
-	EFAULT       Errno = 14
-	EBUSY        Errno = 16
-	EEXIST       Errno = 17
-	ENODEV       Errno = 19
-	EINVAL       Errno = 22
-	EMFILE       Errno = 24
-	ENOSPC       Errno = 28
-	ERANGE       Errno = 34
-	ENAMETOOLONG Errno = 36
-	ENOSYS       Errno = 38
-	EOVERFLOW    Errno = 75
-	EOPNOTSUPP   Errno = 95
-	ETIMEDOUT    Errno = 110
-	ECANCELED    Errno = 125
-	ENOTSUPP     Errno = 524 // the kernel's internal "not supported", seen from BPF syscalls
+	EPERM        Errno = 63
+	ENOENT       Errno = 44
+	ESRCH        Errno = 71
+	EINTR        Errno = 27
+	EIO          Errno = 29
+	E2BIG        Errno = 1
+	ENOEXEC      Errno = 45
+	EBADF        Errno = 8
+	EAGAIN       Errno = 6
+	ENOMEM       Errno = 48
+	EACCES       Errno = 2
+	EFAULT       Errno = 21
+	EBUSY        Errno = 10
+	EEXIST       Errno = 20
+	ENODEV       Errno = 43
+	EINVAL       Errno = 28
+	EMFILE       Errno = 33
+	ENOSPC       Errno = 51
+	ERANGE       Errno = 68
+	ENAMETOOLONG Errno = 37
+	ENOSYS       Errno = 52
+	EOVERFLOW    Errno = 61
+	ENOTSUP      Errno = 58
+	EOPNOTSUPP         = ENOTSUP // as in wasi-libc
+	ETIMEDOUT    Errno = 73
+	ECANCELED    Errno = 11
 )
 
 var errnoText = map[Errno]string{
@@ -64,10 +65,9 @@ var errnoText = map[Errno]string{
 	ENAMETOOLONG: "file name too long",
 	ENOSYS:       "function not implemented",
 	EOVERFLOW:    "value too large for defined data type",
-	EOPNOTSUPP:   "operation not supported",
+	ENOTSUP:      "operation not supported",
 	ETIMEDOUT:    "connection timed out",
 	ECANCELED:    "operation canceled",
-	ENOTSUPP:     "not supported",
 }
 
 func (e Errno) Error() string {

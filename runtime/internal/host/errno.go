@@ -26,9 +26,10 @@ var (
 	ErrNoInstance = errors.New("no wbpf instance in context")
 )
 
-// errnoOf is the one place Go errors become guest errnos. Sentinels come
-// first, because some wrap kernel errors that would say less; then the
-// kernel's own errno if there is one.
+// errnoOf is the one place Go errors become guest errnos, in WASI's
+// numbering (abi.Errno). Sentinels come first, because some wrap kernel
+// errors that would say less; then the kernel's own errno, translated from
+// Linux's number by abi.FromLinux, if there is one.
 func errnoOf(err error) abi.Errno {
 	switch {
 	case errors.Is(err, ErrFault):
@@ -61,7 +62,7 @@ func errnoOf(err error) abi.Errno {
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) && errno != 0 {
-		return abi.Errno(errno)
+		return abi.FromLinux(int32(errno))
 	}
 	switch {
 	case errors.Is(err, os.ErrNotExist):

@@ -192,6 +192,7 @@ func pollBegin(ctx context.Context, _ api.Module, in *Instance, stack []uint64) 
 	if dispatch != nil {
 		if !p.Wait() {
 			n, err := p.End()
+			in.tellIfInterrupted(err)
 			return int64(n), err
 		}
 		in.current = &dispatchState{p: p, mem: mem, data: data, maxSize: maxSize, outer: in.current,
@@ -203,6 +204,7 @@ func pollBegin(ctx context.Context, _ api.Module, in *Instance, stack []uint64) 
 	defer in.Registry.MarkPolling(token)()
 	in.eachSample(ctx, p, fn, mem, cbCtx, data, maxSize)
 	n, err := p.End()
+	in.tellIfInterrupted(err)
 	return int64(n), err
 }
 
@@ -215,6 +217,7 @@ func pollEnd(_ context.Context, _ api.Module, in *Instance, _ []uint64) (int64, 
 	in.current = st.outer
 	st.unmark()
 	n, err := st.p.End()
+	in.tellIfInterrupted(err)
 	return int64(n), err
 }
 

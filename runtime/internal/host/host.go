@@ -17,9 +17,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -28,7 +27,6 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
-	"golang.org/x/sys/unix"
 )
 
 // Instance is the state of one guest instance that its host calls act on.
@@ -50,6 +48,14 @@ type Instance struct {
 	// a private registry nobody scrapes.
 	Metrics     *Metrics
 	metricsOnce sync.Once
+	// Stop, if set, is called when a guest that has been told of the
+	// interruption waits again (see Wait), just before the guest is ended.
+	Stop func()
+
+	// told: a poll returned -EINTR or a sleep was cut short (see Tell).
+	told atomic.Bool
+	// fd_fdstat_get's parameters between its listener's Before and After.
+	fdstatFD, fdstatBuf uint32
 
 	// dispatch, set by InstantiateDispatchers, runs a poll's callbacks
 	// inside the guest's runtime; current is the poll it is running.
@@ -188,7 +194,7 @@ func (f function) adapter() api.GoModuleFunc {
 		if err != nil {
 			errno := errnoOf(err)
 			if in != nil && (in.Verbose || f.quiet == nil || !f.quiet(err)) {
-				fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%s)\n", f.def.Name, err, errnoName(errno))
+				fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%v)\n", f.def.Name, err, errno)
 			}
 			res = -int64(errno)
 			// wasm_load_bpf_object's handle is 0 on failure; the
@@ -203,15 +209,6 @@ func (f function) adapter() api.GoModuleFunc {
 			stack[0] = api.EncodeI32(int32(res))
 		}
 	}
-}
-
-// errnoName is "EPERM" for 1, or the number for errnos without a name
-// (such as the kernel-internal ENOTSUPP, 524, which bpf(2) returns).
-func errnoName(e abi.Errno) string {
-	if name := unix.ErrnoName(syscall.Errno(e)); name != "" {
-		return name
-	}
-	return strconv.Itoa(int(e))
 }
 
 // loadObject implements
@@ -434,9 +431,9 @@ var (
 //     type (i32, i32, i32) -> i32 in the table (or there is no table: C
 //     guests link with -Wl,--export-table);
 //   - -EBUSY: called from a callback of a poll of the same buffer;
-//   - -EINTR: the run was interrupted before any sample arrived (then
-//     every later poll also returns -EINTR at once, so that the guest
-//     leaves its loop).
+//   - -EINTR: the run was interrupted before any sample arrived, or
+//     before this poll. A guest that polls again after -EINTR is stopped
+//     in that poll (Wait): it had its chance to end by itself.
 //
 // A trap or exit inside the callback ends the guest as it would anywhere.
 func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
@@ -501,6 +498,7 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 		in.eachSample(ctx, p, fn, mem, cbCtx, data, maxSize)
 	}
 	n, err := p.End()
+	in.tellIfInterrupted(err)
 	return int64(n), err
 }
 
@@ -533,14 +531,18 @@ func startPoll(ctx context.Context, mod api.Module, in *Instance, resolve func()
 	pctx := ctx
 	if in.Interrupt != nil {
 		pctx = in.Interrupt
+		// Polling again after -EINTR: stopped here.
+		in.Wait()
 		// Not even the samples already there: a guest that polls in a
 		// loop must see -EINTR however busy its buffer.
 		if pctx.Err() != nil {
+			in.Tell()
 			return nil, nil, nil, bpf.ErrInterrupted
 		}
 	}
 	p, err = in.Registry.StartPoll(pctx, obj, token, timeout)
 	if err != nil {
+		in.tellIfInterrupted(err)
 		return nil, nil, nil, err
 	}
 	return p, fn, mem, nil
@@ -567,6 +569,12 @@ func (in *Instance) eachSample(ctx context.Context, p *bpf.BufferPoll, fn api.Fu
 			p.Stop(ret)
 			return
 		}
+	}
+}
+
+func (in *Instance) tellIfInterrupted(err error) {
+	if errors.Is(err, bpf.ErrInterrupted) {
+		in.Tell()
 	}
 }
 

@@ -355,8 +355,8 @@ func TestDriver_Trace(t *testing.T) {
 	mustGuestCall(t, mod, in, "close", 5)
 	want := []string{
 		"==> wasm_bpf.wasm_load_bpf_object(obj_buf=262144,obj_len=1)\n\t<== obj=0\n",
-		"==> wasm_bpf.wasm_bpf_map_fd_by_name(obj=5,name=256)\n\t<== fd=-9\n",
-		"==> wasm_bpf.wasm_bpf_map_operate(fd=3,cmd=1,key=0,value=0,next_key=0,flags=0)\n\t<== errno=-9\n",
+		"==> wasm_bpf.wasm_bpf_map_fd_by_name(obj=5,name=256)\n\t<== fd=-8\n",                              // -EBADF
+		"==> wasm_bpf.wasm_bpf_map_operate(fd=3,cmd=1,key=0,value=0,next_key=0,flags=0)\n\t<== errno=-8\n", // -EBADF
 		"==> wasm_bpf.wasm_close_bpf_object(obj=5)\n\t<== errno=0\n",
 	}
 	got := trace.String()

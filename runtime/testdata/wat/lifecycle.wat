@@ -6,6 +6,7 @@
 ;;   3 spins forever             4 polls forever     5 callback traps
 ;;   6 polls (blocking) until a poll returns -EINTR, then exits 16
 ;;   7 polls (not waiting) until a poll returns -EINTR, then exits 17
+;;   8 proc_exit(-1), as C's exit(-1) or main returning -1
 ;; Exit 10/11/12/13: load, attach, map lookup or .bss update failed.
 (module
   (import "wasm_bpf" "wasm_load_bpf_object" (func $load (param i32 i32) (result i64)))
@@ -47,6 +48,7 @@
     (call $attached)
     (local.set $mode (call $mode))
     (if (i32.eq (local.get $mode) (i32.const 1)) (then (call $exit (i32.const 7))))
+    (if (i32.eq (local.get $mode) (i32.const 8)) (then (call $exit (i32.const -1))))
     (if (i32.eq (local.get $mode) (i32.const 2)) (then (unreachable)))
     (if (i32.eq (local.get $mode) (i32.const 3)) (then (loop $spin (br $spin))))
     (if (i32.eq (local.get $mode) (i32.const 4))
@@ -63,14 +65,14 @@
       (then (loop $wait
         (if (i32.eq (call $poll (local.get $h) (local.get $tok) (i32.const 0) (i32.const 0)
                                 (i32.const 1024) (i32.const 64) (i32.const -1))
-                    (i32.const -4))
+                    (i32.const -27)) ;; -EINTR, WASI's number
           (then (call $exit (i32.const 16))))
         (br $wait))))
     (if (i32.eq (local.get $mode) (i32.const 7))
       (then (loop $wait
         (if (i32.eq (call $poll (local.get $h) (local.get $tok) (i32.const 0) (i32.const 0)
                                 (i32.const 1024) (i32.const 64) (i32.const 0))
-                    (i32.const -4))
+                    (i32.const -27)) ;; -EINTR, WASI's number
           (then (call $exit (i32.const 17))))
         (br $wait)))))
 )
