@@ -42,6 +42,30 @@ type Config struct {
 	pinDir       string
 	stopStatusFn func() int
 	hostModules  []HostModule
+	// compileLimitD applies when compileLimitSet; otherwise
+	// DefaultCompileLimit.
+	compileLimitD   time.Duration
+	compileLimitSet bool
+}
+
+// DefaultCompileLimit is how long compiling one module may take. A 2 MB Go
+// guest compiles in about a second on a slow machine; the limit is for
+// modules built to take minutes.
+const DefaultCompileLimit = time.Minute
+
+// WithCompileLimit sets how long compiling a module may take before it is
+// refused with ErrCompileLimit (default DefaultCompileLimit; 0: no limit).
+// It applies when a Runtime is created.
+func (c Config) WithCompileLimit(d time.Duration) Config {
+	c.compileLimitD, c.compileLimitSet = max(d, 0), true
+	return c
+}
+
+func (c Config) compileLimit() time.Duration {
+	if c.compileLimitSet {
+		return c.compileLimitD
+	}
+	return DefaultCompileLimit
 }
 
 // DefaultInterruptGrace is how long a guest has to end by itself once its

@@ -64,9 +64,15 @@ const (
 	ExitTrap = 134
 )
 
-// ErrNotCommand: the module has no _start export, so it is not a WASI
-// command module.
-var ErrNotCommand = errors.New("module is not a WASI command (no _start export)")
+// Errors of Run and Compile.
+var (
+	// ErrNotCommand: the module has no _start export, so it is not a WASI
+	// command module.
+	ErrNotCommand = errors.New("module is not a WASI command (no _start export)")
+	// ErrCompileLimit: compiling the module took longer than the compile
+	// limit (Config.WithCompileLimit); the module is refused.
+	ErrCompileLimit = errors.New("module refused: compilation exceeds the compile limit")
+)
 
 // Runtime compiles guests and runs them. It holds the compilation cache
 // and the memory limit; it is safe for concurrent use, and each Run gets its
@@ -77,7 +83,8 @@ type Runtime struct {
 	guard *compcache.Guard // nil without a cache directory
 	// core keeps CO-RE objects' kernel types beside the compilation cache
 	// (bpf.CORECache), so a warm start reads no kernel BTF.
-	core *bpf.CORECache
+	core         *bpf.CORECache
+	compileLimit time.Duration
 }
 
 // Module is a compiled guest, ready to run any number of times.
@@ -98,7 +105,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.memoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.memoryLimitPages)
 	}
-	rt := &Runtime{}
+	rt := &Runtime{compileLimit: cfg.compileLimit()}
 	if cfg.cacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.cacheDir)
 		if err != nil {
@@ -139,7 +146,52 @@ func (rt *Runtime) Close(ctx context.Context) error {
 // Compile validates and compiles a guest (or fetches it from the cache). A damaged cache
 // entry is removed and the guest compiled again, with one warning line on the config's
 // stderr (internal/compcache).
+//
+// It returns when ctx is done (ctx's error) or when compilation takes
+// longer than the compile limit (ErrCompileLimit), whichever comes first:
+// wazero's compiler cannot be stopped, and a small hostile module (100,000
+// nested blocks) takes minutes. The abandoned compilation runs on in the
+// background until it ends; its result is released.
 func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
+	type result struct {
+		c   wazero.CompiledModule
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := rt.compile(context.WithoutCancel(ctx), wasm)
+		done <- result{c, err}
+	}()
+	abandon := func() {
+		go func() {
+			if r := <-done; r.err == nil {
+				r.c.Close(context.Background())
+			}
+		}()
+	}
+	var limit <-chan time.Time
+	if rt.compileLimit > 0 {
+		t := time.NewTimer(rt.compileLimit)
+		defer t.Stop()
+		limit = t.C
+	}
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, fmt.Errorf("compile: %w", r.err)
+		}
+		return &Module{c: r.c, wasm: wasm}, nil
+	case <-ctx.Done():
+		abandon()
+		return nil, fmt.Errorf("compile: %w", context.Cause(ctx))
+	case <-limit:
+		abandon()
+		return nil, fmt.Errorf("compile: %w: not done after %v", ErrCompileLimit, rt.compileLimit)
+	}
+}
+
+// compile is CompileModule through the cache guard.
+func (rt *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
 	var entry string
 	intact := false
 	if rt.guard != nil {
@@ -154,10 +206,7 @@ func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if err == nil && rt.guard != nil && !intact {
 		rt.guard.Record(entry)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	return &Module{c: c, wasm: wasm}, nil
+	return c, err
 }
 
 // Close releases the compiled code.

@@ -57,7 +57,9 @@ func BuildGuest(tb testing.TB, src string, flags ...string) string {
 	tb.Helper()
 	sdk := filepath.Join(RepoRoot(tb), "sdk", "c")
 	args := append(append([]string{}, GuestCFlags...), "-I", sdk, "-Wall", "-Werror", "-Wno-c23-extensions")
-	return build(tb, src, ".wasm", append(args, flags...))
+	path := build(tb, src, ".wasm", append(args, flags...))
+	RequireWAMRCompatible(tb, path)
+	return path
 }
 
 // BuildBPF compiles a BPF C source with clang-19 -O2 -g -target bpf
@@ -137,5 +139,19 @@ func Run(tb testing.TB, dir, name string, args ...string) {
 			out = append(out[:8000], "\n... (truncated)"...)
 		}
 		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// RequireWAMRCompatible fails the test unless the module at path loads in
+// the original wasm-bpf runtime's WAMR, which has reference types off: it
+// rejects the reference-types encodings clang 19 emits by default (a
+// call_indirect whose table index is a padded LEB, "zero byte expected"),
+// and ref.*, table.* and typed select with them. wabt's validator with
+// reference types disabled rejects exactly those.
+func RequireWAMRCompatible(tb testing.TB, path string) {
+	tb.Helper()
+	validate := RequireTool(tb, "wasm-validate")
+	if out, err := exec.Command(validate, "--disable-reference-types", path).CombinedOutput(); err != nil {
+		tb.Errorf("%s uses reference types, which the original runtime's WAMR rejects (build with -mno-reference-types): %v\n%s", path, err, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/wbpf/wbpf/oci"
@@ -24,6 +25,7 @@ type runOptions struct {
 	memoryLimit string
 	cacheDir    string
 	noCache     bool
+	compileLim  time.Duration
 	dirs        []string
 	env         []string
 	net         []string
@@ -133,6 +135,7 @@ Pins outlive wbpf until removed (wbpf unpin DIR/NAME).`,
 	f.StringVar(&o.memoryLimit, "memory-limit", "", "cap guest memory: a size with KiB, MiB or GiB, or a number of 64 KiB pages (default 4GiB)")
 	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep compiled guests, CO-RE types of their BPF objects (and pulled modules) here so later starts skip compilation and kernel BTF")
 	f.BoolVar(&o.noCache, "no-cache", false, "compile and relocate without a cache (and pull without one)")
+	f.DurationVar(&o.compileLim, "compile-limit", runtime.DefaultCompileLimit, "refuse a module whose compilation takes longer than this (0: no limit)")
 	f.StringArrayVar(&o.dirs, "dir", nil, "grant host directory `HOST[:GUEST[:ro]]` to the guest (repeatable; GUEST defaults to HOST; ro: read-only)")
 	f.StringArrayVar(&o.env, "env", nil, "pass environment variable `K=V` to the guest (repeatable)")
 	f.StringArrayVar(&o.net, "net", nil, "grant network interface `IFACE` to xdp, tc and socket filter programs (repeatable; '*' for all)")
@@ -166,8 +169,10 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 		WithStdout(cmd.OutOrStdout()).
 		WithStderr(cmd.ErrOrStderr()).
 		WithVerbose(o.verbose).
+		WithCompileLimit(o.compileLim).
 		WithInterruptGrace(runtime.DefaultInterruptGrace).
-		WithStop(stopFrom(cmd.Context()))
+		WithStop(signalsFrom(cmd.Context()).stop).
+		WithStopStatus(signalsFrom(cmd.Context()).status)
 	if o.memoryLimit != "" {
 		pages, err := parsePages(o.memoryLimit)
 		if err != nil {
@@ -263,7 +268,11 @@ func parseDir(d string) (host, guest string, ro bool, err error) {
 // reference, from a registry through the module cache.
 func (o *runOptions) load(cmd *cobra.Command, arg string) ([]byte, error) {
 	if _, err := os.Stat(arg); !errors.Is(err, fs.ErrNotExist) || !oci.LooksLikeReference(arg) {
-		return os.ReadFile(arg)
+		b, err := os.ReadFile(arg)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file (nor a wbpf command or an OCI reference)", arg)
+		}
+		return b, err
 	}
 	opts, err := o.registry.options(cmd)
 	if err != nil {

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -32,73 +34,141 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// forceExit ends the process when a second signal could not stop the run
+// in an orderly way within forceExitAfter: the guest is blocked outside
+// guest code (reading stdin, writing to a full pipe, in open(2) or in the
+// verifier). The kernel objects go with the process: every link, program
+// and map the guest made is held by a descriptor of this process. Tests
+// replace it.
+var forceExit = os.Exit
+
+// forceExitAfter leaves an orderly stop (close links, programs, maps) the
+// time it takes, a few milliseconds, and keeps the whole second-signal
+// stop under 200 ms.
+const forceExitAfter = 150 * time.Millisecond
+
 // Run runs the wbpf command line with args (without the program name) and
 // returns the process exit status. The first SIGINT or SIGTERM interrupts
-// the running guest: its polls return -EINTR and it has the runtime's
-// interrupt grace period to end with its own status; a second signal, or
-// the end of the grace period, stops it, and the status is then 128 + the
-// signal's number.
+// the running guest: its polls return -EINTR and a sleep in progress
+// returns early, so that it can end with its own status; a guest that
+// polls or sleeps again instead is stopped there, one that neither polls
+// nor sleeps at the end of the runtime's grace period. The first signal
+// also cancels a compilation or a pull in progress. A second signal stops
+// the guest at once, and ends the process forceExitAfter later if the
+// guest is blocked where it cannot be stopped. A stopped run's status is
+// 128 + the number of the last signal.
+//
+// A first argument that is not a command runs like "run": wbpf APP.wasm,
+// wbpf REF (and ./app.wasm through binfmt_misc, see "wbpf binfmt").
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	var caught os.Signal
-	stop := make(chan struct{})
+	st := &signalState{stop: make(chan struct{})}
 	finished := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		select {
 		case s := <-sigs:
-			caught = s
+			st.caught(s)
 			cancel() // first signal: interrupt
 		case <-finished:
 			return
 		}
 		select {
 		case s := <-sigs:
-			caught = s
-			close(stop) // second signal: stop now
+			st.caught(s)
+			close(st.stop) // second signal: stop now
+		case <-finished:
+			return
+		}
+		t := time.NewTimer(forceExitAfter)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			fmt.Fprintf(stderr, "wbpf: not stopped %v after the second signal (blocked outside the guest): exiting\n", forceExitAfter)
+			forceExit(st.status())
 		case <-finished:
 		}
 	}()
 
 	cmd := newRootCommand()
-	cmd.SetArgs(args)
+	cmd.SetArgs(dispatch(cmd, args))
 	cmd.SetIn(stdin)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	err := cmd.ExecuteContext(withStop(ctx, stop))
+	err := cmd.ExecuteContext(context.WithValue(ctx, signalKey{}, st))
 	close(finished)
 	<-done
-	return exitCode(err, caught, stderr)
+	return exitCode(err, st, stderr)
 }
 
-type stopKey struct{}
-
-// withStop hands the run command the channel closed on a second signal.
-func withStop(ctx context.Context, stop <-chan struct{}) context.Context {
-	return context.WithValue(ctx, stopKey{}, stop)
+// dispatch makes a first argument that is not a command (nor a help or
+// completion request, nor a flag of the root command) the module of an
+// implicit "run", as wasmtime and the original wasm-bpf take "wbpf
+// app.wasm". Flags before it are run's: "wbpf -v app.wasm".
+func dispatch(root *cobra.Command, args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	switch a := args[0]; a {
+	case "help", "completion", "-h", "--help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+		return args
+	default:
+		for _, c := range root.Commands() {
+			if c.Name() == a || c.HasAlias(a) {
+				return args
+			}
+		}
+	}
+	return append([]string{"run"}, args...)
 }
 
-func stopFrom(ctx context.Context) <-chan struct{} {
-	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
-	return stop
+// signalState is what the signal handler tells the run command: stop
+// closes at the second signal, status is 128 + the last signal's number.
+type signalState struct {
+	stop chan struct{}
+	last atomic.Int32
+}
+
+func (s *signalState) caught(sig os.Signal) {
+	if n, ok := sig.(syscall.Signal); ok {
+		s.last.Store(int32(n))
+	}
+}
+
+// status is the exit status of a run stopped by the last signal.
+func (s *signalState) status() int {
+	if n := s.last.Load(); n != 0 {
+		return 128 + int(n)
+	}
+	return runtimeExitInterrupted
+}
+
+type signalKey struct{}
+
+func signalsFrom(ctx context.Context) *signalState {
+	if s, ok := ctx.Value(signalKey{}).(*signalState); ok {
+		return s
+	}
+	return &signalState{}
 }
 
 // exitCode is the one place errors become exit statuses and are printed.
-func exitCode(err error, caught os.Signal, stderr io.Writer) int {
+func exitCode(err error, st *signalState, stderr io.Writer) int {
 	var status exitStatus
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &status):
-		if s, ok := caught.(syscall.Signal); ok && int(status) == runtimeExitInterrupted {
-			return 128 + int(s)
-		}
 		return int(status)
+	case errors.Is(err, context.Canceled) && st.last.Load() != 0:
+		// A signal cancelled a compilation or a pull.
+		fmt.Fprintf(stderr, "wbpf: %v\n", err)
+		return st.status()
 	}
 	fmt.Fprintf(stderr, "wbpf: %v\n", err)
 	var usage usageError
@@ -121,6 +191,6 @@ events and maps, and exports Prometheus metrics of either (--metrics).`,
 		SilenceErrors: true, // exitCode prints them, once
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	cmd.AddCommand(newRunCommand(), newPushCommand(), newPullCommand(), newUnpinCommand())
+	cmd.AddCommand(newRunCommand(), newPushCommand(), newPullCommand(), newUnpinCommand(), newBinfmtCommand())
 	return cmd
 }

@@ -62,11 +62,12 @@ func TestRun_Errors(t *testing.T) {
 		{[]string{"run", "--memory-limit", "5GiB", "x.wasm"}, exitUsage, "more than 4GiB"},
 		{[]string{"run", "--env", "NOEQUALS", "x.wasm"}, exitUsage, `--env "NOEQUALS": want K=V`},
 		{[]string{"run", "--dir", "/no/such/dir", "x.wasm"}, exitUsage, "not a directory"},
-		{[]string{"run", "--no-cache", "/no/such/app.wasm"}, exitFailure, "wbpf: open /no/such/app.wasm: no such file or directory\n"},
+		{[]string{"run", "--no-cache", "/no/such/app.wasm"}, exitFailure, "wbpf: /no/such/app.wasm: no such file (nor a wbpf command or an OCI reference)\n"},
 		{[]string{"run", "--no-cache", file}, exitFailure, "wbpf: " + file + ": compile: "},
 		{[]string{"run", "--no-cache", wat("bigmem.wasm"), "--memory-limit", "1"}, 0, ""},
 		{[]string{"run", "--no-cache", "--memory-limit", "1", wat("bigmem.wasm")}, exitFailure, "wbpf: "},
-		{[]string{"frobnicate"}, exitFailure, `unknown command "frobnicate"`},
+		// Not a command: run like "run", which says what it tried.
+		{[]string{"frobnicate"}, exitFailure, "wbpf: frobnicate: no such file (nor a wbpf command or an OCI reference)\n"},
 	} {
 		code, _, stderr := run(t, tc.args...)
 		if code != tc.code {

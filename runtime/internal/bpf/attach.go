@@ -87,6 +87,9 @@ func (r *Registry) attach(p *ebpf.Program, ps *ebpf.ProgramSpec, target string) 
 		if !ok || group == "" || name == "" {
 			return nil, noSock, fmt.Errorf("tracepoint %q: want group/name: %w", point, ErrNoTarget)
 		}
+		if err := r.ensureTracefs(); err != nil {
+			return nil, noSock, err
+		}
 		l, err := link.Tracepoint(group, name, p, nil)
 		return l, noSock, err
 
@@ -162,6 +165,13 @@ func (r *Registry) attach(p *ebpf.Program, ps *ebpf.ProgramSpec, target string) 
 		dir, err := r.opts.Grants.Resolve(target)
 		if err != nil {
 			return nil, noSock, fmt.Errorf("cgroup: %w", err)
+		}
+		// A FIFO (or any non-directory) named as a cgroup would block
+		// open(2) or mean nothing: refused before it is opened.
+		if st, err := os.Stat(dir); err != nil {
+			return nil, noSock, fmt.Errorf("cgroup: %w", err)
+		} else if !st.IsDir() {
+			return nil, noSock, fmt.Errorf("cgroup %s: not a directory (%v): %w", target, st.Mode().Type(), ErrNoTarget)
 		}
 		l, err := link.AttachCgroup(link.CgroupOptions{Path: dir, Attach: ps.AttachType, Program: p})
 		return l, noSock, err
@@ -258,6 +268,13 @@ func (r *Registry) attachUprobe(point string, p *ebpf.Program, ret bool) (link.L
 	path, err := r.opts.Grants.Resolve(bin)
 	if err != nil {
 		return nil, fmt.Errorf("uprobe binary: %w", err)
+	}
+	// A FIFO would block open(2) until a writer comes: only regular files
+	// are opened.
+	if st, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("uprobe binary: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("uprobe binary %s: not a regular file (%v): %w", bin, st.Mode().Type(), ErrNoTarget)
 	}
 	ex, err := link.OpenExecutable(path)
 	if err != nil {
