@@ -155,3 +155,29 @@ func RequireWAMRCompatible(tb testing.TB, path string) {
 		tb.Errorf("%s uses reference types, which the original runtime's WAMR rejects (build with -mno-reference-types): %v\n%s", path, err, out)
 	}
 }
+
+var (
+	wbpfOnce sync.Once
+	wbpfPath string
+	wbpfErr  error
+)
+
+// BuildWbpf builds cmd/wbpf into the build cache once per test binary and returns its path,
+// for tests that need a real process: signals, exit statuses, stdout that is a file or a pipe.
+func BuildWbpf(tb testing.TB) string {
+	tb.Helper()
+	goTool := RequireTool(tb, "go")
+	dir := BuildDir(tb)
+	wbpfOnce.Do(func() {
+		wbpfPath = filepath.Join(dir, "wbpf")
+		cmd := exec.Command(goTool, "build", "-o", wbpfPath, "./cmd/wbpf")
+		cmd.Dir = RepoRoot(tb)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			wbpfErr = fmt.Errorf("go build ./cmd/wbpf: %v\n%s", err, out)
+		}
+	})
+	if wbpfErr != nil {
+		tb.Fatal(wbpfErr)
+	}
+	return wbpfPath
+}
