@@ -135,7 +135,7 @@ func (o *binfmtOptions) uninstall(cmd *cobra.Command) error {
 		return errors.New("binfmt uninstall: removing a binfmt_misc handler needs root")
 	}
 	if err := binfmtMounted(false); err != nil {
-		return err
+		return fmt.Errorf("binfmt uninstall: %s is not registered (binfmt_misc is not mounted at %s)", o.name, binfmtDir)
 	}
 	if err := os.WriteFile(o.entry(), []byte("-1"), 0); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -149,7 +149,7 @@ func (o *binfmtOptions) uninstall(cmd *cobra.Command) error {
 
 func (o *binfmtOptions) status(cmd *cobra.Command) error {
 	if err := binfmtMounted(false); err != nil {
-		return err
+		return fmt.Errorf("binfmt: %s is not registered (binfmt_misc is not mounted at %s)", o.name, binfmtDir)
 	}
 	b, err := os.ReadFile(o.entry())
 	if errors.Is(err, fs.ErrNotExist) {

@@ -45,7 +45,7 @@ var forceExit = os.Exit
 // forceExitAfter leaves an orderly stop (close links, programs, maps) the
 // time it takes, a few milliseconds, and keeps the whole second-signal
 // stop under 200 ms.
-const forceExitAfter = 150 * time.Millisecond
+const forceExitAfter = 100 * time.Millisecond
 
 // Run runs the wbpf command line with args (without the program name) and
 // returns the process exit status. The first SIGINT or SIGTERM interrupts
