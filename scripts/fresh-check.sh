@@ -71,7 +71,6 @@ for f in bootstrap.wasm.h vmlinux.h bootstrap.skel.h bootstrap_bpf.go bootstrap.
 unmount_all
 step "a C guest built with the documented command"
 cp examples/bootstrap/bootstrap.c "$tmp/app.c"
-cp "$tmp/bootstrap.skel.h" "$tmp/"
 clang-19 --target=wasm32-wasi -O2 -I sdk/c -mno-reference-types -Wl,--allow-undefined,--export-table -I "$tmp" -o "$tmp/app.wasm" "$tmp/app.c"
 run_for 1 bin/wbpf run "$tmp/app.wasm"
 expect "$out" "EXEC"
