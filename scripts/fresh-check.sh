@@ -33,7 +33,9 @@ run_for() {
   local secs=$1; shift
   "$@" >"$out" 2>&1 &
   local pid=$!
-  sleep 1
+  # Started once it prints its header (a Go guest's first compilation takes a while).
+  for _ in $(seq 600); do [ -s "$out" ] && break; sleep 0.1; done
+  sleep 0.5
   sh -c 'ls / >/dev/null; exit 3' || true
   sleep "$secs"
   kill -TERM "$pid"
