@@ -366,3 +366,34 @@ func TestSleeperKill(t *testing.T) {
 		t.Errorf("the sleep in progress at the kill took %v", took)
 	}
 }
+
+// TestHostModuleErrors: an embedder's module may not take a name the
+// runtime uses, nor be defined twice or be malformed.
+func TestHostModuleErrors(t *testing.T) {
+	fn := HostFunc{Name: "f", Fn: func(context.Context, api.Module, []uint64) {}}
+	for _, tc := range []struct {
+		mods []HostModule
+		want string
+	}{
+		{[]HostModule{{Name: "wasm_bpf", Funcs: []HostFunc{fn}}}, "the name is the runtime's"},
+		{[]HostModule{{Name: "wasi_snapshot_preview1"}}, "the name is the runtime's"},
+		{[]HostModule{{Name: "wbpf-dispatch-host"}}, "the name is the runtime's"},
+		{[]HostModule{{Name: ""}}, "empty name"},
+		{[]HostModule{{Name: "a"}, {Name: "a"}}, "defined twice"},
+		{[]HostModule{{Name: "a", Funcs: []HostFunc{fn, fn}}}, "function f defined twice"},
+		{[]HostModule{{Name: "a", Funcs: []HostFunc{{Name: "g"}}}}, "want a name and an implementation"},
+		{[]HostModule{{Name: "a", Funcs: []HostFunc{{Name: "g", Fn: fn.Fn, ParamNames: []string{"x"}}}}}, "1 parameter names for 0 parameters"},
+	} {
+		cfg := NewConfig()
+		for _, m := range tc.mods {
+			cfg = cfg.WithHostModule(m)
+		}
+		rt, err := NewRuntime(context.Background(), cfg)
+		if err == nil {
+			rt.Close(context.Background())
+			t.Errorf("%+v: no error, want %q", tc.mods, tc.want)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.mods, err, tc.want)
+		}
+	}
+}
