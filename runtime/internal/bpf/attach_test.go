@@ -5,7 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/internal/grant"
@@ -133,5 +135,42 @@ func TestAttachNeedsNetGrant(t *testing.T) {
 			t.Errorf("%s on %s with --net %v: %v, want a refusal", tc.prog, tc.target, tc.net, err)
 		}
 		r.CloseAll()
+	}
+}
+
+// TestAttachFIFOTarget: a uprobe binary or a cgroup directory that is a
+// FIFO inside a grant is refused at once (open(2) of a FIFO blocks until a
+// writer comes, and would hold the guest, and the second Ctrl-C, there).
+func TestAttachFIFOTarget(t *testing.T) {
+	testutils.RequireKernel(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := grant.New([]grant.Mount{{Host: dir, Guest: "/g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRegistry(Options{Grants: g, Policy: policy.Privileged(), Stderr: io.Discard})
+	defer r.CloseAll()
+	h, err := r.Load(readFixture(t, "demo.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ prog, target, want string }{
+		{"wt_up_main", "/g/fifo:getpid", "not a regular file"},
+		{"wt_cg_ingress", "/g/fifo", "not a directory"},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- r.Attach(h, tc.prog, tc.target) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrNoTarget) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("attach %s %s: %v, want ErrNoTarget saying %q", tc.prog, tc.target, err, tc.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("attach %s %s: blocked on the FIFO", tc.prog, tc.target)
+		}
 	}
 }
