@@ -13,11 +13,17 @@
 //	mod, err := rt.Compile(ctx, wasm)
 //	code, err := rt.Run(ctx, mod, cfg)
 //
-// Cancelling ctx interrupts the guest: its buffer polls return -EINTR, and
-// it has a grace period (Config.WithInterruptGrace, 2 s by default) to end
-// by itself with its own status before it is stopped. However a guest ends
-// (return, exit, trap, interrupted or stopped), every link, program, map
-// and socket it created is closed before Run returns.
+// Cancelling ctx interrupts the guest: the buffer poll in progress (or the
+// next) returns -EINTR and the sleep in progress returns early, so that it
+// can end by itself with its own status. A guest that polls or sleeps again
+// after that is stopped in that call; one that does neither is stopped at
+// the end of a grace period (Config.WithInterruptGrace, 2 s by default).
+// However a guest ends (return, exit, trap, interrupted or stopped), every
+// link, program, map and socket it created is closed before Run returns.
+//
+// Errno values at the host interface are WASI's (see package abi), stdout
+// is line-buffered for wasi-libc guests wherever it goes, and an embedder
+// may add import modules of its own (Config.WithHostModule).
 //
 // Guests run concurrently with the same Group (Config.WithGroup) share
 // loaded objects through the wbpf_share import module: one publishes, the

@@ -48,12 +48,14 @@ func newRunCommand() *cobra.Command {
 belong to the guest. The exit status is the guest's; 128+N if it was stopped
 by signal N; 134 if it trapped.
 
-SIGINT (Ctrl-C) or SIGTERM interrupts the guest: a wasm_bpf_buffer_poll in
-progress or started later returns -EINTR, and a sleep in progress returns
-early, so that the guest can leave its loop, print a summary and exit with
-its own status. A guest still running ` + runtime.DefaultInterruptGrace.String() + ` later, or at a second signal, is
-stopped wherever it is (status 128+N). Either way everything it attached or
-loaded in the kernel is removed before wbpf exits.
+SIGINT (Ctrl-C) or SIGTERM interrupts the guest: the wasm_bpf_buffer_poll in
+progress (or the next) returns -EINTR, and a sleep in progress returns early,
+so that the guest can leave its loop, print a summary and exit with its own
+status. A guest that polls or sleeps again instead is stopped there at once;
+one still running ` + runtime.DefaultInterruptGrace.String() + ` later, or at a second signal, is stopped wherever
+it is (status 128+N). Either way everything it attached or loaded in the
+kernel is removed before wbpf exits. A second signal ends wbpf within 200 ms
+even when the guest is blocked reading stdin or writing stdout.
 
 Nothing is granted by default: no environment, no directories, no network
 interfaces. Every path the guest opens resolves beneath a --dir grant (links
