@@ -19,13 +19,13 @@ import (
 // TestOriginalGuests runs testdata/original.c, a guest written as the original wasm-bpf
 // examples are (its header's raw imports, its loops and errno checks, stdout as wasi-libc
 // sets it up), under the real wbpf in a child process whose stdout is a pipe or a file, and
-// interrupts it with SIGINT as a user's Ctrl-C would:
+// interrupts it with SIGINT as a user's Ctrl-C would (on a terminal: Ctrl-C typed on a pty):
 //   - bootstrap's loop sees -EINTR (WASI's number, as its <errno.h> has it), prints its
 //     summary and exits 0;
 //   - opensnoop's loop ignores -EINTR and polls on: stopped in that poll, at once, 130;
 //   - runqlat's loop sleeps again after the interrupted sleep: stopped in that sleep, 130;
 //
-// and in every case no line the guest printed is lost, although wasi-libc buffers a pipe or
+// and in every case (pipe, file, terminal) no line the guest printed is lost, although wasi-libc buffers a pipe or
 // a file fully: wbpf shows it stdout as a terminal, so it buffers by line.
 func TestOriginalGuests(t *testing.T) {
 	testutils.RequireKernel(t)
@@ -49,12 +49,25 @@ func TestOriginalGuests(t *testing.T) {
 			// second sleep short.
 			want: []string{"attached", "Tracing run queue latency... Hit Ctrl-C to end.", "tick 0", "tick 1"}},
 	} {
-		for _, sink := range []string{"pipe", "file"} {
+		for _, sink := range []string{"pipe", "file", "terminal"} {
 			t.Run(tc.mode+"/"+sink, func(t *testing.T) {
 				snap := testutils.LeakCheck(t, bpfNames...)
 				out := newSink(t, sink)
 				var stderr bytes.Buffer
-				cmd := exec.Command(bin, "run", "--cache-dir", filepath.Join(testutils.BuildDir(t), "cli-cache"), wasm, tc.mode)
+				args := []string{bin, "run", "--cache-dir", filepath.Join(testutils.BuildDir(t), "cli-cache"), wasm, tc.mode}
+				cmd := exec.Command(args[0], args[1:]...)
+				var ctrlC func()
+				if sink == "terminal" {
+					// On a pseudo-terminal (script(1)), and Ctrl-C typed on it: the
+					// terminal sends SIGINT to wbpf, as for a user at a shell.
+					script := testutils.RequireTool(t, "script")
+					cmd = exec.Command(script, "-qefc", strings.Join(args, " "), "/dev/null")
+					in, err := cmd.StdinPipe()
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctrlC = func() { in.Write([]byte{3}) }
+				}
 				cmd.Stdout, cmd.Stderr = out.w, &stderr
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
@@ -66,7 +79,11 @@ func TestOriginalGuests(t *testing.T) {
 				}
 				time.Sleep(tc.wait)
 				signalled := time.Now()
-				cmd.Process.Signal(syscall.SIGINT)
+				if ctrlC != nil {
+					ctrlC()
+				} else {
+					cmd.Process.Signal(syscall.SIGINT)
+				}
 				err := cmd.Wait()
 				took := time.Since(signalled)
 				code := cmd.ProcessState.ExitCode()
@@ -86,7 +103,9 @@ func TestOriginalGuests(t *testing.T) {
 				if took > time.Second {
 					t.Errorf("ended %v after SIGINT, want well within the 2s grace period", took)
 				}
-				got := strings.Split(strings.TrimSuffix(out.text(), "\n"), "\n")
+				// A terminal ends lines with \r\n and echoes ^C.
+				text := strings.NewReplacer("\r", "", "^C", "").Replace(out.text())
+				got := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 				if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 					t.Errorf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 				}
@@ -148,6 +167,7 @@ type sink struct {
 
 func newSink(t *testing.T, kind string) *sink {
 	s := &sink{t: t, done: make(chan struct{})}
+	// "terminal": script(1)'s pty output reaches the test through a pipe.
 	if kind == "file" {
 		s.path = filepath.Join(t.TempDir(), "stdout")
 		f, err := os.Create(s.path)
@@ -217,7 +237,7 @@ func (s *sink) waitLine(want string, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		for _, l := range strings.Split(s.current(), "\n") {
-			if l == want {
+			if strings.TrimSuffix(l, "\r") == want {
 				return true
 			}
 		}
