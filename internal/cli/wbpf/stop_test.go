@@ -163,7 +163,9 @@ func TestCompileRefusedOrCancelled(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Errorf("exit %d, want 130; stderr %s", code, errb.String())
 	}
-	if took > 200*time.Millisecond {
-		t.Errorf("ended %v after SIGINT, want within 200ms", took)
+	// The compilation alone would take minutes; the second-signal bound (200 ms) is
+	// TestSecondSignalEndsBlockedRuns's, this is the first signal on a shared machine.
+	if took > time.Second {
+		t.Errorf("ended %v after SIGINT, want within 1s", took)
 	}
 }
