@@ -123,7 +123,8 @@ func (r *Registry) build(spec *ebpf.CollectionSpec, elf []byte, self int) (*Obje
 		if errors.Is(err, unix.EPERM) {
 			err = explainRefusal(err, spec, currentHostFacts())
 		}
-		return nil, loadError(err, r.opts.Verbose)
+		lerr := loadError(err, r.opts.Verbose)
+		return nil, withRecoveredLog(lerr, recoverVerifierLog(spec, opts, err, opts.Programs.LogLevel), r.opts.Verbose)
 	}
 	if r.opts.Verbose {
 		for _, name := range sortedKeys(coll.Programs) {

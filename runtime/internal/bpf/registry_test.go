@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	goruntime "runtime"
 	"strings"
@@ -303,5 +304,33 @@ func TestLoadVerbose(t *testing.T) {
 	}
 	if !strings.Contains(errVerbose.Error(), "call bpf_map_lookup_elem") {
 		t.Errorf("verbose log is not the full log:\n%v", errVerbose)
+	}
+}
+
+// TestLoadFailureLogs: a program the verifier gives up on with EFAULT ("The
+// sequence of ... jumps is too complex"), for which cilium/ebpf returns no
+// log, still fails with the verifier's words: the last lines, all of it
+// when verbose.
+func TestLoadFailureLogs(t *testing.T) {
+	testutils.RequireKernel(t)
+	obj := readFixture(t, "jumps.bpf.o")
+	for _, verbose := range []bool{false, true} {
+		r := NewRegistry(Options{Stderr: io.Discard, Verbose: verbose})
+		_, err := r.Load(obj)
+		r.CloseAll()
+		if err == nil {
+			t.Fatal("jumps.bpf.o loaded; want the verifier to give up")
+		}
+		msg := err.Error()
+		t.Logf("verbose %v: %d lines; last: %s", verbose, strings.Count(msg, "\n"), msg[max(0, len(msg)-300):])
+		if !errors.Is(err, unix.EFAULT) {
+			t.Errorf("verbose %v: %v, want EFAULT still in the chain", verbose, err)
+		}
+		if !strings.Contains(msg, "jumps is too complex") {
+			t.Errorf("verbose %v: error lacks the verifier's reason:\n%s", verbose, msg)
+		}
+		if lines := strings.Count(msg, "\n"); verbose && lines < 10 || !verbose && lines > 8 {
+			t.Errorf("verbose %v: %d lines of log, want the tail without verbose and the whole log with", verbose, lines)
+		}
 	}
 }
