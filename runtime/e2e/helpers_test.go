@@ -34,7 +34,7 @@ var bpfNames = []string{
 func guest(t *testing.T, name string) ([]byte, string) {
 	t.Helper()
 	var flags []string
-	for _, obj := range []string{"events", "maps"} {
+	for _, obj := range []string{"events", "maps", "slow"} {
 		o := testutils.BuildBPF(t, filepath.Join("testdata", obj+".bpf.c"))
 		flags = append(flags, "--embed-dir="+filepath.Dir(o))
 	}

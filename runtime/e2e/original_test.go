@@ -279,3 +279,38 @@ func TestOriginalStopTime(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondSignalInVerifier: a guest blocked in wasm_load_bpf_object while the verifier
+// takes seconds over slow.bpf.o (no signal reaches a thread in bpf(2)): the second signal
+// still ends wbpf within 200 ms, with 128 + that signal.
+func TestSecondSignalInVerifier(t *testing.T) {
+	testutils.RequireKernel(t)
+	bin := testutils.BuildWbpf(t)
+	_, wasm := guest(t, "slow")
+	out := newSink(t, "pipe")
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "run", "--cache-dir", filepath.Join(testutils.BuildDir(t), "cli-cache"), wasm)
+	cmd.Stdout, cmd.Stderr = out.w, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out.started()
+	defer cmd.Process.Kill()
+	if !out.waitLine("loading", 30*time.Second) {
+		t.Fatalf("guest did not start; stderr %s", stderr.String())
+	}
+	time.Sleep(300 * time.Millisecond) // in the verifier
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(100 * time.Millisecond)
+	second := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	took := time.Since(second)
+	t.Logf("ended %v after the second signal", took)
+	if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit %d, want %d; stderr %s", code, 128+int(syscall.SIGTERM), stderr.String())
+	}
+	if took > 200*time.Millisecond {
+		t.Errorf("ended %v after the second signal, want within 200ms", took)
+	}
+}
