@@ -330,7 +330,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		}
 		var exit *sys.ExitError
 		if errors.As(err, &exit) {
-			return int(exit.ExitCode() & 0xff), nil
+			return int(exit.ExitCode()), nil
 		}
 		return 1, fmt.Errorf("instantiate: %w", err)
 	}
@@ -446,15 +446,18 @@ func sleeper(in *host.Instance, intr, kill context.Context) func(ns int64) {
 }
 
 // exitCode turns the result of _start, for a guest that was not stopped,
-// into the process's exit status: the guest's own status as a shell sees
-// it (the low 8 bits, so main returning -1 gives 255), or ExitTrap.
+// into its exit status: the guest's own, the full 32 bits WASI's proc_exit
+// takes (main returning -1 is 0xffffffff, which a process exit turns into
+// 255, as natively), or ExitTrap. A guest's 0xffffffff is its own status,
+// although wazero uses the same code for a cancelled context: only a stop
+// by the runtime reports as one.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		return int(exit.ExitCode() & 0xff)
+		return int(exit.ExitCode())
 	}
 	fmt.Fprintf(stderr, "wbpf: guest trapped: %v\n", err)
 	return ExitTrap

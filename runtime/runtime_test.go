@@ -101,8 +101,9 @@ func TestLifecycle(t *testing.T) {
 		{name: "return", mode: 0, code: 0},
 		{name: "exit", mode: 1, code: 7},
 		// Not 130: 0xffffffff is wazero's code for a cancelled context,
-		// but only a stop by the runtime reports as one.
-		{name: "exit -1", mode: 8, code: 255},
+		// but only a stop by the runtime reports as one (the CLI's process
+		// exits 255 with it).
+		{name: "exit -1", mode: 8, code: 0xffffffff},
 		{name: "trap", mode: 2, code: ExitTrap, stderr: "wbpf: guest trapped: "},
 		// A guest that ignores the interruption is stopped at the end of
 		// the grace period (TestInterrupt times it).

@@ -164,7 +164,9 @@ func exitCode(err error, st *signalState, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.As(err, &status):
-		return int(status)
+		// What the process's parent sees of any status: its low 8 bits
+		// (a guest's exit(-1) is 255, as natively).
+		return int(status) & 0xff
 	case errors.Is(err, context.Canceled) && st.last.Load() != 0:
 		// A signal cancelled a compilation or a pull.
 		fmt.Fprintf(stderr, "wbpf: %v\n", err)
