@@ -209,7 +209,8 @@ func (c Config) WithMemoryLimitPages(n uint32) Config {
 }
 
 // WithVerbose adds full verifier logs, load statistics and every failed map
-// operation to stderr.
+// operation to stderr, and, for a Runtime created with it, source lines
+// (from the guest's DWARF) in trap messages.
 func (c Config) WithVerbose(v bool) Config {
 	c.verbose = v
 	return c

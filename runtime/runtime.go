@@ -102,12 +102,19 @@ type Module struct {
 }
 
 // NewRuntime returns a Runtime using cfg's compilation cache directory,
-// memory limit and host modules; the rest of cfg is ignored here.
+// memory limit, host modules and verbosity (source lines in trap messages);
+// the rest of cfg is ignored here.
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	rc := wazero.NewRuntimeConfig().
 		// When the interrupt grace ends, the guest must stop even in a
 		// busy loop.
-		WithCloseOnContextDone(true)
+		WithCloseOnContextDone(true).
+		// Source lines in trap messages only when verbose: wazero decodes a
+		// guest's DWARF at its first exit, trap or stop, 15-75 ms for a
+		// guest built with -g (wasi-libc's DWARF included), which every
+		// Ctrl-C and every exit() would pay. Function names (the name
+		// section) stay.
+		WithDebugInfoEnabled(cfg.verbose)
 	if cfg.memoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.memoryLimitPages)
 	}
