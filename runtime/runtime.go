@@ -251,10 +251,17 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	// the background while the guest instantiates and starts (RATIONALE.md,
 	// "Kernel BTF ahead of the guest").
 	kernelBTF := bpf.PrefetchKernelBTF(m.wasm, rt.core)
-	stderr := cfg.stderr
-	if stderr == nil {
-		stderr = io.Discard
+	stdout := newStdoutBuffer(io.Discard)
+	if cfg.stdout != nil {
+		stdout = newStdoutBuffer(cfg.stdout)
 	}
+	// Runs last: whatever the guest printed reaches stdout, however it ended.
+	defer stdout.Flush()
+	var stderr io.Writer = io.Discard
+	if cfg.stderr != nil {
+		stderr = cfg.stderr
+	}
+	stderr = flushingWriter{out: stdout, w: stderr}
 	reg, grants, err := cfg.registry(stderr, kernelBTF, rt.core)
 	if err != nil {
 		return 1, err
@@ -286,6 +293,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		CallbackExport: cfg.callbackExport,
 		Interrupt:      intr,
 		Metrics:        host.NewMetrics(cfg.metrics),
+		BeforeWait:     func() { stdout.Flush() },
 		Stop: func() {
 			stopped.Store(true)
 			kill()
@@ -304,7 +312,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		WithName("").
 		WithStartFunctions(). // _start is called below, to tell link errors from guest errors
 		WithArgs(cfg.args...).
-		WithStdout(cfg.stdout).
+		WithStdout(stdout).
 		WithStderr(stderr).
 		WithFSConfig(fsc).
 		WithSysWalltime().
@@ -313,9 +321,6 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 		WithNanosleep(sleeper(in, intr, killCtx))
 	if cfg.stdin != nil {
 		mc = mc.WithStdin(cfg.stdin)
-	}
-	if cfg.stdout == nil {
-		mc = mc.WithStdout(io.Discard)
 	}
 	for i := 0; i+1 < len(cfg.env); i += 2 {
 		mc = mc.WithEnv(cfg.env[i], cfg.env[i+1])

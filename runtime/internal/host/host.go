@@ -48,6 +48,9 @@ type Instance struct {
 	// a private registry nobody scrapes.
 	Metrics     *Metrics
 	metricsOnce sync.Once
+	// BeforeWait, if set, is called before every call that may wait (a
+	// buffer poll, a sleep): the runtime flushes the guest's stdout there.
+	BeforeWait func()
 	// Stop, if set, is called when a guest that has been told of the
 	// interruption waits again (see Wait), just before the guest is ended.
 	Stop func()

@@ -19,6 +19,9 @@ func (in *Instance) Tell() { in.told.Store(true) }
 // there and then: Wait calls Stop and ends the guest with an exit, which
 // unwinds every frame (wazero passes a sys.ExitError through unchanged).
 func (in *Instance) Wait() {
+	if in.BeforeWait != nil {
+		in.BeforeWait()
+	}
 	if !in.told.Load() {
 		return
 	}
