@@ -56,7 +56,7 @@ func (c Config) registry(stderr io.Writer, kernelBTF *btf.Cache, core *bpf.COREC
 	if err != nil {
 		return nil, nil, err
 	}
-	pinDir, err := checkPinDir(c.pinDir)
+	pinDir, err := checkPinDir(c.pinDir, c.verbose, stderr)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -55,13 +56,17 @@ func (c Config) WithPinDir(dir string) Config {
 }
 
 // checkPinDir returns dir made absolute after checking that it is a
-// directory on bpffs; "" stays "".
-func checkPinDir(dir string) (string, error) {
+// directory on bpffs; "" stays "". Below /sys/fs/bpf, bpffs is mounted first
+// when missing (root; bpf.EnsureBPFFS).
+func checkPinDir(dir string, verbose bool, stderr io.Writer) (string, error) {
 	if dir == "" {
 		return "", nil
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
+		return "", fmt.Errorf("pin directory %s: %w", dir, err)
+	}
+	if err := bpf.EnsureBPFFS(abs, verbose, stderr); err != nil {
 		return "", fmt.Errorf("pin directory %s: %w", dir, err)
 	}
 	st, err := os.Stat(abs)

@@ -57,6 +57,12 @@ expect "$out" "wbpf: mounted tracefs at /sys/kernel/tracing"
 expect "$out" "EXEC"
 
 unmount_all
+step "bin/wbpf run -v --pin-dir /sys/fs/bpf (bpffs not mounted)"
+run_for 1 bin/wbpf run -v --pin-dir /sys/fs/bpf examples/bootstrap/bootstrap.wasm
+expect "$out" "wbpf: mounted bpffs at /sys/fs/bpf"
+expect "$out" "EXEC"
+
+unmount_all
 step "bin/wbpf examples/bootstrap/bootstrap.wasm (no run)"
 run_for 1 bin/wbpf examples/bootstrap/bootstrap.wasm
 expect "$out" "EXEC"

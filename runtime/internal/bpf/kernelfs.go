@@ -3,7 +3,9 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -28,8 +30,8 @@ var tracefsMu sync.Mutex
 // is missing and the process may (root), and says so on stderr under
 // verbose; otherwise one clear error saying what to mount.
 //
-// bpffs is never needed: the runtime does not pin (object.go drops
-// pinning), so it is not mounted.
+// bpffs is needed only for --pin-dir (EnsureBPFFS); the pinning an object
+// asks for itself is dropped (object.go).
 func (r *Registry) ensureTracefs() error {
 	tracefsMu.Lock()
 	defer tracefsMu.Unlock()
@@ -54,4 +56,30 @@ func (r *Registry) ensureTracefs() error {
 func isMounted(dir string, magic int64) bool {
 	var st unix.Statfs_t
 	return unix.Statfs(dir, &st) == nil && int64(st.Type) == magic
+}
+
+// BPFFSDir is where bpffs is mounted by convention (bpftool, systemd).
+const BPFFSDir = "/sys/fs/bpf"
+
+// EnsureBPFFS mounts bpffs at /sys/fs/bpf when dir (absolute) lies there and
+// it is not mounted, as bpftool does: a fresh machine has none, and only
+// pinning (--pin-dir) needs it. As root only; under verbose it says so on
+// stderr. Otherwise it does nothing, and the caller's check reports what to
+// mount.
+func EnsureBPFFS(dir string, verbose bool, stderr io.Writer) error {
+	if dir != BPFFSDir && !strings.HasPrefix(dir, BPFFSDir+"/") {
+		return nil
+	}
+	tracefsMu.Lock()
+	defer tracefsMu.Unlock()
+	if isMounted(BPFFSDir, unix.BPF_FS_MAGIC) || os.Geteuid() != 0 {
+		return nil
+	}
+	if err := unix.Mount("bpf", BPFFSDir, "bpf", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0700"); err != nil && !errors.Is(err, unix.EBUSY) {
+		return fmt.Errorf("bpffs is not mounted at %s, and mount -t bpf bpf %s failed: %w", BPFFSDir, BPFFSDir, err)
+	}
+	if verbose {
+		fmt.Fprintf(stderr, "wbpf: mounted bpffs at %s (--pin-dir needs it)\n", BPFFSDir)
+	}
+	return nil
 }
