@@ -18,7 +18,7 @@ import (
 func TestModulesLoadInWAMR(t *testing.T) {
 	root := testutils.RepoRoot(t)
 	var mods []string
-	for _, pattern := range []string{"examples/*/*.wasm", "examples/*/go/*.wasm", "runtime/testdata/wat/*.wasm"} {
+	for _, pattern := range []string{"examples/*/*.wasm", "examples/*/go/*.wasm", "examples/*/rust/*.wasm", "runtime/testdata/wat/*.wasm"} {
 		m, err := filepath.Glob(filepath.Join(root, pattern))
 		if err != nil {
 			t.Fatal(err)

@@ -1,8 +1,9 @@
 //! Error numbers of the host interface, in one place: every host call's negative result is one
 //! of these, negated. `runtime/abi/sdkrust_test.go` checks them against the runtime's table.
 //!
-//! The values are the ones the runtime returns (runtime/abi); kernel errors pass through with
-//! their own numbers.
+//! The values are WASI's numbers (runtime/abi's table), which Rust's std on wasm32-wasi and
+//! wasi-libc use too: the runtime translates the kernel's Linux numbers, and those WASI has no
+//! name for arrive as EIO.
 
 use core::fmt;
 
@@ -27,33 +28,86 @@ macro_rules! errnos {
 }
 
 errnos! {
-    EPERM = 1, "operation not permitted";
-    ENOENT = 2, "no such file or directory";
-    ESRCH = 3, "no such process";
-    EINTR = 4, "interrupted";
-    EIO = 5, "input/output error";
-    E2BIG = 7, "argument list too long";
-    ENOEXEC = 8, "exec format error";
-    EBADF = 9, "bad file descriptor";
-    EAGAIN = 11, "resource temporarily unavailable";
-    ENOMEM = 12, "cannot allocate memory";
-    EACCES = 13, "permission denied";
-    EFAULT = 14, "bad address";
-    EBUSY = 16, "device or resource busy";
-    EEXIST = 17, "file exists";
-    ENODEV = 19, "no such device";
-    EINVAL = 22, "invalid argument";
-    EMFILE = 24, "too many open files";
-    ENOSPC = 28, "no space left on device";
-    ERANGE = 34, "numerical result out of range";
-    ENAMETOOLONG = 36, "file name too long";
-    ENOSYS = 38, "function not implemented";
-    EOVERFLOW = 75, "value too large for defined data type";
-    EOPNOTSUPP = 95, "operation not supported";
-    ETIMEDOUT = 110, "connection timed out";
-    ECANCELED = 125, "operation canceled";
-    ENOTSUPP = 524, "not supported";
+    E2BIG = 1, "argument list too long";
+    EACCES = 2, "permission denied";
+    EADDRINUSE = 3, "address already in use";
+    EADDRNOTAVAIL = 4, "cannot assign requested address";
+    EAFNOSUPPORT = 5, "address family not supported by protocol";
+    EAGAIN = 6, "resource temporarily unavailable";
+    EALREADY = 7, "operation already in progress";
+    EBADF = 8, "bad file descriptor";
+    EBADMSG = 9, "bad message";
+    EBUSY = 10, "device or resource busy";
+    ECANCELED = 11, "operation canceled";
+    ECHILD = 12, "no child processes";
+    ECONNABORTED = 13, "software caused connection abort";
+    ECONNREFUSED = 14, "connection refused";
+    ECONNRESET = 15, "connection reset by peer";
+    EDEADLK = 16, "resource deadlock avoided";
+    EDESTADDRREQ = 17, "destination address required";
+    EDOM = 18, "numerical argument out of domain";
+    EDQUOT = 19, "disk quota exceeded";
+    EEXIST = 20, "file exists";
+    EFAULT = 21, "bad address";
+    EFBIG = 22, "file too large";
+    EHOSTUNREACH = 23, "no route to host";
+    EIDRM = 24, "identifier removed";
+    EILSEQ = 25, "invalid or incomplete multibyte or wide character";
+    EINPROGRESS = 26, "operation now in progress";
+    EINTR = 27, "interrupted system call";
+    EINVAL = 28, "invalid argument";
+    EIO = 29, "input/output error";
+    EISCONN = 30, "transport endpoint is already connected";
+    EISDIR = 31, "is a directory";
+    ELOOP = 32, "too many levels of symbolic links";
+    EMFILE = 33, "too many open files";
+    EMLINK = 34, "too many links";
+    EMSGSIZE = 35, "message too long";
+    EMULTIHOP = 36, "multihop attempted";
+    ENAMETOOLONG = 37, "file name too long";
+    ENETDOWN = 38, "network is down";
+    ENETRESET = 39, "network dropped connection on reset";
+    ENETUNREACH = 40, "network is unreachable";
+    ENFILE = 41, "too many open files in system";
+    ENOBUFS = 42, "no buffer space available";
+    ENODEV = 43, "no such device";
+    ENOENT = 44, "no such file or directory";
+    ENOEXEC = 45, "exec format error";
+    ENOLCK = 46, "no locks available";
+    ENOLINK = 47, "link has been severed";
+    ENOMEM = 48, "cannot allocate memory";
+    ENOMSG = 49, "no message of desired type";
+    ENOPROTOOPT = 50, "protocol not available";
+    ENOSPC = 51, "no space left on device";
+    ENOSYS = 52, "function not implemented";
+    ENOTCONN = 53, "transport endpoint is not connected";
+    ENOTDIR = 54, "not a directory";
+    ENOTEMPTY = 55, "directory not empty";
+    ENOTRECOVERABLE = 56, "state not recoverable";
+    ENOTSOCK = 57, "socket operation on non-socket";
+    ENOTSUP = 58, "operation not supported";
+    ENOTTY = 59, "inappropriate ioctl for device";
+    ENXIO = 60, "no such device or address";
+    EOVERFLOW = 61, "value too large for defined data type";
+    EOWNERDEAD = 62, "owner died";
+    EPERM = 63, "operation not permitted";
+    EPIPE = 64, "broken pipe";
+    EPROTO = 65, "protocol error";
+    EPROTONOSUPPORT = 66, "protocol not supported";
+    EPROTOTYPE = 67, "protocol wrong type for socket";
+    ERANGE = 68, "numerical result out of range";
+    EROFS = 69, "read-only file system";
+    ESPIPE = 70, "illegal seek";
+    ESRCH = 71, "no such process";
+    ESTALE = 72, "stale file handle";
+    ETIMEDOUT = 73, "connection timed out";
+    ETXTBSY = 74, "text file busy";
+    EXDEV = 75, "invalid cross-device link";
+    ENOTCAPABLE = 76, "capabilities insufficient";
 }
+
+/// EOPNOTSUPP is ENOTSUP, as in wasi-libc.
+pub const EOPNOTSUPP: Errno = ENOTSUP;
 
 impl fmt::Debug for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
