@@ -16,7 +16,7 @@
  * Functions returning int return 0 or a negative errno (errno set); functions returning a pointer
  * return NULL with errno set. The object's bytes are embedded below. Build a guest with
  *
- *     clang-19 --target=wasm32-wasi -O2 -I sdk/c -Wl,--allow-undefined,--export-table -o app.wasm app.c
+ *     clang-19 --target=wasm32-wasi -O2 -I sdk/c -mno-reference-types -Wl,--allow-undefined,--export-table -o app.wasm app.c
  */
 #ifndef __WBPF_SDKNAMES_SKEL_H__
 #define __WBPF_SDKNAMES_SKEL_H__
