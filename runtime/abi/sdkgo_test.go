@@ -90,14 +90,15 @@ func (s sig) String() string {
 }
 
 // TestABI checks every //go:wasmimport of abi_wasm.go against the runtime's ABI table (module,
-// name and signature), that every function of the table a Go guest can use is declared, and
+// name and signature), that every function of the table a Go guest can use (Funcs and
+// ConfigFuncs) is declared, and
 // that the sample callback is exported under the name and with the type the host calls, once
 // for each compiler: //go:wasmexport for standard Go (callback_go.go), TinyGo's //export under
 // the tinygo build tag (callback_tinygo.go).
 func TestABI(t *testing.T) {
 	fset := token.NewFileSet()
 	table := map[string]abi.Func{}
-	for _, fn := range abi.Funcs {
+	for _, fn := range append(append([]abi.Func{}, abi.Funcs...), abi.ConfigFuncs...) {
 		table[fn.Module+"."+fn.Name] = fn
 	}
 	declared := map[string]bool{}

@@ -34,3 +34,31 @@ func wbpfSharePin(obj uint64, name unsafe.Pointer, flags int32) int32 { return -
 func wbpfShareOpenPinned(name unsafe.Pointer, flags int32) int64 { return -int64(ENOSYS) }
 
 func wbpfShareUnpin(name unsafe.Pointer) int32 { return -int32(ENOSYS) }
+
+func wbpfOpenBPFObject(objBuf unsafe.Pointer, objLen int32) uint64 { return 0 }
+
+func wbpfLoadBPFObject(obj uint64) int32 { return -int32(ENOSYS) }
+
+func wbpfProgramSetAutoload(obj uint64, name unsafe.Pointer, autoload int32) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfProgramSetType(obj uint64, name unsafe.Pointer, progType uint32) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfProgramSetAttachTarget(obj uint64, name unsafe.Pointer, funcName unsafe.Pointer) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfMapSetMaxEntries(obj uint64, name unsafe.Pointer, maxEntries uint32) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfMapSetValueSize(obj uint64, name unsafe.Pointer, valueSize uint32) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfMapSetAutocreate(obj uint64, name unsafe.Pointer, autocreate int32) int32 {
+	return -int32(ENOSYS)
+}

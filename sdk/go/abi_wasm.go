@@ -47,3 +47,32 @@ func wbpfShareOpenPinned(name unsafe.Pointer, flags int32) int64
 
 //go:wasmimport wbpf_share wbpf_share_unpin
 func wbpfShareUnpin(name unsafe.Pointer) int32
+
+// The extended module wbpf_config (../../runtime/abi/abi.go, ConfigFuncs): open, change, then
+// load (config.go). Open returns a non-zero handle or 0; the others 0 or a negated errno. Load
+// calls these only for an object that was changed, so that other guests keep running on the
+// original runtime, which has no wbpf_config.
+
+//go:wasmimport wbpf_config wbpf_open_bpf_object
+func wbpfOpenBPFObject(objBuf unsafe.Pointer, objLen int32) uint64
+
+//go:wasmimport wbpf_config wbpf_load_bpf_object
+func wbpfLoadBPFObject(obj uint64) int32
+
+//go:wasmimport wbpf_config wbpf_program_set_autoload
+func wbpfProgramSetAutoload(obj uint64, name unsafe.Pointer, autoload int32) int32
+
+//go:wasmimport wbpf_config wbpf_program_set_type
+func wbpfProgramSetType(obj uint64, name unsafe.Pointer, progType uint32) int32
+
+//go:wasmimport wbpf_config wbpf_program_set_attach_target
+func wbpfProgramSetAttachTarget(obj uint64, name unsafe.Pointer, funcName unsafe.Pointer) int32
+
+//go:wasmimport wbpf_config wbpf_map_set_max_entries
+func wbpfMapSetMaxEntries(obj uint64, name unsafe.Pointer, maxEntries uint32) int32
+
+//go:wasmimport wbpf_config wbpf_map_set_value_size
+func wbpfMapSetValueSize(obj uint64, name unsafe.Pointer, valueSize uint32) int32
+
+//go:wasmimport wbpf_config wbpf_map_set_autocreate
+func wbpfMapSetAutocreate(obj uint64, name unsafe.Pointer, autocreate int32) int32

@@ -27,7 +27,8 @@ type Object struct {
 	handle uint64 // 0 until loaded
 	closed bool
 	maps   map[string]*Map
-	btf    *btfInfo // parsed on first MapDef
+	btf    *btfInfo   // parsed on first MapDef
+	cfg    *objConfig // changes before Load (config.go); nil: none
 }
 
 // Open copies an ELF BPF object. Nothing reaches the kernel before Load, so global variables in
@@ -44,15 +45,24 @@ func Open(elf []byte) (*Object, error) {
 // Loaded reports whether Load succeeded and Close was not called.
 func (o *Object) Loaded() bool { return o.handle != 0 }
 
-// Load hands the object to the host, which creates its maps and loads its programs. On failure
-// the runtime writes the verifier's or kernel's reason to its stderr; the host interface returns
-// no reason, so the error is EINVAL.
+// Load hands the object to the host, which creates its maps and loads its programs, with the
+// changes made since Open (SetAutoload, SetMaxEntries, ...; config.go). On failure the runtime
+// writes the verifier's or kernel's reason to its stderr; wasm_bpf's load returns no reason, so
+// the error is EINVAL, while a changed object's load returns the kernel's errno.
 func (o *Object) Load() error {
 	switch {
 	case o.closed:
 		return fmt.Errorf("wbpf: load: %w", ErrClosed)
 	case o.handle != 0:
 		return fmt.Errorf("wbpf: load: %w", ErrLoaded)
+	}
+	if o.cfg != nil {
+		h, err := o.loadConfigured()
+		if err != nil {
+			return fmt.Errorf("wbpf: load: %w", err)
+		}
+		o.handle = h
+		return nil
 	}
 	h := wasmLoadBPFObject(unsafe.Pointer(&o.buf[0]), int32(len(o.buf)))
 	if h == 0 {
@@ -106,7 +116,8 @@ type Program struct {
 	name string
 }
 
-// Program returns the program whose C function is name. It is not checked until Attach.
+// Program returns the program whose C function is name. It is not checked until Load (after a
+// change such as SetAutoload) or Attach.
 func (o *Object) Program(name string) *Program { return &Program{obj: o, name: name} }
 
 // Name returns the program's function name.
@@ -122,6 +133,9 @@ func (p *Program) Attach() error { return p.AttachTarget("") }
 func (p *Program) AttachTarget(target string) error {
 	if err := p.obj.loaded("attach " + p.name); err != nil {
 		return err
+	}
+	if !p.Autoload() {
+		return fmt.Errorf("wbpf: attach %s: %w (switched off before load)", p.name, ENOENT)
 	}
 	name, tgt := cstring(p.name), cstring(target)
 	if err := ret(wasmAttachBPFProgram(p.obj.handle, unsafe.Pointer(&name[0]), unsafe.Pointer(&tgt[0]))); err != nil {

@@ -1,0 +1,113 @@
+package wbpf
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func openTest(t *testing.T) *Object {
+	t.Helper()
+	o, err := Open([]byte("\x7fELF...."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestConfigRecords: the setters record their changes in order, the queries report them, and
+// an object without changes keeps the original load path.
+func TestConfigRecords(t *testing.T) {
+	o := openTest(t)
+	if !o.Program("p").Autoload() || !o.Autocreate("m") || o.cfg != nil {
+		t.Fatal("a fresh object reports changes")
+	}
+	steps := []struct {
+		what string
+		err  error
+	}{
+		{"autoload b off", o.Program("b").SetAutoload(false)},
+		{"autoload a off", o.Program("a").SetAutoload(false)},
+		{"autoload a on", o.Program("a").SetAutoload(true)},
+		{"type b", o.Program("b").SetType(2)},
+		{"attach target a", o.Program("a").SetAttachTarget("do_unlinkat")},
+		{"max_entries m", o.SetMaxEntries("m", 77)},
+		{"value_size m", o.SetValueSize("m", 16)},
+		{"autocreate n off", o.SetAutocreate("n", false)},
+	}
+	for _, s := range steps {
+		if s.err != nil {
+			t.Errorf("%s: %v", s.what, s.err)
+		}
+	}
+	if o.Program("b").Autoload() || !o.Program("a").Autoload() || !o.Program("c").Autoload() {
+		t.Error("Autoload does not report what was set")
+	}
+	if o.Autocreate("n") || !o.Autocreate("m") {
+		t.Error("Autocreate does not report what was set")
+	}
+	if got := strings.Join(o.cfg.progOrder, ","); got != "b,a" {
+		t.Errorf("program order %s, want b,a (first change first)", got)
+	}
+	want := progConfig{off: true, typ: 2}
+	if *o.cfg.progs["b"] != want {
+		t.Errorf("program b: %+v, want %+v", *o.cfg.progs["b"], want)
+	}
+	if m := *o.cfg.maps["m"]; m != (mapConfig{maxEntries: 77, valueSize: 16}) {
+		t.Errorf("map m: %+v", m)
+	}
+	// Outside wasm the runtime's open fails: Load went through wbpf_config.
+	if err := o.Load(); !errors.Is(err, EINVAL) || !strings.Contains(err.Error(), "load: open:") {
+		t.Errorf("Load of a changed object outside wasm: %v", err)
+	}
+}
+
+// TestConfigErrors: bad values, a loaded and a closed object.
+func TestConfigErrors(t *testing.T) {
+	loaded := &Object{handle: 1, maps: map[string]*Map{}} // as OpenShared returns
+	closed := openTest(t)
+	closed.Close()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"type 0", openTest(t).Program("p").SetType(0), EINVAL},
+		{"attach target empty", openTest(t).Program("p").SetAttachTarget(""), EINVAL},
+		{"max_entries 0", openTest(t).SetMaxEntries("m", 0), EINVAL},
+		{"value_size 0", openTest(t).SetValueSize("m", 0), EINVAL},
+		{"autoload loaded", loaded.Program("p").SetAutoload(false), ErrLoaded},
+		{"type loaded", loaded.Program("p").SetType(2), ErrLoaded},
+		{"attach target loaded", loaded.Program("p").SetAttachTarget("f"), ErrLoaded},
+		{"max_entries loaded", loaded.SetMaxEntries("m", 1), ErrLoaded},
+		{"value_size loaded", loaded.SetValueSize("m", 1), ErrLoaded},
+		{"autocreate loaded", loaded.SetAutocreate("m", false), ErrLoaded},
+		{"autoload closed", closed.Program("p").SetAutoload(false), ErrClosed},
+		{"max_entries closed", closed.SetMaxEntries("m", 1), ErrClosed},
+	} {
+		if !errors.Is(tc.err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+	if loaded.cfg != nil {
+		t.Error("a refused change was recorded")
+	}
+	o := openTest(t)
+	if o.SetMaxEntries("m", 0) == nil || o.cfg.maps["m"] != nil && o.cfg.maps["m"].maxEntries != 0 {
+		t.Error("a refused max_entries was recorded")
+	}
+}
+
+// TestAttachSwitchedOff: a program switched off is refused by Attach without asking the host.
+func TestAttachSwitchedOff(t *testing.T) {
+	o := &Object{handle: 1, maps: map[string]*Map{}, cfg: &objConfig{
+		progs: map[string]*progConfig{"off": {off: true}}, maps: map[string]*mapConfig{}}}
+	err := o.Program("off").Attach()
+	if !errors.Is(err, ENOENT) || !strings.Contains(err.Error(), "switched off") {
+		t.Errorf("Attach of a program switched off: %v", err)
+	}
+	// The host is asked for the others (ENOSYS outside wasm).
+	if err := o.Program("on").Attach(); !errors.Is(err, ENOSYS) {
+		t.Errorf("Attach of a program left on: %v", err)
+	}
+}
