@@ -90,7 +90,9 @@ func Load{{.Prefix}}() (*{{.Name}}, error) {
 	return s, nil
 }
 
-// Load loads the object (maps created, programs verified) and finds its maps.
+// Load loads the object (maps created, programs verified), with the changes made since Open
+// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; a map switched off
+// with Object.SetAutocreate stays nil.
 func (s *{{.Name}}) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
@@ -98,22 +100,26 @@ func (s *{{.Name}}) Load() error {
 {{- if .Maps}}
 	var err error
 {{- range .Maps}}
-	if s.Maps.{{.Field}}{{if .Typed}}.Map{{end}}, err = s.Object.Map({{quote .Name}}); err != nil {
-		return err
+	if s.Object.Autocreate({{quote .Name}}) {
+		if s.Maps.{{.Field}}{{if .Typed}}.Map{{end}}, err = s.Object.Map({{quote .Name}}); err != nil {
+			return err
+		}
 	}
 {{- end}}
 {{- end}}
 	return nil
 }
 
-// Attach attaches every program whose section says where (tracepoints, kprobes, ...).
-// Programs that need a target (xdp, tc, cgroup, socket) are left to Programs.X.AttachTarget.
-// Programs stay attached until Close.
+// Attach attaches every program whose section says where (tracepoints, kprobes, ...), except
+// those switched off with SetAutoload(false) before Load. Programs that need a target (xdp, tc,
+// cgroup, socket) are left to Programs.X.AttachTarget. Programs stay attached until Close.
 func (s *{{.Name}}) Attach() error {
 {{- range .Programs}}
 {{- if .Auto}}
-	if err := s.Programs.{{.Field}}.Attach(); err != nil {
-		return err
+	if s.Programs.{{.Field}}.Autoload() {
+		if err := s.Programs.{{.Field}}.Attach(); err != nil {
+			return err
+		}
 	}
 {{- else}}
 	// {{comment .Name}}: SEC({{comment (quote .Section)}}) needs a target: s.Programs.{{.Field}}.AttachTarget(...)
