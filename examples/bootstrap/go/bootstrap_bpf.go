@@ -71,30 +71,40 @@ func LoadBootstrap() (*BootstrapObjects, error) {
 	return s, nil
 }
 
-// Load loads the object (maps created, programs verified) and finds its maps.
+// Load loads the object (maps created, programs verified), with the changes made since Open
+// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; a map switched off
+// with Object.SetAutocreate stays nil.
 func (s *BootstrapObjects) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
 	}
 	var err error
-	if s.Maps.ExecStart.Map, err = s.Object.Map("exec_start"); err != nil {
-		return err
+	if s.Object.Autocreate("exec_start") {
+		if s.Maps.ExecStart.Map, err = s.Object.Map("exec_start"); err != nil {
+			return err
+		}
 	}
-	if s.Maps.Rb.Map, err = s.Object.Map("rb"); err != nil {
-		return err
+	if s.Object.Autocreate("rb") {
+		if s.Maps.Rb.Map, err = s.Object.Map("rb"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Attach attaches every program whose section says where (tracepoints, kprobes, ...).
-// Programs that need a target (xdp, tc, cgroup, socket) are left to Programs.X.AttachTarget.
-// Programs stay attached until Close.
+// Attach attaches every program whose section says where (tracepoints, kprobes, ...), except
+// those switched off with SetAutoload(false) before Load. Programs that need a target (xdp, tc,
+// cgroup, socket) are left to Programs.X.AttachTarget. Programs stay attached until Close.
 func (s *BootstrapObjects) Attach() error {
-	if err := s.Programs.HandleExec.Attach(); err != nil {
-		return err
+	if s.Programs.HandleExec.Autoload() {
+		if err := s.Programs.HandleExec.Attach(); err != nil {
+			return err
+		}
 	}
-	if err := s.Programs.HandleExit.Attach(); err != nil {
-		return err
+	if s.Programs.HandleExit.Autoload() {
+		if err := s.Programs.HandleExit.Attach(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

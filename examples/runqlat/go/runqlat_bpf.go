@@ -76,33 +76,45 @@ func LoadRunqlat() (*RunqlatObjects, error) {
 	return s, nil
 }
 
-// Load loads the object (maps created, programs verified) and finds its maps.
+// Load loads the object (maps created, programs verified), with the changes made since Open
+// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; a map switched off
+// with Object.SetAutocreate stays nil.
 func (s *RunqlatObjects) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
 	}
 	var err error
-	if s.Maps.Hists.Map, err = s.Object.Map("hists"); err != nil {
-		return err
+	if s.Object.Autocreate("hists") {
+		if s.Maps.Hists.Map, err = s.Object.Map("hists"); err != nil {
+			return err
+		}
 	}
-	if s.Maps.Start.Map, err = s.Object.Map("start"); err != nil {
-		return err
+	if s.Object.Autocreate("start") {
+		if s.Maps.Start.Map, err = s.Object.Map("start"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Attach attaches every program whose section says where (tracepoints, kprobes, ...).
-// Programs that need a target (xdp, tc, cgroup, socket) are left to Programs.X.AttachTarget.
-// Programs stay attached until Close.
+// Attach attaches every program whose section says where (tracepoints, kprobes, ...), except
+// those switched off with SetAutoload(false) before Load. Programs that need a target (xdp, tc,
+// cgroup, socket) are left to Programs.X.AttachTarget. Programs stay attached until Close.
 func (s *RunqlatObjects) Attach() error {
-	if err := s.Programs.HandleSchedSwitch.Attach(); err != nil {
-		return err
+	if s.Programs.HandleSchedSwitch.Autoload() {
+		if err := s.Programs.HandleSchedSwitch.Attach(); err != nil {
+			return err
+		}
 	}
-	if err := s.Programs.HandleSchedWakeup.Attach(); err != nil {
-		return err
+	if s.Programs.HandleSchedWakeup.Autoload() {
+		if err := s.Programs.HandleSchedWakeup.Attach(); err != nil {
+			return err
+		}
 	}
-	if err := s.Programs.HandleSchedWakeupNew.Attach(); err != nil {
-		return err
+	if s.Programs.HandleSchedWakeupNew.Autoload() {
+		if err := s.Programs.HandleSchedWakeupNew.Attach(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
