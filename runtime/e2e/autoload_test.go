@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/skeleton"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/skeleton/gogen"
 )
 
 // TestSetAutoload: a guest on a generated skeleton switches one of two programs off with
@@ -47,6 +49,81 @@ func TestSetAutoload(t *testing.T) {
 	r := start(context.Background(), t, wasm, config(t, "autoload.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(n)))
 	r.waitFor("attached", 30*time.Second)
 
+	checkAutoloadKernel(t, snap)
+
+	trigger(t, n)
+	code, out := r.wait(time.Minute)
+	if code != 0 {
+		t.Fatalf("guest exit code %d; output %q", code, out)
+	}
+	v := values(out)
+	if v["on"] != strconv.Itoa(n) || v["off"] != "0" {
+		t.Errorf("counters on=%s off=%s, want on=%d off=0", v["on"], v["off"], n)
+	}
+}
+
+// TestGoSetAutoload: the same on a Go guest, testdata/goautoload, with the bindings wbpfgen go
+// generates for autoload.bpf.o: Program.SetAutoload(false) and Object.SetMaxEntries before Load
+// (sdk/go through wbpf_config), the bindings' Attach skipping the program switched off.
+func TestGoSetAutoload(t *testing.T) {
+	snap := testutils.LeakCheck(t, bpfNames...)
+	gobin := testutils.RequireTool(t, "go")
+	o, err := bpfobj.Load(testutils.BuildBPF(t, filepath.Join("testdata", "autoload.bpf.c")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bindings, err := gogen.Generate(o, gogen.Options{Package: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", "goautoload", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"go.mod": []byte("module goautoload\n\ngo 1.23\n\nrequire github.com/wbpf/wbpf/sdk/go v0.0.0\n\nreplace github.com/wbpf/wbpf/sdk/go => " +
+			filepath.Join(testutils.RepoRoot(t), "sdk", "go") + "\n"),
+		"main.go":         src,
+		"autoload_bpf.go": bindings,
+		"autoload.bpf.o":  o.Bytes,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := exec.Command(gobin, "build", "-o", "goautoload.wasm", ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	wasm, err := os.ReadFile(filepath.Join(dir, "goautoload.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConfigImports(t, wasm)
+
+	const n = 5
+	r := start(context.Background(), t, wasm, config(t, "goautoload.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(n)))
+	r.waitFor("attached", time.Minute)
+	checkAutoloadKernel(t, snap)
+	trigger(t, n)
+	code, out := r.wait(time.Minute)
+	if code != 0 {
+		t.Fatalf("guest exit code %d; output %q", code, out)
+	}
+	v := values(out)
+	if v["on"] != strconv.Itoa(n) || v["off"] != "0" || out[len(out)-1] != "closed" {
+		t.Errorf("counters on=%s off=%s, last line %q; want on=%d off=0, closed", v["on"], v["off"], out[len(out)-1], n)
+	}
+}
+
+// checkAutoloadKernel: while the guest of autoload.bpf.o runs, the kernel holds wbpfe2e_al_on,
+// loaded and attached (one link), and not wbpfe2e_al_off, neither program nor link; the hash map
+// has the max_entries the guest set before load (77, the object says 16).
+func checkAutoloadKernel(t *testing.T, snap *testutils.Snapshot) {
+	t.Helper()
 	objs, err := snap.New("wbpfe2e_al_on", "wbpfe2e_al_off", "wbpfe2e_al_hash")
 	if err != nil {
 		t.Fatal(err)
@@ -69,18 +146,9 @@ func TestSetAutoload(t *testing.T) {
 			}
 		}
 	}
-	if kinds["prog wbpfe2e_al_on"] != 1 || kinds["prog wbpfe2e_al_off"] != 0 || kinds["map wbpfe2e_al_hash"] != 1 {
-		t.Errorf("kernel objects %v: want wbpfe2e_al_on loaded, wbpfe2e_al_off not, the hash map created", kinds)
-	}
-
-	trigger(t, n)
-	code, out := r.wait(time.Minute)
-	if code != 0 {
-		t.Fatalf("guest exit code %d; output %q", code, out)
-	}
-	v := values(out)
-	if v["on"] != strconv.Itoa(n) || v["off"] != "0" {
-		t.Errorf("counters on=%s off=%s, want on=%d off=0", v["on"], v["off"], n)
+	want := map[string]int{"prog wbpfe2e_al_on": 1, "link wbpfe2e_al_on": 1, "map wbpfe2e_al_hash": 1}
+	if len(kinds) != len(want) || kinds["prog wbpfe2e_al_on"] != 1 || kinds["link wbpfe2e_al_on"] != 1 || kinds["map wbpfe2e_al_hash"] != 1 {
+		t.Errorf("kernel objects %v, want %v: wbpfe2e_al_on loaded and attached, wbpfe2e_al_off neither, the hash map created", kinds, want)
 	}
 }
 
