@@ -98,10 +98,17 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-// TestAttachSwitchedOff: a program switched off is refused by Attach without asking the host.
-func TestAttachSwitchedOff(t *testing.T) {
+// TestSwitchedOff: a program or map switched off is refused by Attach and Map without asking
+// the host.
+func TestSwitchedOff(t *testing.T) {
 	o := &Object{handle: 1, maps: map[string]*Map{}, cfg: &objConfig{
-		progs: map[string]*progConfig{"off": {off: true}}, maps: map[string]*mapConfig{}}}
+		progs: map[string]*progConfig{"off": {off: true}}, maps: map[string]*mapConfig{"off": {off: true}}}}
+	if _, err := o.Map("off"); !errors.Is(err, ENOENT) || !strings.Contains(err.Error(), "switched off") {
+		t.Errorf("Map of a map switched off: %v", err)
+	}
+	if _, err := o.Map("on"); !errors.Is(err, ENOSYS) {
+		t.Errorf("Map of a map left on: %v", err)
+	}
 	err := o.Program("off").Attach()
 	if !errors.Is(err, ENOENT) || !strings.Contains(err.Error(), "switched off") {
 		t.Errorf("Attach of a program switched off: %v", err)

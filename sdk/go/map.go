@@ -39,6 +39,9 @@ func (o *Object) Map(name string) (*Map, error) {
 	if err := o.loaded("map " + name); err != nil {
 		return nil, err
 	}
+	if !o.Autocreate(name) {
+		return nil, fmt.Errorf("wbpf: map %s: %w (switched off before load)", name, ENOENT)
+	}
 	n := cstring(name)
 	fd := wasmBPFMapFDByName(o.handle, unsafe.Pointer(&n[0]))
 	if err := ret(fd); err != nil {
