@@ -12,6 +12,13 @@
 //	wbpf_share  share.go: publish/open loaded objects between the guests of
 //	            one run; pin/open_pinned/unpin under the --pin-dir grant.
 //	            Its opens return a handle > 0 or -errno (never 0).
+//	wbpf_config ConfigFuncs below: open an object, change it as libbpf's
+//	            setters do (autoload, program type, attach target, map
+//	            max_entries, value_size, autocreate), then load it. The C SDK
+//	            (sdk/c/wbpf_config.h) and the Go SDK (sdk/go/config.go) record
+//	            the changes in the guest and call this module only for an
+//	            object that has some, so that guests changing nothing keep
+//	            to wasm_bpf and run on the original runtime.
 package abi
 
 // Import-module names.

@@ -2,7 +2,8 @@
 // (GOOS=wasip1 GOARCH=wasm, or tinygo -target=wasip1) needs to drive eBPF through the wasm-bpf
 // host interface that `wbpf run` provides.
 //
-// It declares the host functions (import modules wasm_bpf and callback-wrapper) with
+// It declares the host functions (import modules wasm_bpf and callback-wrapper; wbpf_config for
+// changes before Load, wbpf_share and wbpf_metrics for wbpf's extensions) with
 // //go:wasmimport, turns their negative errno results into Go errors (Errno), and exports the
 // named callback "go-callback" through which the host delivers ring and perf buffer samples to
 // the Reader that asked for them: with //go:wasmexport for standard Go, with //export under the
@@ -11,6 +12,8 @@
 // Buffer); it is usable by hand too:
 //
 //	obj, err := wbpf.Open(elfBytes)
+//	err = obj.Program("handle_exec_fentry").SetAutoload(false) // optional: changes before Load
+//	err = obj.SetMaxEntries("rb", 1<<20)
 //	err = obj.Load()
 //	err = obj.Program("handle_exec").Attach()
 //	m, err := obj.Map("rb")
