@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"go/format"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/btfgen/layout"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/skeleton/internal/bindgen"
 	"github.com/wbpf/wbpf/templates"
 )
 
@@ -59,13 +59,9 @@ func wrapf(prefix string) string {
 }
 
 type gen struct {
-	m         *layout.Model
-	names     map[btf.Type]string
-	typedefOf map[btf.Type]string
-	global    namespace
-	types     map[btf.Type]*goType
-	enums     map[*btf.Enum]*enumType
-	order     []btf.Type
+	*bindgen.Types
+	types map[btf.Type]*goType
+	enums map[*btf.Enum]*enumType
 }
 
 // Generate returns the Go bindings of the object, gofmt'd.
@@ -74,7 +70,7 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	if name == "" {
 		name = bpfobj.DefaultName(o.Source)
 	}
-	prefix := camel(name)
+	prefix := bindgen.Camel(name)
 	if prefix == "" {
 		return nil, fmt.Errorf("skeleton name %q has no letters or digits", name)
 	}
@@ -93,45 +89,38 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{
-		m:         o.Model,
-		names:     map[btf.Type]string{},
-		typedefOf: map[btf.Type]string{},
-		global:    namespace{},
-		types:     map[btf.Type]*goType{},
-		enums:     map[*btf.Enum]*enumType{},
-	}
+	g := &gen{Types: bindgen.NewTypes(o.Model), types: map[btf.Type]*goType{}, enums: map[*btf.Enum]*enumType{}}
 	d := &fileData{Package: pkg, Source: o.Source, Embed: embed, Name: prefix + "Objects", Prefix: prefix,
 		Lower: lowerFirst(prefix), SDK: SDKImport}
 
 	// The skeleton's own identifiers are decided first; types of the object give way.
 	reserved := map[string]bool{}
-	reserve := func(s string) string { reserved[s] = true; g.global[s] = true; return s }
+	reserve := func(s string) string { reserved[s] = true; g.Global[s] = true; return s }
 	reserve(d.Name)
 	reserve("Open" + prefix)
 	reserve("Load" + prefix)
 	reserve(prefix + "Maps")
 	reserve(prefix + "Programs")
-	fields := namespace{"Object": true, "Maps": true, "Programs": true, "Load": true, "Attach": true, "Close": true}
-	mapFields := namespace{}
+	fields := bindgen.Namespace{"Object": true, "Maps": true, "Programs": true, "Load": true, "Attach": true, "Close": true}
+	mapFields := bindgen.Namespace{}
 	for _, m := range o.Maps {
-		d.Maps = append(d.Maps, mapData{Field: mapFields.unique(orName(camel(m.Name), "Map")), Name: m.Name, Kind: m.Type.String(), spec: m})
+		d.Maps = append(d.Maps, mapData{Field: mapFields.Unique(orName(bindgen.Camel(m.Name), "Map")), Name: m.Name, Kind: m.Type.String(), spec: m})
 	}
-	progFields := namespace{}
+	progFields := bindgen.Namespace{}
 	for _, p := range o.Programs {
-		d.Programs = append(d.Programs, progData{Field: progFields.unique(orName(camel(p.Name), "Program")), Name: p.Name, Section: p.Section, Auto: p.AutoAttach})
+		d.Programs = append(d.Programs, progData{Field: progFields.Unique(orName(bindgen.Camel(p.Name), "Program")), Name: p.Name, Section: p.Section, Auto: p.AutoAttach})
 	}
 	for _, s := range o.Sections {
 		s.Vars = slices.DeleteFunc(slices.Clone(s.Vars), bpfobj.SampleMarker)
 		if len(s.Vars) == 0 {
 			continue
 		}
-		f := fields.unique(orName(camel(s.Name), "Section"))
+		f := fields.Unique(orName(bindgen.Camel(s.Name), "Section"))
 		d.Sections = append(d.Sections, sectionData{Field: f, Type: reserve(prefix + f), Name: s.Name,
 			Size: s.Size, NoBits: s.NoBits, ReadOnly: s.ReadOnly, spec: s})
 	}
 
-	g.nameTypes(reserved)
+	g.NameAll(reserved)
 	roots, err := g.roots(o, opts)
 	if err != nil {
 		return nil, err
@@ -153,18 +142,18 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	}
 	for i := range d.Sections {
 		s := &d.Sections[i]
-		methods := namespace{}
+		methods := bindgen.Namespace{}
 		for _, v := range s.spec.Vars {
-			r, err := g.ref(v.Type, camel(v.Name), 0)
+			r, err := g.ref(v.Type, bindgen.Camel(v.Name), 0)
 			if err != nil {
 				return nil, fmt.Errorf("section %s: variable %s: %w", s.Name, v.Name, err)
 			}
-			if r.size != v.Size {
-				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.size, layout.ErrLayout)
+			if r.Size != v.Size {
+				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.Size, layout.ErrLayout)
 			}
-			m := methods.unique(orName(camel(v.Name), "Var"))
-			methods.unique("Set" + m)
-			s.Vars = append(s.Vars, varData{Method: m, CName: v.Name, Type: r.expr, Offset: v.Offset})
+			m := methods.Unique(orName(bindgen.Camel(v.Name), "Var"))
+			methods.Unique("Set" + m)
+			s.Vars = append(s.Vars, varData{Method: m, CName: v.Name, Type: r.Expr, Offset: v.Offset})
 		}
 	}
 	for _, md := range d.Maps {
@@ -198,50 +187,11 @@ func isGoIdent(s string) bool {
 		return false
 	}
 	for i, r := range s {
-		if !isIdentRune(r) || i == 0 && r >= '0' && r <= '9' {
+		if !bindgen.IsIdentRune(r) || i == 0 && r >= '0' && r <= '9' {
 			return false
 		}
 	}
 	return true
-}
-
-// nameTypes names every named struct, union and enum (and anonymous ones a typedef names) once,
-// in BTF order, so that names do not depend on which types are generated. A type whose name the
-// skeleton took gets the suffix Type.
-func (g *gen) nameTypes(reserved map[string]bool) {
-	for _, t := range g.m.Types() {
-		td, ok := t.(*btf.Typedef)
-		if !ok {
-			continue
-		}
-		switch u := layout.SkipQualifiers(td.Type).(type) {
-		case *btf.Struct, *btf.Union, *btf.Enum:
-			if u.TypeName() == "" {
-				if _, dup := g.typedefOf[u]; !dup {
-					g.typedefOf[u] = td.Name
-				}
-			}
-		}
-	}
-	for _, t := range g.m.Types() {
-		switch t.(type) {
-		case *btf.Struct, *btf.Union, *btf.Enum:
-		default:
-			continue
-		}
-		cname := t.TypeName()
-		if cname == "" {
-			cname = g.typedefOf[t]
-		}
-		if cname == "" {
-			continue
-		}
-		n := orName(camel(cname), "Type")
-		if reserved[n] {
-			n += "Type"
-		}
-		g.names[t] = g.global.unique(n)
-	}
 }
 
 // roots returns the types to generate: those the skeleton needs and opts.Types
@@ -252,10 +202,10 @@ func (g *gen) roots(o *bpfobj.Object, opts Options) ([]btf.Type, error) {
 		return want, err
 	}
 	var roots []btf.Type
-	for _, t := range g.m.Types() {
+	for _, t := range g.Model.Types() {
 		switch t.(type) {
 		case *btf.Struct, *btf.Union, *btf.Enum:
-			if _, ok := g.names[t]; ok {
+			if _, ok := g.Names[t]; ok {
 				roots = append(roots, t)
 			}
 		}
@@ -275,10 +225,10 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData) error {
 		if err != nil {
 			return "", err
 		}
-		if r.size != size {
+		if r.Size != size {
 			return "", nil // sizes from __uint(key_size) disagree with the type: bytes only
 		}
-		return r.expr, nil
+		return r.Expr, nil
 	}
 	switch m.Type {
 	case ebpf.RingBuf, ebpf.PerfEventArray:
@@ -287,7 +237,7 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData) error {
 			if err != nil {
 				return err
 			}
-			md.Helper, md.Value = "Buffer", r.expr
+			md.Helper, md.Value = "Buffer", r.Expr
 		}
 		return nil
 	case ebpf.StackTrace:
@@ -377,14 +327,7 @@ type varData struct {
 
 // printTypes prints the generated types sorted by name, then the layout assertions.
 func (g *gen) printTypes(b *bytes.Buffer) {
-	order := append([]btf.Type(nil), g.order...)
-	name := func(t btf.Type) string {
-		if e, ok := t.(*btf.Enum); ok {
-			return g.enums[e].name
-		}
-		return g.types[t].name
-	}
-	sort.Slice(order, func(i, j int) bool { return name(order[i]) < name(order[j]) })
+	order := g.Sorted()
 	for _, t := range order {
 		if e, ok := t.(*btf.Enum); ok {
 			printEnum(b, g.enums[e])
@@ -448,21 +391,21 @@ func printComposite(b *bytes.Buffer, gt *goType) {
 }
 
 func printAccessor(b *bytes.Buffer, gt *goType, a accessor) {
-	t := a.typ.expr
+	t := a.typ.Expr
 	fmt.Fprintf(b, "// %s returns %s.\nfunc (s *%s) %s() %s {\n", a.name, a.comment, gt.name, a.name, t)
 	if a.bits {
 		get := fmt.Sprintf("wbpf.GetBits(s.%s[:], %d, %d)", a.storage, a.off, a.width)
 		switch {
-		case a.typ.isBool:
+		case a.typ.IsBool:
 			fmt.Fprintf(b, "\treturn %s != 0\n", get)
-		case a.typ.signed:
+		case a.typ.Signed:
 			fmt.Fprintf(b, "\treturn %s(wbpf.SignExtend(%s, %d))\n", t, get, a.width)
 		default:
 			fmt.Fprintf(b, "\treturn %s(%s)\n", t, get)
 		}
 		b.WriteString("}\n\n")
 		fmt.Fprintf(b, "// Set%s sets %s.\nfunc (s *%s) Set%s(v %s) {\n", a.name, a.comment, gt.name, a.name, t)
-		if a.typ.isBool {
+		if a.typ.IsBool {
 			b.WriteString("\tvar u uint64\n\tif v {\n\t\tu = 1\n\t}\n")
 			fmt.Fprintf(b, "\twbpf.SetBits(s.%s[:], %d, %d, u)\n}\n\n", a.storage, a.off, a.width)
 		} else {

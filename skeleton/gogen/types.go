@@ -8,17 +8,12 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/skeleton/internal/bindgen"
 )
 
-// ref is how a BTF type is written as a Go type: the expression, its size (the BPF size, which
-// the Go type always has) and its Go alignment (which may be less than BPF's, never more).
-type ref struct {
-	expr  string
-	size  uint32
-	align uint32
-	// bits: an integer, enum or bool, usable as a bitfield's value type.
-	signed, isBool, integral bool
-}
+// ref is how a BTF type is written as a Go type; its alignment is Go's, which may be less
+// than BPF's, never more.
+type ref = bindgen.Ref
 
 // goType is a Go struct generated for a BTF struct or union.
 type goType struct {
@@ -88,8 +83,11 @@ func intExpr(size uint32, signed bool) (string, bool) {
 	return "", false
 }
 
-func bytesRef(size uint32) ref {
-	return ref{expr: "[" + strconv.Itoa(int(size)) + "]byte", size: size, align: 1}
+var spelling = &bindgen.Spelling{
+	Bool: "bool", Char: "byte", Float32: "float32", Float64: "float64", Pointer: "uint64",
+	Int:   intExpr,
+	Bytes: func(size uint32) string { return "[" + strconv.Itoa(int(size)) + "]byte" },
+	Array: func(elem string, n uint32) string { return "[" + strconv.Itoa(int(n)) + "]" + elem },
 }
 
 // ref returns the Go type for t; ctx names t if it is an anonymous struct or union.
@@ -97,181 +95,69 @@ func (g *gen) ref(t btf.Type, ctx string, depth int) (ref, error) {
 	if depth > 64 {
 		return ref{}, fmt.Errorf("%s: type chain too deep", layout.Describe(t))
 	}
-	switch v := layout.Underlying(t).(type) {
-	case *btf.Int:
-		switch {
-		case v.Encoding&btf.Bool != 0 && v.Size == 1:
-			return ref{expr: "bool", size: 1, align: 1, isBool: true, integral: true}, nil
-		case v.Name == "char" && v.Size == 1:
-			return ref{expr: "byte", size: 1, align: 1, integral: true}, nil
-		}
-		if e, ok := intExpr(v.Size, v.Encoding&btf.Signed != 0); ok {
-			return ref{expr: e, size: v.Size, align: v.Size, signed: v.Encoding&btf.Signed != 0, integral: true}, nil
-		}
-		return bytesRef(v.Size), nil
-	case *btf.Float:
-		switch v.Size {
-		case 4:
-			return ref{expr: "float32", size: 4, align: 4}, nil
-		case 8:
-			return ref{expr: "float64", size: 8, align: 8}, nil
-		}
-		return bytesRef(v.Size), nil
-	case *btf.Pointer:
-		return ref{expr: "uint64", size: layout.PointerSize, align: layout.PointerSize}, nil
-	case *btf.Enum:
-		e, ok := intExpr(v.Size, v.Signed)
-		if !ok {
-			return bytesRef(v.Size), nil
-		}
-		r := ref{expr: e, size: v.Size, align: v.Size, signed: v.Signed, integral: true}
-		if et := g.enum(v); et != nil {
-			r.expr = et.name
-		}
-		return r, nil
-	case *btf.Array:
-		el, err := g.ref(v.Type, ctx, depth+1)
-		if err != nil {
-			return ref{}, err
-		}
-		n := uint64(v.Nelems) * uint64(el.size)
-		if n > 1<<31 {
-			return ref{}, fmt.Errorf("array of %d bytes: %w", n, layout.ErrLayout)
-		}
-		return ref{expr: "[" + strconv.Itoa(int(v.Nelems)) + "]" + el.expr, size: uint32(n), align: el.align}, nil
-	case *btf.Struct, *btf.Union:
-		gt, err := g.composite(v, ctx)
-		if err != nil {
-			return ref{}, err
-		}
-		return ref{expr: gt.name, size: gt.size, align: gt.align}, nil
-	default:
-		return ref{}, fmt.Errorf("%s has no fixed layout", layout.Describe(t))
-	}
+	return spelling.Ref(t,
+		func(el btf.Type) (ref, error) { return g.ref(el, ctx, depth+1) },
+		func(e *btf.Enum) string {
+			if et := g.enum(e); et != nil {
+				return et.name
+			}
+			return ""
+		},
+		func(t btf.Type) (ref, error) {
+			gt, err := g.composite(t, ctx)
+			if err != nil {
+				return ref{}, err
+			}
+			return ref{Expr: gt.name, Size: gt.size, Align: gt.align}, nil
+		})
 }
 
 // enum returns the Go type of a named (or typedef-named) enum, generating it on first use;
 // nil for anonymous enums, which are written as plain integers.
 func (g *gen) enum(e *btf.Enum) *enumType {
-	if et, ok := g.enums[e]; ok {
+	return bindgen.Enum(g.Types, g.enums, e, func(name string) *enumType {
+		expr, _ := intExpr(e.Size, e.Signed)
+		et := &enumType{e: e, cname: comment(g.CName(e)), name: name, expr: expr}
+		for _, v := range e.Values {
+			c := bindgen.Camel(v.Name)
+			if c == "" {
+				c = "Value"
+			}
+			if len(c) < len(name) || c[:len(name)] != name {
+				c = name + c
+			}
+			val := strconv.FormatUint(v.Value, 10)
+			if e.Signed {
+				val = strconv.FormatInt(int64(v.Value), 10)
+			}
+			et.consts = append(et.consts, enumConst{name: g.Global.Unique(c), value: val})
+		}
 		return et
-	}
-	name, ok := g.names[e]
-	if !ok {
-		return nil
-	}
-	expr, _ := intExpr(e.Size, e.Signed)
-	et := &enumType{e: e, cname: comment(g.cname(e)), name: name, expr: expr}
-	for _, v := range e.Values {
-		c := camel(v.Name)
-		if c == "" {
-			c = "Value"
-		}
-		if len(c) < len(name) || c[:len(name)] != name {
-			c = name + c
-		}
-		val := strconv.FormatUint(v.Value, 10)
-		if e.Signed {
-			val = strconv.FormatInt(int64(v.Value), 10)
-		}
-		et.consts = append(et.consts, enumConst{name: g.global.unique(c), value: val})
-	}
-	g.enums[e] = et
-	g.order = append(g.order, e)
-	return et
-}
-
-func (g *gen) cname(t btf.Type) string {
-	if td, ok := g.typedefOf[t]; ok && t.TypeName() == "" {
-		return td
-	}
-	return layout.Describe(t)
+	})
 }
 
 // composite returns the Go type of a struct or union, laying it out on first use.
 func (g *gen) composite(t btf.Type, ctx string) (*goType, error) {
-	if gt, ok := g.types[t]; ok {
-		if gt == nil {
-			return nil, fmt.Errorf("%s: %w: contains itself", layout.Describe(t), layout.ErrLayout)
+	return bindgen.Composite(g.Types, g.types, t, ctx, func(name string, c *layout.Composite) (*goType, error) {
+		gt := &goType{t: t, cname: comment(g.CName(t)), name: name, size: c.Size, align: 1}
+		var err error
+		if _, gt.union = t.(*btf.Union); gt.union {
+			err = g.layoutUnion(gt, c)
+		} else {
+			err = g.layoutStruct(gt, c)
 		}
-		return gt, nil
-	}
-	c, err := g.m.Composite(t)
-	if err != nil {
-		return nil, err
-	}
-	name, ok := g.names[t]
-	if !ok {
-		if ctx == "" {
-			ctx = "Anon"
-		}
-		name = g.global.unique(ctx)
-		g.names[t] = name
-	}
-	g.types[t] = nil
-	gt := &goType{t: t, cname: comment(g.cname(t)), name: name, size: c.Size, align: 1}
-	if _, gt.union = t.(*btf.Union); gt.union {
-		err = g.layoutUnion(gt, c)
-	} else {
-		err = g.layoutStruct(gt, c)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", layout.Describe(t), err)
-	}
-	g.types[t] = gt
-	g.order = append(g.order, t)
-	return gt, nil
-}
-
-// anonComposite reports whether a member's type is an anonymous struct or union.
-func anonComposite(t btf.Type) bool {
-	switch u := layout.Underlying(t).(type) {
-	case *btf.Struct, *btf.Union:
-		return u.TypeName() == "" && !isTypedefed(t)
-	}
-	return false
-}
-
-// isTypedefed: the type is reached through a typedef (which names it).
-func isTypedefed(t btf.Type) bool {
-	return layout.SkipQualifiers(t) != layout.Underlying(t)
+		return gt, err
+	})
 }
 
 func (g *gen) layoutStruct(gt *goType, c *layout.Composite) error {
-	ns := namespace{}
+	ns := bindgen.Namespace{}
 	var items []item
-	type run struct{ from, to uint32 } // bytes
-	var runs []run
-	var bitfields []layout.Field
 	anon := 0
-	for _, f := range c.Fields {
+	runs, bitfields, err := bindgen.SplitStruct(c, func(f layout.Field) error {
 		mb := f.Member
-		if mb == nil {
-			continue
-		}
-		if f.Bitfield {
-			if f.Bits == 0 {
-				continue
-			}
-			from, to := f.Offset/8, (f.End()+7)/8
-			if n := len(runs); n > 0 && from < runs[n-1].to {
-				runs[n-1].to = max(runs[n-1].to, to)
-			} else {
-				runs = append(runs, run{from, to})
-			}
-			if mb.Name != "" {
-				bitfields = append(bitfields, f)
-			}
-			continue
-		}
-		if f.Offset%8 != 0 {
-			return fmt.Errorf("member %s starts mid-byte but is not a bitfield: %w", mb.Name, layout.ErrLayout)
-		}
-		if f.Bits == 0 {
-			continue // flexible and zero-length arrays: nothing to hold; offsets are explicit
-		}
-		ctx := gt.name + camel(mb.Name)
-		embedded := mb.Name == "" && anonComposite(mb.Type)
+		ctx := gt.name + bindgen.Camel(mb.Name)
+		embedded := mb.Name == "" && bindgen.AnonComposite(mb.Type)
 		if embedded {
 			ctx = gt.name + "Anon" + strconv.Itoa(anon)
 			anon++
@@ -280,11 +166,15 @@ func (g *gen) layoutStruct(gt *goType, c *layout.Composite) error {
 		if err != nil {
 			return fmt.Errorf("member %s: %w", mb.Name, err)
 		}
-		it := item{off: f.Offset / 8, size: r.size, align: r.align, expr: r.expr, member: mb, embedded: embedded}
+		it := item{off: f.Offset / 8, size: r.Size, align: r.Align, expr: r.Expr, member: mb, embedded: embedded}
 		if embedded {
-			it.name = r.expr
+			it.name = r.Expr
 		}
 		items = append(items, it)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// Go aligns each field to its type's alignment and the struct's size to the largest one;
 	// where that would differ from BTF, the member is held in bytes behind accessors.
@@ -313,13 +203,13 @@ func (g *gen) layoutStruct(gt *goType, c *layout.Composite) error {
 			ns[it.name] = true
 			continue
 		}
-		n := camel(it.member.Name)
+		n := bindgen.Camel(it.member.Name)
 		if n == "" {
 			n = "Anon"
 		}
 		if it.raw {
 			it.comment = fmt.Sprintf("%s: %s at offset %d, which Go cannot place there; use %s()", cMember(it.member), it.expr, it.off, n)
-			gt.access = append(gt.access, accessor{name: n, typ: ref{expr: it.expr, size: it.size}, comment: cMember(it.member)})
+			gt.access = append(gt.access, accessor{name: n, typ: ref{Expr: it.expr, Size: it.size}, comment: cMember(it.member)})
 			it.name = "raw" + n
 			it.expr = "[" + strconv.Itoa(int(it.size)) + "]byte"
 		} else {
@@ -329,8 +219,8 @@ func (g *gen) layoutStruct(gt *goType, c *layout.Composite) error {
 	}
 	for i, rn := range runs {
 		items = append(items, item{
-			name: "bits" + strconv.Itoa(i), expr: "[" + strconv.Itoa(int(rn.to-rn.from)) + "]byte",
-			off: rn.from, size: rn.to - rn.from, align: 1,
+			name: "bits" + strconv.Itoa(i), expr: "[" + strconv.Itoa(int(rn.To-rn.From)) + "]byte",
+			off: rn.From, size: rn.To - rn.From, align: 1,
 			comment: "bitfields: use the accessors",
 		})
 	}
@@ -343,7 +233,7 @@ func (g *gen) layoutStruct(gt *goType, c *layout.Composite) error {
 			continue
 		}
 		old := it.name
-		it.name = ns.unique(it.name)
+		it.name = ns.Unique(it.name)
 		rawName[old] = it.name
 	}
 	for i := range gt.access {
@@ -351,19 +241,17 @@ func (g *gen) layoutStruct(gt *goType, c *layout.Composite) error {
 		a.storage = rawName["raw"+a.name]
 	}
 	for _, f := range bitfields {
-		r, err := g.ref(f.Member.Type, gt.name+camel(f.Member.Name), 0)
+		r, err := g.ref(f.Member.Type, gt.name+bindgen.Camel(f.Member.Name), 0)
 		if err != nil {
 			return fmt.Errorf("member %s: %w", f.Member.Name, err)
 		}
 		var storage string
 		var base uint32
-		for i, rn := range runs {
-			if f.Offset/8 >= rn.from && f.Offset/8 < rn.to {
-				storage, base = rawName["bits"+strconv.Itoa(i)], rn.from
-			}
+		if i := bindgen.RunOf(runs, f); i >= 0 {
+			storage, base = rawName["bits"+strconv.Itoa(i)], runs[i].From
 		}
 		gt.access = append(gt.access, accessor{
-			name: camel(f.Member.Name), typ: r, storage: storage, off: f.Offset - base*8, width: f.Bits, bits: true,
+			name: bindgen.Camel(f.Member.Name), typ: r, storage: storage, off: f.Offset - base*8, width: f.Bits, bits: true,
 			comment: fmt.Sprintf("%s:%d", cMember(f.Member), f.Bits),
 		})
 	}
@@ -372,22 +260,13 @@ func (g *gen) layoutStruct(gt *goType, c *layout.Composite) error {
 		if a.name == "" {
 			a.name = "Anon"
 		}
-		a.name = ns.unique(a.name)
-		ns.unique("Set" + a.name)
+		a.name = ns.Unique(a.name)
+		ns.Unique("Set" + a.name)
 	}
 	// Padding between and after the fields.
-	var out []item
-	var cur uint32
-	for _, it := range items {
-		if it.off > cur {
-			out = append(out, item{name: "_", expr: "[" + strconv.Itoa(int(it.off-cur)) + "]byte", off: cur, size: it.off - cur})
-		}
-		out = append(out, it)
-		cur = it.off + it.size
-	}
-	if cur < c.Size {
-		out = append(out, item{name: "_", expr: "[" + strconv.Itoa(int(c.Size-cur)) + "]byte", off: cur, size: c.Size - cur})
-	}
+	out := bindgen.Pad(items, c.Size, func(it item) (uint32, uint32) { return it.off, it.size }, func(off, size uint32) item {
+		return item{name: "_", expr: "[" + strconv.Itoa(int(size)) + "]byte", off: off, size: size}
+	})
 	gt.items = out
 	for _, it := range out {
 		if it.name != "_" {
@@ -408,7 +287,7 @@ func cMember(mb *btf.Member) string {
 // and union members get accessors of their own, as C reaches them.
 func (g *gen) layoutUnion(gt *goType, c *layout.Composite) error {
 	gt.items = []item{{name: "raw", expr: "[" + strconv.Itoa(int(c.Size)) + "]byte", size: c.Size, align: 1, comment: "use the accessors"}}
-	ns := namespace{"raw": true}
+	ns := bindgen.Namespace{"raw": true}
 	anon := 0
 	var walk func(c *layout.Composite, base uint32, depth int) error
 	walk = func(c *layout.Composite, base uint32, depth int) error {
@@ -420,8 +299,8 @@ func (g *gen) layoutUnion(gt *goType, c *layout.Composite) error {
 			if mb == nil || f.Bits == 0 {
 				continue
 			}
-			if mb.Name == "" && !f.Bitfield && anonComposite(mb.Type) {
-				inner, err := g.m.Composite(layout.Underlying(mb.Type))
+			if mb.Name == "" && !f.Bitfield && bindgen.AnonComposite(mb.Type) {
+				inner, err := g.Model.Composite(layout.Underlying(mb.Type))
 				if err != nil {
 					return err
 				}
@@ -433,15 +312,12 @@ func (g *gen) layoutUnion(gt *goType, c *layout.Composite) error {
 			if mb.Name == "" {
 				continue
 			}
-			ctx := gt.name + camel(mb.Name)
-			if anonComposite(mb.Type) {
-				ctx = gt.name + camel(mb.Name)
-			}
+			ctx := gt.name + bindgen.Camel(mb.Name)
 			r, err := g.ref(mb.Type, ctx, 0)
 			if err != nil {
 				return fmt.Errorf("member %s: %w", mb.Name, err)
 			}
-			a := accessor{name: camel(mb.Name), typ: r, storage: "raw", comment: cMember(mb)}
+			a := accessor{name: bindgen.Camel(mb.Name), typ: r, storage: "raw", comment: cMember(mb)}
 			if f.Bitfield {
 				a.bits, a.off, a.width = true, base+f.Offset, f.Bits
 				a.comment += ":" + strconv.Itoa(int(f.Bits))
@@ -455,8 +331,8 @@ func (g *gen) layoutUnion(gt *goType, c *layout.Composite) error {
 				a.name = "Anon" + strconv.Itoa(anon)
 				anon++
 			}
-			a.name = ns.unique(a.name)
-			ns.unique("Set" + a.name)
+			a.name = ns.Unique(a.name)
+			ns.Unique("Set" + a.name)
 			gt.access = append(gt.access, a)
 		}
 		return nil

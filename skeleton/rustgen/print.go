@@ -3,21 +3,14 @@ package rustgen
 import (
 	"bytes"
 	"fmt"
-	"sort"
 
 	"github.com/cilium/ebpf/btf"
+	"github.com/wbpf/wbpf/skeleton/internal/bindgen"
 )
 
 // printTypes prints the generated types sorted by name, then the test of their offsets.
 func (g *gen) printTypes(b *bytes.Buffer) {
-	order := append([]btf.Type(nil), g.order...)
-	name := func(t btf.Type) string {
-		if e, ok := t.(*btf.Enum); ok {
-			return g.enums[e].name
-		}
-		return g.types[t].name
-	}
-	sort.Slice(order, func(i, j int) bool { return name(order[i]) < name(order[j]) })
+	order := g.Sorted()
 	var comps []*rsType
 	for _, t := range order {
 		if e, ok := t.(*btf.Enum); ok {
@@ -33,9 +26,9 @@ func (g *gen) printTypes(b *bytes.Buffer) {
 	// Rust 1.63 has no offset_of! and cannot subtract pointers in a constant: the offsets are
 	// checked by a test (`cargo test`, or rustc --test), the sizes above at compile time.
 	b.WriteString("/// Every field's offset, as the BPF side has it.\n#[cfg(test)]\nmod wbpfgen_layout_tests {\n    use super::*;\n")
-	tests := namespace{}
+	tests := bindgen.Namespace{}
 	for _, rt := range comps {
-		fmt.Fprintf(b, "\n    #[test]\n    fn %s() {\n", ident(tests.unique(snakeCase(rt.name))))
+		fmt.Fprintf(b, "\n    #[test]\n    fn %s() {\n", ident(tests.Unique(snakeCase(rt.name))))
 		fmt.Fprintf(b, "        let v: %s = ::wbpf::zeroed();\n        let base = &v as *const %s as usize;\n", rt.name, rt.name)
 		for _, f := range rt.fields {
 			addr := "::core::ptr::addr_of!(v." + f.name + ")"
@@ -122,7 +115,7 @@ func printComposite(b *bytes.Buffer, rt *rsType) {
 }
 
 func printAccessor(b *bytes.Buffer, rt *rsType, a accessor) {
-	t := a.typ.expr
+	t := a.typ.Expr
 	if !a.bits {
 		fmt.Fprintf(b, "    /// `%s`.\n    pub fn %s(&self) -> %s {\n        unsafe { self.%s }\n    }\n\n", comment(a.comment), a.name, t, a.storage)
 		fmt.Fprintf(b, "    /// Sets `%s`.\n    pub fn %s(&mut self, v: %s) {\n        self.%s = v;\n    }\n", comment(a.comment), a.setter, t, a.storage)
@@ -133,15 +126,15 @@ func printAccessor(b *bytes.Buffer, rt *rsType, a accessor) {
 		storage, storageMut = "unsafe { &self."+a.storage+" }", "unsafe { &mut self."+a.storage+" }"
 	}
 	get := fmt.Sprintf("::wbpf::get_bits(%s, %d, %d)", storage, a.off, a.width)
-	if a.typ.signed {
+	if a.typ.Signed {
 		get = fmt.Sprintf("::wbpf::sign_extend(%s, %d)", get, a.width)
 	}
 	var val, set string
 	switch {
-	case a.typ.isBool:
+	case a.typ.IsBool:
 		val, set = "::wbpf::Bool("+get+" as u8)", "v.0 as u64"
-	case a.typ.enum != "":
-		val, set = a.typ.enum+"("+get+" as "+a.typ.repr+")", "v.0 as u64"
+	case a.typ.Enum != "":
+		val, set = a.typ.Enum+"("+get+" as "+a.typ.Repr+")", "v.0 as u64"
 	default:
 		val, set = get+" as "+t, "v as u64"
 	}

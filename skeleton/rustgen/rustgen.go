@@ -21,6 +21,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/btfgen/layout"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
+	"github.com/wbpf/wbpf/skeleton/internal/bindgen"
 	"github.com/wbpf/wbpf/templates"
 )
 
@@ -40,13 +41,9 @@ type Options struct {
 var rustTmpl = templates.Parse("rust.tpl", nil)
 
 type gen struct {
-	m         *layout.Model
-	names     map[btf.Type]string
-	typedefOf map[btf.Type]string
-	global    namespace
-	types     map[btf.Type]*rsType
-	enums     map[*btf.Enum]*enumType
-	order     []btf.Type
+	*bindgen.Types
+	types map[btf.Type]*rsType
+	enums map[*btf.Enum]*enumType
 }
 
 // Generate returns the Rust bindings of the object.
@@ -55,7 +52,7 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	if name == "" {
 		name = bpfobj.DefaultName(o.Source)
 	}
-	prefix := camel(name)
+	prefix := bindgen.Camel(name)
 	if prefix == "" {
 		return nil, fmt.Errorf("skeleton name %q has no letters or digits", name)
 	}
@@ -63,41 +60,32 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 	if objFile == "" {
 		objFile = o.Source
 	}
-	g := &gen{
-		m:         o.Model,
-		names:     map[btf.Type]string{},
-		typedefOf: map[btf.Type]string{},
-		global:    namespace{},
-		types:     map[btf.Type]*rsType{},
-		enums:     map[*btf.Enum]*enumType{},
-	}
+	g := &gen{Types: bindgen.NewTypes(o.Model), types: map[btf.Type]*rsType{}, enums: map[*btf.Enum]*enumType{}}
 	d := &fileData{Source: comment(o.Source), SourceLit: rustString(o.Source), ObjectFile: rustString(objFile), Name: prefix, Size: len(o.Bytes)}
 
 	// The skeleton's own names are decided first; a type of the object that would take one gets
 	// the suffix Type (struct tricky_maps of tricky.bpf.o is TrickyMapsType).
 	reserved := map[string]bool{}
-	reserve := func(s string) string { reserved[s] = true; g.global[s] = true; return s }
+	reserve := func(s string) string { reserved[s] = true; g.Global[s] = true; return s }
 	for _, s := range []string{prefix + "Skel", "Open" + prefix + "Skel", prefix + "Maps", prefix + "Progs"} {
 		reserve(s)
 	}
 	for _, k := range []string{"OBJECT", "OBJECT_SIZE"} {
-		g.global[k] = true
+		g.Global[k] = true
 	}
-	secMethods := namespace{"open": true, "load": true, "attach": true, "obj": true, "maps": true, "progs": true}
+	secMethods := bindgen.Namespace{"open": true, "load": true, "attach": true, "obj": true, "maps": true, "progs": true}
 	for _, s := range o.Sections {
-		base := camel(s.Name)
+		base := bindgen.Camel(s.Name)
 		if base == "" {
 			base = "Section"
 		}
 		d.Sections = append(d.Sections, sectionData{
-			Type: reserve(prefix + base), Const: g.global.unique(strings.ToUpper(snake(strings.TrimPrefix(s.Name, ".")))),
-			Method: secMethods.unique(ident(strings.ToLower(snake(strings.TrimPrefix(s.Name, "."))))), Name: rustString(s.Name),
+			Type: reserve(prefix + base), Const: g.Global.Unique(strings.ToUpper(snake(strings.TrimPrefix(s.Name, ".")))),
+			Method: secMethods.Unique(ident(strings.ToLower(snake(strings.TrimPrefix(s.Name, "."))))), Name: rustString(s.Name),
 			Offset: s.Offset, Size: s.Size, NoBits: s.NoBits, ReadOnly: s.ReadOnly, spec: s,
 		})
 	}
-	if err := g.nameTypes(reserved); err != nil {
-		return nil, err
-	}
+	g.NameAll(reserved)
 	roots, err := g.roots(o, opts.Types)
 	if err != nil {
 		return nil, err
@@ -111,34 +99,34 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 			return nil, err
 		}
 	}
-	mapFields, mapMethods := namespace{}, namespace{}
+	mapFields, mapMethods := bindgen.Namespace{}, bindgen.Namespace{}
 	for _, m := range o.Maps {
-		md := mapData{Field: mapFields.unique(ident(snake(m.Name))), Name: rustString(m.Name), Kind: m.Type.String(), Type: "::wbpf::Map"}
+		md := mapData{Field: mapFields.Unique(ident(snake(m.Name))), Name: rustString(m.Name), Kind: m.Type.String(), Type: "::wbpf::Map"}
 		if err := g.mapTypes(o, &md, m, prefix, mapMethods); err != nil {
 			return nil, fmt.Errorf("map %s: %w", m.Name, err)
 		}
 		d.Maps = append(d.Maps, md)
 	}
-	progFields := namespace{}
+	progFields := bindgen.Namespace{}
 	for _, p := range o.Programs {
-		d.Programs = append(d.Programs, progData{Field: progFields.unique(ident(snake(p.Name))), Name: rustString(p.Name), Section: rustString(p.Section), Auto: p.AutoAttach})
+		d.Programs = append(d.Programs, progData{Field: progFields.Unique(ident(snake(p.Name))), Name: rustString(p.Name), Section: rustString(p.Section), Auto: p.AutoAttach})
 	}
 	for i := range d.Sections {
 		s := &d.Sections[i]
-		methods := namespace{}
+		methods := bindgen.Namespace{}
 		for _, v := range s.spec.Vars {
 			if bpfobj.SampleMarker(v) {
 				continue // `const struct event *unused`: marks a sample type, holds nothing
 			}
-			r, err := g.ref(v.Type, prefix+camel(v.Name), 0)
+			r, err := g.ref(v.Type, prefix+bindgen.Camel(v.Name), 0)
 			if err != nil {
 				return nil, fmt.Errorf("section %s: variable %s: %w", s.Name, v.Name, err)
 			}
-			if r.size != v.Size {
-				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.size, layout.ErrLayout)
+			if r.Size != v.Size {
+				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.Size, layout.ErrLayout)
 			}
-			m := methods.unique(ident(snake(v.Name)))
-			s.Vars = append(s.Vars, varData{Method: m, Setter: methods.unique("set_" + trimRaw(m)), CName: comment(v.Name), Type: r.expr, Bool: r.isBool, Offset: v.Offset})
+			m := methods.Unique(ident(snake(v.Name)))
+			s.Vars = append(s.Vars, varData{Method: m, Setter: methods.Unique("set_" + trimRaw(m)), CName: comment(v.Name), Type: r.Expr, Bool: r.IsBool, Offset: v.Offset})
 		}
 	}
 	var types bytes.Buffer
@@ -190,48 +178,6 @@ func unsafeRune(r rune) bool {
 		r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0xfeff || r == 0xfffd
 }
 
-// nameTypes names every named struct, union and enum (and anonymous ones a typedef names) once,
-// in BTF order, so that names do not depend on which types are generated.
-func (g *gen) nameTypes(reserved map[string]bool) error {
-	for _, t := range g.m.Types() {
-		td, ok := t.(*btf.Typedef)
-		if !ok {
-			continue
-		}
-		switch u := layout.SkipQualifiers(td.Type).(type) {
-		case *btf.Struct, *btf.Union, *btf.Enum:
-			if u.TypeName() == "" {
-				if _, dup := g.typedefOf[u]; !dup {
-					g.typedefOf[u] = td.Name
-				}
-			}
-		}
-	}
-	for _, t := range g.m.Types() {
-		switch t.(type) {
-		case *btf.Struct, *btf.Union, *btf.Enum:
-		default:
-			continue
-		}
-		cname := t.TypeName()
-		if cname == "" {
-			cname = g.typedefOf[t]
-		}
-		if cname == "" {
-			continue
-		}
-		n := camel(cname)
-		if n == "" {
-			n = "Type"
-		}
-		if reserved[n] {
-			n += "Type" // the skeleton's names win; generation never fails on naming
-		}
-		g.names[t] = g.global.unique(n)
-	}
-	return nil
-}
-
 // roots returns the structs, unions and enums to generate: those the skeleton needs and those
 // wanted, by the one rule every printer shares.
 func (g *gen) roots(o *bpfobj.Object, want []string) ([]btf.Type, error) {
@@ -250,8 +196,8 @@ func (g *gen) roots(o *bpfobj.Object, want []string) ([]btf.Type, error) {
 }
 
 // mapTypes decides the Rust type of a map's field and its typed helpers.
-func (g *gen) mapTypes(o *bpfobj.Object, md *mapData, m bpfobj.Map, prefix string, methods namespace) error {
-	field := camel(m.Name)
+func (g *gen) mapTypes(o *bpfobj.Object, md *mapData, m bpfobj.Map, prefix string, methods bindgen.Namespace) error {
+	field := bindgen.Camel(m.Name)
 	typed := func(t btf.Type, size uint32, ctx string) (ref, bool, error) {
 		if t == nil {
 			return ref{}, false, nil
@@ -260,7 +206,7 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData, m bpfobj.Map, prefix strin
 		if err != nil {
 			return ref{}, false, err
 		}
-		return r, r.size == size, nil // __uint(key_size) disagreeing with the type: bytes only
+		return r, r.Size == size, nil // __uint(key_size) disagreeing with the type: bytes only
 	}
 	switch m.Type {
 	case ebpf.RingBuf, ebpf.PerfEventArray:
@@ -272,8 +218,8 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData, m bpfobj.Map, prefix strin
 			if err != nil {
 				return err
 			}
-			md.Value = r.expr
-			md.Reader = methods.unique(trimRaw(md.Field) + "_reader")
+			md.Value = r.Expr
+			md.Reader = methods.Unique(trimRaw(md.Field) + "_reader")
 		}
 		return nil
 	}
@@ -288,12 +234,12 @@ func (g *gen) mapTypes(o *bpfobj.Object, md *mapData, m bpfobj.Map, prefix strin
 	if !kok || !vok {
 		return nil
 	}
-	md.Key, md.Value = k.expr, v.expr
+	md.Key, md.Value = k.Expr, v.Expr
 	switch m.Type {
 	case ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUCPUHash, ebpf.PerCPUCGroupStorage:
-		md.PerCPU = methods.unique(trimRaw(md.Field) + "_per_cpu")
+		md.PerCPU = methods.Unique(trimRaw(md.Field) + "_per_cpu")
 	default:
-		md.Type = "::wbpf::TypedMap<" + k.expr + ", " + v.expr + ">"
+		md.Type = "::wbpf::TypedMap<" + k.Expr + ", " + v.Expr + ">"
 		md.Typed = true
 	}
 	return nil
