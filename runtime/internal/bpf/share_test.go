@@ -36,14 +36,7 @@ func newGroup(t *testing.T, n int, opts Options) []*Registry {
 // count reads wt_counts[0] through r's handle h.
 func count(t *testing.T, r *Registry, h uint64) uint64 {
 	t.Helper()
-	tok, err := r.MapToken(h, "wt_counts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := r.Map(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mapOf(t, r, h, "wt_counts")
 	v := make([]byte, 8)
 	if err := m.Lookup(make([]byte, 4), v, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		t.Fatal(err)
@@ -75,6 +68,19 @@ func loadAttached(t *testing.T, r *Registry) uint64 {
 	return h
 }
 
+// publishOpen publishes pub's object h under "demo" and opens it in sub, writable or not.
+func publishOpen(t *testing.T, pub, sub *Registry, h uint64, writable bool) uint64 {
+	t.Helper()
+	if err := pub.Publish(h, "demo", writable); err != nil {
+		t.Fatal(err)
+	}
+	v, err := sub.Open(context.Background(), "demo", writable, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // One guest loads, attaches and publishes; another opens by name, reads the
 // counter the first one's program counts, and may not write, attach or
 // republish.
@@ -83,13 +89,7 @@ func TestShareInRun(t *testing.T) {
 	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
 	pub, sub := rs[0], rs[1]
 	h := loadAttached(t, pub)
-	if err := pub.Publish(h, "demo", false); err != nil {
-		t.Fatal(err)
-	}
-	v, err := sub.Open(context.Background(), "demo", false, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := publishOpen(t, pub, sub, h, false)
 	before := count(t, sub, v)
 	trigger(20)
 	if got := count(t, sub, v); got < before+20 {
@@ -132,13 +132,7 @@ func TestShareWritable(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
 	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
 	h := loadDemo(t, rs[0])
-	if err := rs[0].Publish(h, "demo", true); err != nil {
-		t.Fatal(err)
-	}
-	v, err := rs[1].Open(context.Background(), "demo", true, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := publishOpen(t, rs[0], rs[1], h, true)
 	val := binary.NativeEndian.AppendUint64(nil, 4242)
 	if err := mapOf(t, rs[1], v, "wt_counts").Update(make([]byte, 4), val, 0); err != nil {
 		t.Fatal(err)
@@ -162,13 +156,7 @@ func TestShareLastClose(t *testing.T) {
 	snap := testutils.LeakCheck(t, demoNames...)
 	rs := newGroup(t, 3, Options{Policy: policy.Privileged()})
 	h := loadAttached(t, rs[0])
-	if err := rs[0].Publish(h, "demo", false); err != nil {
-		t.Fatal(err)
-	}
-	v, err := rs[1].Open(context.Background(), "demo", false, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := publishOpen(t, rs[0], rs[1], h, false)
 	if err := rs[0].CloseAll(); err != nil { // the publisher ends
 		t.Fatal(err)
 	}
@@ -210,13 +198,7 @@ func TestShareBufferConsumer(t *testing.T) {
 	rs := newGroup(t, 2, Options{Policy: policy.Privileged()})
 	pub, sub := rs[0], rs[1]
 	h := loadAttached(t, pub)
-	if err := pub.Publish(h, "demo", false); err != nil {
-		t.Fatal(err)
-	}
-	v, err := sub.Open(context.Background(), "demo", false, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := publishOpen(t, pub, sub, h, false)
 	for _, buf := range []string{"wt_events", "wt_perf_events"} {
 		t.Run(buf, func(t *testing.T) {
 			subTok, _ := sub.MapToken(v, buf)
@@ -457,13 +439,7 @@ func TestShareLimits(t *testing.T) {
 	sub := NewRegistry(Options{Policy: policy.Privileged(), Hub: hub, Limits: Limits{Objects: 1, Maps: 100, MapBytes: -1, Attachments: -1, Descriptors: -1}})
 	defer sub.CloseAll()
 	h := loadDemo(t, pub)
-	if err := pub.Publish(h, "demo", false); err != nil {
-		t.Fatal(err)
-	}
-	v, err := sub.Open(context.Background(), "demo", false, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := publishOpen(t, pub, sub, h, false)
 	if _, err := sub.Open(context.Background(), "demo", false, 0); !errors.Is(err, unix.EMFILE) {
 		t.Errorf("second open over --max-objects 1: %v, want EMFILE", err)
 	}

@@ -30,6 +30,27 @@ func shareFlags(v uint64) (writable bool, err error) {
 	return f&abi.ShareWritable != 0, nil
 }
 
+// guestName reads the NUL-terminated name whose guest address is ptr.
+func guestName(mod api.Module, ptr uint64) (string, error) {
+	name, err := readString(guestMemory(mod), api.DecodeU32(ptr))
+	if err != nil {
+		return "", fmt.Errorf("name: %w", err)
+	}
+	return name, nil
+}
+
+// nameFlags reads the name and flags arguments every wbpf_share function but unpin takes,
+// the name first: a bad name is reported before bad flags.
+func nameFlags(mod api.Module, ptr, flags uint64) (name string, writable bool, err error) {
+	if name, err = guestName(mod, ptr); err != nil {
+		return "", false, err
+	}
+	if writable, err = shareFlags(flags); err != nil {
+		return "", false, err
+	}
+	return name, writable, nil
+}
+
 // sharePublish implements
 //
 //	wbpf_share_publish(obj: i64, name: i32, flags: i32) -> (errno: i32)
@@ -47,11 +68,7 @@ func shareFlags(v uint64) (writable bool, err error) {
 //   - -EPERM: obj was itself opened from another guest or a pin;
 //   - -EEXIST: the name is taken, or obj is already published.
 func sharePublish(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name, err := readString(guestMemory(mod), api.DecodeU32(stack[1]))
-	if err != nil {
-		return 0, fmt.Errorf("name: %w", err)
-	}
-	w, err := shareFlags(stack[2])
+	name, w, err := nameFlags(mod, stack[1], stack[2])
 	if err != nil {
 		return 0, err
 	}
@@ -79,11 +96,7 @@ func sharePublish(_ context.Context, mod api.Module, in *Instance, stack []uint6
 //     opened object counts as one object and its maps);
 //   - -EINTR: the run was interrupted while waiting.
 func shareOpen(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name, err := readString(guestMemory(mod), api.DecodeU32(stack[0]))
-	if err != nil {
-		return 0, fmt.Errorf("name: %w", err)
-	}
-	w, err := shareFlags(stack[1])
+	name, w, err := nameFlags(mod, stack[0], stack[1])
 	if err != nil {
 		return 0, err
 	}
@@ -120,11 +133,7 @@ func shareOpen(ctx context.Context, mod api.Module, in *Instance, stack []uint64
 //   - -EOPNOTSUPP: a link that cannot be pinned (nothing stays pinned);
 //   - any errno of the kernel.
 func sharePin(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name, err := readString(guestMemory(mod), api.DecodeU32(stack[1]))
-	if err != nil {
-		return 0, fmt.Errorf("name: %w", err)
-	}
-	w, err := shareFlags(stack[2])
+	name, w, err := nameFlags(mod, stack[1], stack[2])
 	if err != nil {
 		return 0, err
 	}
@@ -151,11 +160,7 @@ func sharePin(_ context.Context, mod api.Module, in *Instance, stack []uint64) (
 //     map opened from a pin is a descriptor);
 //   - any errno of the kernel.
 func shareOpenPinned(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name, err := readString(guestMemory(mod), api.DecodeU32(stack[0]))
-	if err != nil {
-		return 0, fmt.Errorf("name: %w", err)
-	}
-	w, err := shareFlags(stack[1])
+	name, w, err := nameFlags(mod, stack[0], stack[1])
 	if err != nil {
 		return 0, err
 	}
@@ -173,9 +178,9 @@ func shareOpenPinned(_ context.Context, mod api.Module, in *Instance, stack []ui
 // Result: 0, or -EFAULT, -ENAMETOOLONG, -EINVAL (bad name), -EACCES (no
 // grant, or outside it), -ENOENT (nothing pinned there).
 func shareUnpin(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name, err := readString(guestMemory(mod), api.DecodeU32(stack[0]))
+	name, err := guestName(mod, stack[0])
 	if err != nil {
-		return 0, fmt.Errorf("name: %w", err)
+		return 0, err
 	}
 	return 0, in.Registry.Unpin(name)
 }
