@@ -22,15 +22,53 @@ var GuestCFlags = []string{"--target=wasm32-wasi", "-O2", "-mno-reference-types"
 var BPFCFlags = []string{"-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-I/usr/include/x86_64-linux-gnu"}
 
 var (
-	buildMu    sync.Mutex
-	buildDir   string
-	buildCache = map[string]*buildResult{}
+	buildMu  sync.Mutex
+	buildDir string
+	clangOut = &buildCache{}
 )
+
+// buildCache runs each build once per test binary run, however many tests ask for it.
+type buildCache struct {
+	mu  sync.Mutex
+	dir string // prefix of each build's directory in BuildDir
+	m   map[string]*buildResult
+}
 
 type buildResult struct {
 	once sync.Once
 	path string
 	err  error
+}
+
+// do runs build, once for key and args, in a fresh directory of BuildDir and returns the path
+// it made; a failed build fails every test that asks for it.
+func (c *buildCache) do(tb testing.TB, key string, args []string, build func(outDir string) (string, error)) string {
+	tb.Helper()
+	dir := BuildDir(tb)
+	h := sha256.Sum256([]byte(key + "\x00" + strings.Join(args, "\x00")))
+	id := hex.EncodeToString(h[:8])
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*buildResult{}
+	}
+	r, ok := c.m[id]
+	if !ok {
+		r = new(buildResult)
+		c.m[id] = r
+	}
+	c.mu.Unlock()
+	r.once.Do(func() {
+		outDir := filepath.Join(dir, c.dir+id)
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			r.err = err
+			return
+		}
+		r.path, r.err = build(outDir)
+	})
+	if r.err != nil {
+		tb.Fatal(r.err)
+	}
+	return r.path
 }
 
 // BuildDir is this test binary's build cache: a temporary directory made on first use and
@@ -78,38 +116,14 @@ func build(tb testing.TB, src, ext string, args []string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	dir := BuildDir(tb)
-
-	h := sha256.Sum256([]byte(abs + "\x00" + strings.Join(args, "\x00")))
-	key := hex.EncodeToString(h[:8])
-	buildMu.Lock()
-	r, ok := buildCache[key]
-	if !ok {
-		r = new(buildResult)
-		buildCache[key] = r
-	}
-	buildMu.Unlock()
-
-	r.once.Do(func() {
-		base := strings.TrimSuffix(filepath.Base(abs), ".c")
-		outDir := filepath.Join(dir, key)
-		if err := os.MkdirAll(outDir, 0o755); err != nil {
-			r.err = err
-			return
-		}
-		out := filepath.Join(outDir, base+ext)
+	return clangOut.do(tb, abs, args, func(outDir string) (string, error) {
+		out := filepath.Join(outDir, strings.TrimSuffix(filepath.Base(abs), ".c")+ext)
 		cmdArgs := append(append([]string{}, args...), abs, "-o", out)
-		cmd := exec.Command(clang, cmdArgs...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			r.err = fmt.Errorf("%s %s: %v\n%s", Clang, strings.Join(cmdArgs, " "), err, b)
-			return
+		if b, err := exec.Command(clang, cmdArgs...).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("%s %s: %v\n%s", Clang, strings.Join(cmdArgs, " "), err, b)
 		}
-		r.path = out
+		return out, nil
 	})
-	if r.err != nil {
-		tb.Fatal(r.err)
-	}
-	return r.path
 }
 
 // testingM is the part of *testing.M that Main needs.

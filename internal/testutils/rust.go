@@ -1,14 +1,11 @@
 package testutils
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -43,45 +40,21 @@ func RequireRust(tb testing.TB) Rust {
 	return r
 }
 
-var (
-	rustMu    sync.Mutex
-	rustCache = map[string]*buildResult{}
-)
+var rustOut = &buildCache{dir: "rust-"}
 
 // rustc runs rustc with args once per test binary run for the same key and returns the output
 // path, out in a directory of the build cache.
 func rustc(tb testing.TB, key, out string, args ...string) string {
 	tb.Helper()
 	r := RequireRust(tb)
-	dir := BuildDir(tb)
-	h := sha256.Sum256([]byte(key + "\x00" + strings.Join(args, "\x00")))
-	id := hex.EncodeToString(h[:8])
-	rustMu.Lock()
-	res, ok := rustCache[id]
-	if !ok {
-		res = new(buildResult)
-		rustCache[id] = res
-	}
-	rustMu.Unlock()
-	res.once.Do(func() {
-		outDir := filepath.Join(dir, "rust-"+id)
-		if err := os.MkdirAll(outDir, 0o755); err != nil {
-			res.err = err
-			return
-		}
+	return rustOut.do(tb, key, args, func(outDir string) (string, error) {
 		path := filepath.Join(outDir, out)
 		cmdArgs := append(append([]string{}, args...), "-o", path)
-		cmd := exec.Command(r.Rustc, cmdArgs...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			res.err = fmt.Errorf("rustc %s: %v\n%s", strings.Join(cmdArgs, " "), err, b)
-			return
+		if b, err := exec.Command(r.Rustc, cmdArgs...).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("rustc %s: %v\n%s", strings.Join(cmdArgs, " "), err, b)
 		}
-		res.path = path
+		return path, nil
 	})
-	if res.err != nil {
-		tb.Fatal(res.err)
-	}
-	return res.path
 }
 
 // RustSDK builds the crate wbpf (sdk/rust) for wasm32-wasi once per test binary run and returns
