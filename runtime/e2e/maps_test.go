@@ -40,17 +40,6 @@ func testMaps(t *testing.T, ncpus int, cfg runtime.Config) []string {
 		t.Fatalf("guest exit code %d, want 0; last line %q", code, out[len(out)-1])
 	}
 	v := values(out)
-	sumA := func(k int) string { // sum over CPUs of (k+1)*10 + cpu
-		s := 0
-		for c := 0; c < ncpus; c++ {
-			s += (k+1)*10 + c
-		}
-		return strconv.Itoa(s)
-	}
-	sumH := 0
-	for c := 0; c < ncpus; c++ {
-		sumH += 1000 + c
-	}
 	for k, want := range map[string]string{
 		"hash_iter_end":          "-44", // -ENOENT as the guest's libc numbers it (WASI)
 		"hash_keys":              "5",
@@ -59,11 +48,35 @@ func testMaps(t *testing.T, ncpus int, cfg runtime.Config) []string {
 		"array_keys":             "8",
 		"array_sum":              "28000",
 		"array_delete":           "-28", // -EINVAL (WASI numbering)
-		"sum":                    strconv.Itoa(sumH),
+		"sum":                    hashSum(ncpus),
 	} {
 		if v[k] != want {
 			t.Errorf("guest printed %s=%q, want %q", k, v[k], want)
 		}
+	}
+	checkArraySums(t, out, ncpus)
+	return out
+}
+
+// hashSum is the sum over CPUs of the per-CPU hash value the maps guests store, 1000 + cpu.
+func hashSum(ncpus int) string {
+	s := 0
+	for c := 0; c < ncpus; c++ {
+		s += 1000 + c
+	}
+	return strconv.Itoa(s)
+}
+
+// checkArraySums checks the per-CPU array the maps guests print, a "key=K sum=S" line for each
+// of its four keys with S the sum over CPUs of (K+1)*10 + cpu, and their last line, "closed".
+func checkArraySums(t *testing.T, out []string, ncpus int) {
+	t.Helper()
+	sumA := func(k int) string {
+		s := 0
+		for c := 0; c < ncpus; c++ {
+			s += (k+1)*10 + c
+		}
+		return strconv.Itoa(s)
 	}
 	var sums []string
 	for _, line := range out {
@@ -82,5 +95,4 @@ func testMaps(t *testing.T, ncpus int, cfg runtime.Config) []string {
 	if out[len(out)-1] != "closed" {
 		t.Errorf("last line %q, want %q", out[len(out)-1], "closed")
 	}
-	return out
 }
