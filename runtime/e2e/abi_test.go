@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/abi"
@@ -45,16 +46,7 @@ func TestSDKMatchesABI(t *testing.T) {
 				continue
 			}
 			seen[fn] = true
-			var params []abi.ValueType
-			for _, p := range want.Params {
-				params = append(params, p.Type)
-			}
-			if got := def.ParamTypes(); string(got) != string(valueTypes(params)) {
-				t.Errorf("%s: %s params %v, ABI table %v", name, fn, got, params)
-			}
-			if got := def.ResultTypes(); len(got) != 1 || got[0] != byte(want.Result.Type) {
-				t.Errorf("%s: %s results %v, ABI table %v", name, fn, got, want.Result.Type)
-			}
+			checkSignature(t, name, def, want)
 		}
 		if len(m.ExportedMemories()) == 0 {
 			t.Errorf("%s exports no memory", name)
@@ -106,6 +98,23 @@ func TestSDKReadmeBuildCommand(t *testing.T) {
 	want := testutils.Clang + " " + strings.Join(flags[:2], " ") + " -I sdk/c " + strings.Join(flags[2:], " ") + " -o app.wasm app.c"
 	if !strings.Contains(string(readme), want) {
 		t.Errorf("sdk/c/README.md does not document the build command the tests use:\n%s", want)
+	}
+}
+
+// checkSignature checks that the function def the guest imports has the parameter and result
+// types of want, its entry in the ABI table.
+func checkSignature(t *testing.T, guest string, def api.FunctionDefinition, want abi.Func) {
+	t.Helper()
+	_, fn, _ := def.Import()
+	var params []abi.ValueType
+	for _, p := range want.Params {
+		params = append(params, p.Type)
+	}
+	if got := def.ParamTypes(); string(got) != string(valueTypes(params)) {
+		t.Errorf("%s: %s params %v, ABI table %v", guest, fn, got, params)
+	}
+	if got := def.ResultTypes(); len(got) != 1 || got[0] != byte(want.Result.Type) {
+		t.Errorf("%s: %s results %v, ABI table %v", guest, fn, got, want.Result.Type)
 	}
 }
 

@@ -48,16 +48,7 @@ func TestShareSDKMatchesABI(t *testing.T) {
 				continue
 			}
 			seen[fn] = true
-			var params []abi.ValueType
-			for _, p := range want.Params {
-				params = append(params, p.Type)
-			}
-			if got := def.ParamTypes(); string(got) != string(valueTypes(params)) {
-				t.Errorf("%s: %s params %v, ABI table %v", name, fn, got, params)
-			}
-			if got := def.ResultTypes(); len(got) != 1 || got[0] != byte(want.Result.Type) {
-				t.Errorf("%s: %s results %v, ABI table %v", name, fn, got, want.Result.Type)
-			}
+			checkSignature(t, name, def, want)
 		}
 	}
 	for fn := range table {
