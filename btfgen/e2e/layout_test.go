@@ -5,21 +5,14 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/internal/testutils/guestrun"
 	"github.com/wbpf/wbpf/runtime"
 	"github.com/wbpf/wbpf/skeleton"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
@@ -99,39 +92,19 @@ func cGuest(t *testing.T, o *bpfobj.Object) []byte {
 // goGuest builds testdata/e2e/goguest with the generated bindings in a module that requires
 // this repository through a replace directive, for GOOS=wasip1 GOARCH=wasm.
 func goGuest(t *testing.T, o *bpfobj.Object, obj string) []byte {
-	gobin := testutils.RequireTool(t, "go")
 	bindings, err := gogen.Generate(o, gogen.Options{Package: "main"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := testutils.RepoRoot(t)
-	dir := t.TempDir()
 	main, err := os.ReadFile("../../testdata/e2e/goguest/main.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range map[string][]byte{
-		"go.mod": []byte("module layoutguest\n\ngo 1.23\n\nrequire github.com/wbpf/wbpf/sdk/go v0.0.0\n\nreplace github.com/wbpf/wbpf/sdk/go => " +
-			filepath.Join(root, "sdk", "go") + "\n"),
+	return guestrun.BuildGo(t, "layoutguest", map[string][]byte{
 		"main.go":       main,
 		"layout_bpf.go": bindings,
 		"layout.bpf.o":  o.Bytes,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(gobin, "build", "-o", "layout.wasm", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "layout.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	})
 }
 
 // rustGuest builds testdata/e2e/rustguest with the bindings wbpfgen rust generates, on the wbpf
@@ -161,58 +134,15 @@ func rustGuest(t *testing.T, o *bpfobj.Object, build func(testing.TB, string, ..
 // runGuest runs the guest with the runtime, fires the tracepoint once it has attached, and
 // returns its output lines.
 func runGuest(t *testing.T, wasm []byte) []string {
-	pr, pw := io.Pipe()
 	cfg := runtime.NewConfig().
-		WithArgs([]string{"layout.wasm", strconv.Itoa(os.Getpid()), strconv.FormatUint(magic, 10), strconv.Itoa(events)}).
-		WithCompilationCacheDir(filepath.Join(testutils.BuildDir(t), "wazero-cache")).
-		WithStdout(pw).
-		WithStderr(testWriter{t})
-	type result struct {
-		code int
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, err := runtime.Run(context.Background(), wasm, cfg)
-		pw.Close()
-		done <- result{code, err}
-	}()
-	var lines []string
-	sc := bufio.NewScanner(pr)
+		WithArgs([]string{"layout.wasm", strconv.Itoa(os.Getpid()), strconv.FormatUint(magic, 10), strconv.Itoa(events)})
 	attached := false
-	timeout := time.AfterFunc(2*time.Minute, func() { pw.CloseWithError(fmt.Errorf("guest timed out")) })
-	defer timeout.Stop()
-	for sc.Scan() {
-		line := sc.Text()
-		t.Log("guest: " + line)
-		lines = append(lines, line)
+	return guestrun.Run(t, wasm, cfg, func(line string) {
 		if line == "attached" && !attached {
 			attached = true
-			trigger(events)
+			guestrun.Trigger(events)
 		}
-	}
-	res := <-done
-	if res.err != nil {
-		t.Fatalf("runtime.Run: %v", res.err)
-	}
-	if res.code != 0 {
-		t.Fatalf("guest exit code %d", res.code)
-	}
-	return lines
-}
-
-// trigger calls getppid n times from one thread of this process.
-func trigger(n int) {
-	done := make(chan struct{})
-	go func() {
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
-		for range n {
-			syscall.Getppid()
-		}
-		close(done)
-	}()
-	<-done
+	})
 }
 
 func check(t *testing.T, out []string) {
@@ -262,11 +192,4 @@ func check(t *testing.T, out []string) {
 	if vals["hits"] != strconv.Itoa(events) {
 		t.Errorf(".bss hits=%q, want %d", vals["hits"], events)
 	}
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log("guest stderr: " + strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
