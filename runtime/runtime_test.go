@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,24 +39,6 @@ func readFile(tb testing.TB, path string) []byte {
 		tb.Fatal(err)
 	}
 	return b
-}
-
-// syncBuffer collects stderr written by the runtime while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // lifecycleRuntime is a Runtime with the wbpftest module lifecycle.wat
@@ -143,7 +124,7 @@ func TestLifecycle(t *testing.T) {
 					cancel()
 				}
 			}()
-			var stderr syncBuffer
+			var stderr testutils.SyncBuffer
 			done := make(chan struct{})
 			var code int
 			go func() {
@@ -269,7 +250,7 @@ func TestInterrupt(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			stop := make(chan struct{})
-			var stderr syncBuffer
+			var stderr testutils.SyncBuffer
 			cfg := NewConfig().WithPrivileged(true).WithStderr(&stderr).WithInterruptGrace(tc.grace).WithStop(stop)
 			done := make(chan int, 1)
 			go func() {

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,24 +38,7 @@ const (
 // registry is a running docker-registry.
 type registry struct {
 	host string
-	log  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	log  *testutils.SyncBuffer
 }
 
 // startRegistry runs docker-registry on a free port of 127.0.0.1 with temporary storage and
@@ -96,7 +78,7 @@ auth:
 		t.Fatal(err)
 	}
 
-	r := &registry{host: host, log: &lockedBuffer{}}
+	r := &registry{host: host, log: &testutils.SyncBuffer{}}
 	cmd := exec.Command(bin, "serve", cfgPath)
 	cmd.Stdout, cmd.Stderr = r.log, r.log
 	if err := cmd.Start(); err != nil {

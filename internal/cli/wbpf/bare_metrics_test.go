@@ -2,7 +2,6 @@ package wbpf
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,31 +18,13 @@ import (
 	"github.com/wbpf/wbpf/internal/testutils"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while the run writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startBare runs the CLI in the background until cancel; it returns the metrics address the
 // run announced on stderr.
 func startBare(t *testing.T, args ...string) (addr string, cancel func() (int, string, string)) {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutils.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		code := Run(ctx, args, strings.NewReader(""), &stdout, io.MultiWriter(&stderr, pw))

@@ -371,7 +371,7 @@ func TestBareSignal(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		cmd := exec.Command(bin, "run", example("runqlat"), "--unit", "usecs")
-		var stdout syncBuffer
+		var stdout testutils.SyncBuffer
 		cmd.Stdout = &stdout
 		stderr, err := cmd.StderrPipe()
 		if err != nil {

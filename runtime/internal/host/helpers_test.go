@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -64,36 +63,11 @@ func fixture(tb testing.TB, name string) []byte {
 	return b
 }
 
-// syncBuffer is a bytes.Buffer safe for the writes of host functions and
-// the reads of the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
-}
-
 // newInstance returns guest state whose objects are closed at the end of
 // the test, and its stderr.
-func newInstance(tb testing.TB, mounts ...grant.Mount) (*Instance, *syncBuffer) {
+func newInstance(tb testing.TB, mounts ...grant.Mount) (*Instance, *testutils.SyncBuffer) {
 	tb.Helper()
-	stderr := &syncBuffer{}
+	stderr := &testutils.SyncBuffer{}
 	g, err := grant.New(mounts)
 	if err != nil {
 		tb.Fatal(err)
@@ -166,7 +140,7 @@ func loadDemo(tb testing.TB, mod api.Module, in *Instance) uint64 {
 	}
 	h := call(context.Background(), fLoad, mod, in, objAt, uint64(len(obj)))
 	if h == 0 {
-		tb.Fatalf("load failed: %s", in.Stderr.(*syncBuffer).String())
+		tb.Fatalf("load failed: %s", in.Stderr.(*testutils.SyncBuffer).String())
 	}
 	return uint64(h)
 }
@@ -182,7 +156,7 @@ func mapToken(tb testing.TB, mod api.Module, in *Instance, h uint64, name string
 	return uint64(tok)
 }
 
-func wantStderr(tb testing.TB, stderr *syncBuffer, want string) {
+func wantStderr(tb testing.TB, stderr *testutils.SyncBuffer, want string) {
 	tb.Helper()
 	if want != "" && !strings.Contains(stderr.String(), want) {
 		tb.Errorf("stderr %q does not contain %q", stderr.String(), want)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/abi"
 	"github.com/wbpf/wbpf/runtime/metrics"
 )
@@ -40,7 +41,7 @@ const (
 func metricsInstance(t *testing.T) (*Instance, *metrics.Registry) {
 	t.Helper()
 	reg := metrics.New(metrics.Options{MaxSeries: 2})
-	in := &Instance{Stderr: &syncBuffer{}, Metrics: NewMetrics(reg)}
+	in := &Instance{Stderr: &testutils.SyncBuffer{}, Metrics: NewMetrics(reg)}
 	return in, reg
 }
 

@@ -42,7 +42,7 @@ func attach(tb testing.TB, mod api.Module, in *Instance, h uint64, prog, target 
 	putString(tb, mod.Memory(), strAt, prog)
 	putString(tb, mod.Memory(), str2At, target)
 	if got := call(bg, fAttach, mod, in, h, strAt, str2At); got != 0 {
-		tb.Fatalf("attach %s = %d: %s", prog, got, in.Stderr.(*syncBuffer))
+		tb.Fatalf("attach %s = %d: %s", prog, got, in.Stderr.(*testutils.SyncBuffer))
 	}
 }
 

@@ -79,8 +79,8 @@ func TestShare_TwoGuests(t *testing.T) {
 	testutils.RequireKernel(t)
 	testutils.LeakCheck(t, demoNames...)
 	hub := bpf.NewHub()
-	newShared := func() (*Instance, *syncBuffer) {
-		stderr := &syncBuffer{}
+	newShared := func() (*Instance, *testutils.SyncBuffer) {
+		stderr := &testutils.SyncBuffer{}
 		g, _ := grant.New(nil)
 		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Stderr: stderr, Grants: g, Hub: hub, Policy: policy.Privileged()}), Stderr: stderr}
 		t.Cleanup(func() { in.Registry.CloseAll() })
@@ -135,7 +135,7 @@ func TestShare_Pin(t *testing.T) {
 	}
 	defer os.RemoveAll(dir)
 	inst := func() *Instance {
-		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{PinDir: dir, Policy: policy.Privileged()}), Stderr: &syncBuffer{}}
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{PinDir: dir, Policy: policy.Privileged()}), Stderr: &testutils.SyncBuffer{}}
 		t.Cleanup(func() { in.Registry.CloseAll() })
 		return in
 	}
@@ -174,7 +174,7 @@ func TestShare_BufferOneConsumer(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
 	hub := bpf.NewHub()
 	inst := func() *Instance {
-		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Hub: hub, Policy: policy.Privileged()}), Stderr: &syncBuffer{}}
+		in := &Instance{Registry: bpf.NewRegistry(bpf.Options{Hub: hub, Policy: policy.Privileged()}), Stderr: &testutils.SyncBuffer{}}
 		t.Cleanup(func() { in.Registry.CloseAll() })
 		return in
 	}
@@ -206,7 +206,7 @@ func TestShare_BufferOneConsumer(t *testing.T) {
 	if got := call(bg, fCbPoll, pmod, pub, h, pubTok, 0, dataAt, 256, 0); got != errnoFor(abi.EBUSY) {
 		t.Errorf("publisher's poll while the reader consumes: %d, want -EBUSY", got)
 	}
-	wantStderr(t, pub.Stderr.(*syncBuffer), "another guest consumes this buffer")
+	wantStderr(t, pub.Stderr.(*testutils.SyncBuffer), "another guest consumes this buffer")
 	if got := call(bg, fClose, smod, sub, uint64(v)); got != 0 {
 		t.Fatalf("close: %d", got)
 	}
