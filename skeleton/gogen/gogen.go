@@ -66,13 +66,9 @@ type gen struct {
 
 // Generate returns the Go bindings of the object, gofmt'd.
 func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
-	name := opts.Name
-	if name == "" {
-		name = bpfobj.DefaultName(o.Source)
-	}
-	prefix := bindgen.Camel(name)
-	if prefix == "" {
-		return nil, fmt.Errorf("skeleton name %q has no letters or digits", name)
+	prefix, err := bindgen.Prefix(opts.Name, o.Source)
+	if err != nil {
+		return nil, err
 	}
 	pkg := opts.Package
 	if pkg == "" {
@@ -144,12 +140,9 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 		s := &d.Sections[i]
 		methods := bindgen.Namespace{}
 		for _, v := range s.spec.Vars {
-			r, err := g.ref(v.Type, bindgen.Camel(v.Name), 0)
+			r, err := bindgen.VarRef(s.Name, v, func(t btf.Type) (ref, error) { return g.ref(t, bindgen.Camel(v.Name), 0) })
 			if err != nil {
-				return nil, fmt.Errorf("section %s: variable %s: %w", s.Name, v.Name, err)
-			}
-			if r.Size != v.Size {
-				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.Size, layout.ErrLayout)
+				return nil, err
 			}
 			m := methods.Unique(orName(bindgen.Camel(v.Name), "Var"))
 			methods.Unique("Set" + m)

@@ -48,13 +48,9 @@ type gen struct {
 
 // Generate returns the Rust bindings of the object.
 func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
-	name := opts.Name
-	if name == "" {
-		name = bpfobj.DefaultName(o.Source)
-	}
-	prefix := bindgen.Camel(name)
-	if prefix == "" {
-		return nil, fmt.Errorf("skeleton name %q has no letters or digits", name)
+	prefix, err := bindgen.Prefix(opts.Name, o.Source)
+	if err != nil {
+		return nil, err
 	}
 	objFile := opts.ObjectFile
 	if objFile == "" {
@@ -118,12 +114,9 @@ func Generate(o *bpfobj.Object, opts Options) ([]byte, error) {
 			if bpfobj.SampleMarker(v) {
 				continue // `const struct event *unused`: marks a sample type, holds nothing
 			}
-			r, err := g.ref(v.Type, prefix+bindgen.Camel(v.Name), 0)
+			r, err := bindgen.VarRef(s.Name, v, func(t btf.Type) (ref, error) { return g.ref(t, prefix+bindgen.Camel(v.Name), 0) })
 			if err != nil {
-				return nil, fmt.Errorf("section %s: variable %s: %w", s.Name, v.Name, err)
-			}
-			if r.Size != v.Size {
-				return nil, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", s.Name, v.Name, v.Size, r.Size, layout.ErrLayout)
+				return nil, err
 			}
 			m := methods.Unique(ident(snake(v.Name)))
 			s.Vars = append(s.Vars, varData{Method: m, Setter: methods.Unique("set_" + trimRaw(m)), CName: comment(v.Name), Type: r.Expr, Bool: r.IsBool, Offset: v.Offset})

@@ -7,8 +7,11 @@
 package bindgen
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 // Camel turns a C name into an exported, camel-cased name: "duration_ns" gives "DurationNs",
@@ -56,4 +59,17 @@ func (ns Namespace) Unique(name string) string {
 			return cand
 		}
 	}
+}
+
+// Prefix is the camel-cased skeleton name a printer builds its own identifiers from: name, or
+// without one the object file's (bpfobj.DefaultName).
+func Prefix(name, source string) (string, error) {
+	if name == "" {
+		name = bpfobj.DefaultName(source)
+	}
+	prefix := Camel(name)
+	if prefix == "" {
+		return "", fmt.Errorf("skeleton name %q has no letters or digits", name)
+	}
+	return prefix, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 // Ref is how a BTF type is written in the printed language: the expression, its size (the BPF
@@ -87,4 +88,17 @@ func (sp *Spelling) Ref(t btf.Type, elem func(btf.Type) (Ref, error), enum func(
 	default:
 		return Ref{}, fmt.Errorf("%s has no fixed layout", layout.Describe(t))
 	}
+}
+
+// VarRef is ref(v.Type) for the global variable v of section: a variable whose type has
+// another size than the variable is an error, as the accessors would read the wrong bytes.
+func VarRef(section string, v bpfobj.Var, ref func(btf.Type) (Ref, error)) (Ref, error) {
+	r, err := ref(v.Type)
+	if err != nil {
+		return Ref{}, fmt.Errorf("section %s: variable %s: %w", section, v.Name, err)
+	}
+	if r.Size != v.Size {
+		return Ref{}, fmt.Errorf("section %s: variable %s: %d bytes, its type has %d: %w", section, v.Name, v.Size, r.Size, layout.ErrLayout)
+	}
+	return r, nil
 }
