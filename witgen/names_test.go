@@ -17,18 +17,7 @@ import (
 // build marshals types to raw BTF and generates WIT from it, which the parser must accept.
 func build(t *testing.T, opts witgen.Options, types ...btf.Type) string {
 	t.Helper()
-	b, err := btf.NewBuilder(types, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := b.Marshal(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := layout.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := model(t, types...)
 	if opts.Source == "" {
 		opts.Source = "names.btf"
 	}
@@ -85,7 +74,8 @@ func TestPrimitiveTypedefs(t *testing.T) {
 	}
 }
 
-func generateRaw(t *testing.T, opts witgen.Options, types ...btf.Type) ([]byte, error) {
+// model marshals types to raw BTF and parses it back, as wbpfgen reads an object's BTF.
+func model(t *testing.T, types ...btf.Type) *layout.Model {
 	t.Helper()
 	b, err := btf.NewBuilder(types, nil)
 	if err != nil {
@@ -99,6 +89,12 @@ func generateRaw(t *testing.T, opts witgen.Options, types ...btf.Type) ([]byte, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+func generateRaw(t *testing.T, opts witgen.Options, types ...btf.Type) ([]byte, error) {
+	t.Helper()
+	m := model(t, types...)
 	return witgen.Generate(m, opts)
 }
 

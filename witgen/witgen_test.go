@@ -263,18 +263,7 @@ func TestFlags(t *testing.T) {
 		{Name: "type", Type: u8, Offset: 2, BitfieldSize: 1},
 		{Name: "d", Type: u8, Offset: 8},
 	}}
-	b, err := btf.NewBuilder([]btf.Type{s}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := b.Marshal(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := layout.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := model(t, s)
 	got, err := witgen.Generate(m, witgen.Options{Source: "flags.btf"})
 	if err != nil {
 		t.Fatal(err)
