@@ -27,23 +27,10 @@ const vmlinux = "/sys/kernel/btf/vmlinux"
 // wit-parser; later jco releases cannot read files under Node 20).
 const jcoPath = "../.tools/node_modules/.bin/jco"
 
-func fixtures(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, pat := range []string{"../testdata/btf/*.bpf.o", "../testdata/demo/*.bpf.o"} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m...)
-	}
-	if len(out) == 0 {
-		t.Fatal("no test objects under testdata/ (run make testdata)")
-	}
-	return out
-}
+// fixtures are the committed test objects, golden.Fixtures.
+func fixtures(t *testing.T) []string { return golden.Fixtures(t, "..") }
 
-func objName(path string) string { return strings.TrimSuffix(filepath.Base(path), ".bpf.o") }
+func objName(path string) string { return golden.ObjName(path) }
 
 func generate(t testing.TB, path string, opts witgen.Options) []byte {
 	t.Helper()
