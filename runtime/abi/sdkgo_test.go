@@ -117,16 +117,7 @@ func TestABI(t *testing.T) {
 				fields := strings.Fields(c.Text)
 				switch {
 				case len(fields) == 3 && fields[0] == "//go:wasmimport":
-					key := fields[1] + "." + fields[2]
-					def, ok := table[key]
-					if !ok {
-						t.Errorf("%s imports %s, which is not in runtime/abi", fn.Name.Name, key)
-						continue
-					}
-					declared[key] = true
-					if got, want := signature(t, fn), want(def); got.String() != want.String() {
-						t.Errorf("%s: %s is %s, runtime/abi says %s", fn.Name.Name, key, got, want)
-					}
+					checkImport(t, fn, fields[1]+"."+fields[2], table, declared)
 				case len(fields) == 2 && (fields[0] == "//go:wasmexport" || fields[0] == "//export"):
 					if fields[1] != abi.DefaultCallbackExport {
 						continue
@@ -154,6 +145,21 @@ func TestABI(t *testing.T) {
 	}
 }
 
+// checkImport checks the function fn, which //go:wasmimport declares as key (MODULE.NAME),
+// against its entry in table, and marks key declared.
+func checkImport(t *testing.T, fn *ast.FuncDecl, key string, table map[string]abi.Func, declared map[string]bool) {
+	t.Helper()
+	def, ok := table[key]
+	if !ok {
+		t.Errorf("%s imports %s, which is not in runtime/abi", fn.Name.Name, key)
+		return
+	}
+	declared[key] = true
+	if got, want := signature(t, fn), want(def); got.String() != want.String() {
+		t.Errorf("%s: %s is %s, runtime/abi says %s", fn.Name.Name, key, got, want)
+	}
+}
+
 // TestMetricsABI checks the wbpf_metrics imports of the Go SDK (metrics_wasm.go) against the
 // table: every function declared, with its module, name and signature.
 func TestMetricsABI(t *testing.T) {
@@ -177,16 +183,7 @@ func TestMetricsABI(t *testing.T) {
 			if len(fields) != 3 || fields[0] != "//go:wasmimport" {
 				continue
 			}
-			key := fields[1] + "." + fields[2]
-			def, ok := table[key]
-			if !ok {
-				t.Errorf("%s imports %s, which is not in runtime/abi", fn.Name.Name, key)
-				continue
-			}
-			declared[key] = true
-			if got, want := signature(t, fn), want(def); got.String() != want.String() {
-				t.Errorf("%s: %s is %s, runtime/abi says %s", fn.Name.Name, key, got, want)
-			}
+			checkImport(t, fn, fields[1]+"."+fields[2], table, declared)
 		}
 	}
 	for key := range table {
