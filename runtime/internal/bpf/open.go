@@ -70,6 +70,32 @@ func (r *Registry) LoadOpened(h uint64) error {
 	return nil
 }
 
+// openedProgram is the object h, opened and not yet loaded, and its program name.
+func (r *Registry) openedProgram(h uint64, name string) (*Object, *ebpf.ProgramSpec, error) {
+	o, err := r.opened(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps, err := o.program(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, ps, nil
+}
+
+// openedMap is the object h, opened and not yet loaded, and its map name.
+func (r *Registry) openedMap(h uint64, name string) (*Object, *ebpf.MapSpec, error) {
+	o, err := r.opened(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := o.mapSpec(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, ms, nil
+}
+
 func (o *Object) program(name string) (*ebpf.ProgramSpec, error) {
 	ps, ok := o.spec.Programs[name]
 	if !ok {
@@ -88,11 +114,8 @@ func (o *Object) mapSpec(name string) (*ebpf.MapSpec, error) {
 
 // SetAutoload switches loading of program name of opened object h on or off.
 func (r *Registry) SetAutoload(h uint64, name string, on bool) error {
-	o, err := r.opened(h)
+	o, _, err := r.openedProgram(h, name)
 	if err != nil {
-		return err
-	}
-	if _, err := o.program(name); err != nil {
 		return err
 	}
 	if o.noLoad == nil {
@@ -108,11 +131,7 @@ func (r *Registry) SetAutoload(h uint64, name string, on bool) error {
 
 // SetProgramType sets the type of program name (the kernel's enum bpf_prog_type number).
 func (r *Registry) SetProgramType(h uint64, name string, typ uint32) error {
-	o, err := r.opened(h)
-	if err != nil {
-		return err
-	}
-	ps, err := o.program(name)
+	_, ps, err := r.openedProgram(h, name)
 	if err != nil {
 		return err
 	}
@@ -126,11 +145,7 @@ func (r *Registry) SetProgramType(h uint64, name string, typ uint32) error {
 // SetAttachTarget sets the kernel function an fentry/fexit/fmod_ret/tp_btf/lsm/iter program
 // attaches to.
 func (r *Registry) SetAttachTarget(h uint64, name, fn string) error {
-	o, err := r.opened(h)
-	if err != nil {
-		return err
-	}
-	ps, err := o.program(name)
+	_, ps, err := r.openedProgram(h, name)
 	if err != nil {
 		return err
 	}
@@ -143,11 +158,7 @@ func (r *Registry) SetAttachTarget(h uint64, name, fn string) error {
 
 // SetMaxEntries sets max_entries of map name.
 func (r *Registry) SetMaxEntries(h uint64, name string, n uint32) error {
-	o, err := r.opened(h)
-	if err != nil {
-		return err
-	}
-	ms, err := o.mapSpec(name)
+	_, ms, err := r.openedMap(h, name)
 	if err != nil {
 		return err
 	}
@@ -161,11 +172,7 @@ func (r *Registry) SetMaxEntries(h uint64, name string, n uint32) error {
 // SetValueSize sets value_size of map name. The map loses its BTF value type (whose size
 // would no longer match), as in libbpf; global-variable sections cannot be resized.
 func (r *Registry) SetValueSize(h uint64, name string, n uint32) error {
-	o, err := r.opened(h)
-	if err != nil {
-		return err
-	}
-	ms, err := o.mapSpec(name)
+	_, ms, err := r.openedMap(h, name)
 	if err != nil {
 		return err
 	}
@@ -184,11 +191,8 @@ func (r *Registry) SetValueSize(h uint64, name string, n uint32) error {
 
 // SetAutocreate switches creation of map name on or off.
 func (r *Registry) SetAutocreate(h uint64, name string, on bool) error {
-	o, err := r.opened(h)
+	o, _, err := r.openedMap(h, name)
 	if err != nil {
-		return err
-	}
-	if _, err := o.mapSpec(name); err != nil {
 		return err
 	}
 	if o.noCreate == nil {
