@@ -13,7 +13,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/abi"
-	"github.com/wbpf/wbpf/skeleton"
 	"github.com/wbpf/wbpf/skeleton/bpfobj"
 	"github.com/wbpf/wbpf/skeleton/gogen"
 )
@@ -24,24 +23,7 @@ import (
 // skeleton's __attach skipped the program switched off, and attaching it by hand fails.
 func TestSetAutoload(t *testing.T) {
 	snap := testutils.LeakCheck(t, bpfNames...)
-	obj := testutils.BuildBPF(t, filepath.Join("testdata", "autoload.bpf.c"))
-	o, err := bpfobj.Load(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	skel, err := skeleton.Generate(o, skeleton.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "autoload.skel.h"), skel, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := testutils.BuildGuest(t, filepath.Join("testdata", "autoload.c"), "-I", dir, "-I", "testdata")
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wasm, _ := skelGuest(t, "autoload", "autoload")
 
 	checkConfigImports(t, wasm)
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime"
+	"github.com/wbpf/wbpf/skeleton"
+	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 func TestMain(m *testing.M) { os.Exit(testutils.Main(m)) }
@@ -45,6 +47,31 @@ func guest(t *testing.T, name string) ([]byte, string) {
 		t.Fatal(err)
 	}
 	return b, path
+}
+
+// skelGuest builds testdata/GUEST.c on the C skeleton wbpfgen generates for testdata/OBJ.bpf.c
+// (#include "OBJ.skel.h"); it returns the module's bytes and the skeleton's directory, for
+// further builds with "-I", dir.
+func skelGuest(t *testing.T, obj, guest string, flags ...string) ([]byte, string) {
+	t.Helper()
+	o, err := bpfobj.Load(testutils.BuildBPF(t, filepath.Join("testdata", obj+".bpf.c")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	skel, err := skeleton.Generate(o, skeleton.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, obj+".skel.h"), skel, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := testutils.BuildGuest(t, filepath.Join("testdata", guest+".c"), append([]string{"-I", dir, "-I", "testdata"}, flags...)...)
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm, dir
 }
 
 var (

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/wbpf/wbpf/internal/testutils"
-	"github.com/wbpf/wbpf/skeleton"
-	"github.com/wbpf/wbpf/skeleton/bpfobj"
 )
 
 // TestMigration runs testdata/migrate.c, written for the original wasm-bpf C SDK
@@ -20,24 +18,7 @@ import (
 // program switched off does not run, and every event arrives.
 func TestMigration(t *testing.T) {
 	testutils.LeakCheck(t, bpfNames...)
-	obj := testutils.BuildBPF(t, filepath.Join("testdata", "events.bpf.c"))
-	o, err := bpfobj.Load(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	skel, err := skeleton.Generate(o, skeleton.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "events.skel.h"), skel, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := testutils.BuildGuest(t, filepath.Join("testdata", "migrate.c"), "-I", dir, "-I", "testdata")
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wasm, dir := skelGuest(t, "events", "migrate")
 	// The same source without its own #include "libbpf-wasm.h", as the original's examples
 	// are written: the skeleton brings the original's API.
 	testutils.BuildGuest(t, filepath.Join("testdata", "migrate.c"), "-I", dir, "-I", "testdata", "-DVIA_SKELETON")
