@@ -1,35 +1,18 @@
 package runtime
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wbpf/wbpf/internal/testutils"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestStdoutBuffer: lines wait on the host at most flushDelay, stderr
 // writes flush stdout first (order kept), a flush empties the buffer, and
 // writes larger than the buffer go straight through.
 func TestStdoutBuffer(t *testing.T) {
-	var out lockedBuffer
+	var out testutils.SyncBuffer
 	b := newStdoutBuffer(&out)
 	b.Write([]byte("one\n"))
 	if out.String() != "" {
@@ -43,7 +26,7 @@ func TestStdoutBuffer(t *testing.T) {
 		t.Errorf("after the flush delay: %q", out.String())
 	}
 
-	var both lockedBuffer
+	var both testutils.SyncBuffer
 	b = newStdoutBuffer(&both)
 	errw := flushingWriter{out: b, w: &both}
 	b.Write([]byte("stdout line\n"))
@@ -54,7 +37,7 @@ func TestStdoutBuffer(t *testing.T) {
 		t.Errorf("interleaving: %q", got)
 	}
 
-	var big lockedBuffer
+	var big testutils.SyncBuffer
 	b = newStdoutBuffer(&big)
 	b.Write([]byte("x\n"))
 	huge := strings.Repeat("y", stdoutBufferSize+1)
