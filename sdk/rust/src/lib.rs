@@ -21,6 +21,11 @@
 //!   [`Object::write_section`]), load, attach by name or all, close on drop.
 //! - [`Map`], [`TypedMap`], [`PerCpuMap`]: lookup, update, delete, iteration over [`Pod`] types.
 //! - [`Reader`]: ring buffer and perf event array samples to a closure.
+//! - Configure before load ([`config`]): [`Object::set_autoload`], [`Object::set_max_entries`],
+//!   [`Object::set_value_size`], [`Object::set_attach_target`], [`Object::set_type`],
+//!   [`Object::set_autocreate`], then [`Object::load`] (wbpf_config, only when a setting was made).
+//! - Sharing ([`share`]): [`Object::publish`] and [`Object::open_shared`] between the guests of
+//!   a run, [`Object::pin`], [`Object::open_pinned`] and [`unpin`] under `--pin-dir`.
 //! - [`Error`]: what failed and the host's [`Errno`]; [`Error::is_interrupted`] is the
 //!   run being interrupted, so a loop can end on Ctrl-C; [`sleep`] reports it too.
 //!
@@ -30,12 +35,14 @@
 
 mod btf;
 pub mod buffer;
+pub mod config;
 mod elf;
 pub mod errno;
 pub mod map;
 pub mod metrics;
 pub mod object;
 pub mod pod;
+pub mod share;
 pub mod sys;
 mod time;
 
@@ -43,5 +50,6 @@ pub use buffer::{Reader, SampleResult, DEFAULT_POLL_TIMEOUT, DEFAULT_SAMPLE_SIZE
 pub use errno::{Errno, Error, ErrorKind, Result};
 pub use map::{num_possible_cpus, set_num_possible_cpus, Keys, Map, PerCpuMap, TypedMap, BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST};
 pub use object::{Object, Program, ProgramInfo, Section};
+pub use share::unpin;
 pub use pod::{bytes_of, bytes_of_mut, c_str, from_bytes, get_bits, set_bits, sign_extend, zeroed, Bool, Pod};
 pub use time::sleep;

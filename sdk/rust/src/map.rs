@@ -56,7 +56,7 @@ impl Map {
         let what = || format!("map {}", name);
         let h = obj.loaded(&what)?;
         let n = cstring(name, &what)?;
-        let def = *crate::btf::find(&obj.defs, name).ok_or_else(|| {
+        let def = *crate::btf::find(&obj.defs.borrow(), name).ok_or_else(|| {
             Error::new(ErrorKind::Range, errno::ENOENT, format!("map {}: not defined in the object (no .maps or maps entry, no section)", name))
         })?;
         let fd = check(unsafe { sys::wasm_bpf_map_fd_by_name(h, n.as_ptr()) }, what)?;

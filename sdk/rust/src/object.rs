@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::btf::{self, MapDef};
+use crate::config::Setting;
 use crate::elf::{self, Elf};
 use crate::errno::{self, check, Error, ErrorKind, Result};
 use crate::map::Map;
@@ -19,8 +20,11 @@ pub(crate) struct Inner {
     /// Section names handed out as &'static str by Object::section, each leaked once.
     pub names: RefCell<Vec<&'static str>>,
     /// Every map's type, key and value size, from the object's BTF (or legacy maps section) and
-    /// its global-variable sections: map operations check buffers against them.
-    pub defs: btf::MapDefs,
+    /// its global-variable sections: map operations check buffers against them
+    /// ([`Object::set_value_size`] changes one before load).
+    pub defs: RefCell<btf::MapDefs>,
+    /// The settings made before load ([`crate::config`]); none: the original's one-call load.
+    pub config: RefCell<Vec<Setting>>,
 }
 
 impl Inner {
@@ -33,6 +37,34 @@ impl Inner {
             0 => Err(Error::new(ErrorKind::NotLoaded, errno::EBADF, what())),
             h => Ok(h),
         }
+    }
+}
+
+impl Inner {
+    /// The parsed object, not loaded: the ELF's sections and symbols and every map's layout.
+    pub fn parse(elf_bytes: &[u8], what: &str) -> Result<Inner> {
+        let elf = Elf::parse(elf_bytes).ok_or_else(|| Error::new(ErrorKind::NotElf, errno::ENOEXEC, what))?;
+        if elf_bytes.len() > i32::MAX as usize {
+            return Err(Error::new(ErrorKind::Range, errno::E2BIG, what));
+        }
+        let btf_idx = elf.sections.iter().position(|s| s.name == ".BTF");
+        let mut defs = btf::map_defs(btf_idx.and_then(|i| elf.section_bytes(elf_bytes, i)), &elf.symbols_in(elf_bytes, "maps"));
+        for s in elf.sections.iter().filter(|s| elf::is_data_section(&s.name)) {
+            // A global-variable section is an array of one value: the whole section.
+            let value_size = u32::try_from(s.size).unwrap_or(u32::MAX);
+            if btf::find(&defs, &s.name).is_none() {
+                defs.push((s.name.clone(), MapDef { kind: 2, key_size: 4, value_size }));
+            }
+        }
+        Ok(Inner {
+            buf: RefCell::new(elf_bytes.to_vec()),
+            handle: Cell::new(0),
+            closed: Cell::new(false),
+            elf,
+            names: RefCell::new(Vec::new()),
+            defs: RefCell::new(defs),
+            config: RefCell::new(Vec::new()),
+        })
     }
 }
 
@@ -107,44 +139,28 @@ pub struct Object {
 
 impl Object {
     /// Copies an ELF BPF object.
-    pub fn open(elf_bytes: &[u8]) -> Result<Object> {
-        let elf = Elf::parse(elf_bytes).ok_or_else(|| Error::new(ErrorKind::NotElf, errno::ENOEXEC, "open"))?;
-        if elf_bytes.len() > i32::MAX as usize {
-            return Err(Error::new(ErrorKind::Range, errno::E2BIG, "open"));
-        }
-        let btf_idx = elf.sections.iter().position(|s| s.name == ".BTF");
-        let mut defs = btf::map_defs(btf_idx.and_then(|i| elf.section_bytes(elf_bytes, i)), &elf.symbols_in(elf_bytes, "maps"));
-        for s in elf.sections.iter().filter(|s| elf::is_data_section(&s.name)) {
-            // A global-variable section is an array of one value: the whole section.
-            let value_size = u32::try_from(s.size).unwrap_or(u32::MAX);
-            if btf::find(&defs, &s.name).is_none() {
-                defs.push((s.name.clone(), MapDef { kind: 2, key_size: 4, value_size }));
-            }
-        }
-        Ok(Object {
-            inner: Rc::new(Inner {
-                buf: RefCell::new(elf_bytes.to_vec()),
-                handle: Cell::new(0),
-                closed: Cell::new(false),
-                elf,
-                names: RefCell::new(Vec::new()),
-                defs,
-            }),
-        })
-    }
+    pub fn open(elf_bytes: &[u8]) -> Result<Object> { Ok(Object { inner: Rc::new(Inner::parse(elf_bytes, "open")?) }) }
 
     /// Whether [`Object::load`] succeeded and the object is not closed.
     pub fn is_loaded(&self) -> bool { self.inner.handle.get() != 0 }
 
     /// Hands the object to the host, which creates its maps and loads its programs (CO-RE
-    /// relocated against the running kernel). The host interface returns no reason: on failure
-    /// the runtime wrote the verifier's or the kernel's to its stderr, and the errno is EINVAL.
+    /// relocated against the running kernel). On failure the runtime wrote the verifier's or the
+    /// kernel's reason to its stderr. Without settings ([`Object::set_autoload`] and the others)
+    /// this is wasm_bpf's one-call load, which the original runtime has, and the errno is EINVAL;
+    /// with settings it goes through wbpf_config (open, apply each, load) and the errno is the
+    /// host's (ENOENT for a name the object lacks, EINVAL for a value the kernel refuses).
     pub fn load(&mut self) -> Result<()> {
         if self.inner.closed.get() {
             return Err(Error::new(ErrorKind::Closed, errno::EBADF, "load"));
         }
         if self.is_loaded() {
             return Err(Error::new(ErrorKind::AlreadyLoaded, errno::EBUSY, "load"));
+        }
+        if !self.inner.config.borrow().is_empty() {
+            let h = crate::config::load(&self.inner)?;
+            self.inner.handle.set(h);
+            return Ok(());
         }
         let buf = self.inner.buf.borrow();
         let h = unsafe { sys::wasm_load_bpf_object(buf.as_ptr(), buf.len() as i32) };
@@ -176,10 +192,11 @@ impl Object {
     /// or a cgroup v2 directory granted to the runtime (cgroup programs); "" as the section says.
     pub fn attach_target(&self, name: &str, target: &str) -> Result<()> { attach(&self.inner, name, target) }
 
-    /// Attaches every program whose section says where (see [`ProgramInfo::auto_attach`]);
-    /// the others need [`Object::attach_target`].
+    /// Attaches every program whose section says where (see [`ProgramInfo::auto_attach`]) and
+    /// that was not switched off ([`Object::set_autoload`]); the others need
+    /// [`Object::attach_target`].
     pub fn attach_all(&self) -> Result<()> {
-        for p in self.programs().iter().filter(|p| p.auto_attach) {
+        for p in self.programs().iter().filter(|p| p.auto_attach && self.autoload(&p.name)) {
             self.attach(&p.name)?;
         }
         Ok(())

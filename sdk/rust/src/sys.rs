@@ -36,7 +36,7 @@ extern "C" {
 }
 
 // wbpf's object sharing between the guests of a run and through bpffs pins (runtime/abi's
-// share.go); raw imports only: the SDK has no safe wrapper for them yet.
+// share.go; the safe API is crate::share). The original runtime has no such module.
 #[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "wbpf_share")]
 extern "C" {
@@ -51,6 +51,34 @@ extern "C" {
     pub fn wbpf_share_open_pinned(name: *const u8, flags: i32) -> i64;
     /// Removes the pins under name.
     pub fn wbpf_share_unpin(name: *const u8) -> i32;
+}
+
+/// The flag of [`wbpf_share_publish`] and [`wbpf_share_pin`] that lets openers write the maps,
+/// and of the opens that asks for it (runtime/abi's ShareWritable).
+pub const SHARE_WRITABLE: i32 = 1;
+
+// wbpf's configure-before-load (runtime/abi's ConfigModule; the safe API is Object's setters):
+// open without loading, change programs and maps, then load. The original runtime has no such
+// module: the SDK calls it only when a setting was made.
+#[cfg(target_arch = "wasm32")]
+#[link(wasm_import_module = "wbpf_config")]
+extern "C" {
+    /// Parses an ELF BPF object without loading it; a non-zero handle or 0 (why: on stderr).
+    pub fn wbpf_open_bpf_object(obj_buf: *const u8, obj_len: i32) -> u64;
+    /// Loads an opened object with the changes made; 0 or a negated errno (it stays opened).
+    pub fn wbpf_load_bpf_object(obj: u64) -> i32;
+    /// Switches loading of the program `name` on (non-zero) or off (0).
+    pub fn wbpf_program_set_autoload(obj: u64, name: *const u8, autoload: i32) -> i32;
+    /// Sets the program's type (the kernel's enum bpf_prog_type number).
+    pub fn wbpf_program_set_type(obj: u64, name: *const u8, prog_type: i32) -> i32;
+    /// Sets the kernel function an fentry, fexit, fmod_ret, tp_btf, lsm or iter program attaches to.
+    pub fn wbpf_program_set_attach_target(obj: u64, name: *const u8, func_name: *const u8) -> i32;
+    /// Sets the map's max_entries (> 0).
+    pub fn wbpf_map_set_max_entries(obj: u64, name: *const u8, max_entries: u32) -> i32;
+    /// Sets the map's value_size (> 0; not for .data, .bss, .rodata: EOPNOTSUPP).
+    pub fn wbpf_map_set_value_size(obj: u64, name: *const u8, value_size: u32) -> i32;
+    /// Switches creation of the map on (non-zero) or off (0).
+    pub fn wbpf_map_set_autocreate(obj: u64, name: *const u8, autocreate: i32) -> i32;
 }
 
 // wbpf's Prometheus metrics (wbpf run --metrics); the original runtime has no such module.
@@ -93,6 +121,14 @@ mod nohost {
     pub unsafe fn wbpf_share_pin(_: u64, _: *const u8, _: i32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_share_open_pinned(_: *const u8, _: i32) -> i64 { ENOSYS as i64 }
     pub unsafe fn wbpf_share_unpin(_: *const u8) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_open_bpf_object(_: *const u8, _: i32) -> u64 { 0 }
+    pub unsafe fn wbpf_load_bpf_object(_: u64) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_program_set_autoload(_: u64, _: *const u8, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_program_set_type(_: u64, _: *const u8, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_program_set_attach_target(_: u64, _: *const u8, _: *const u8) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_map_set_max_entries(_: u64, _: *const u8, _: u32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_map_set_value_size(_: u64, _: *const u8, _: u32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_map_set_autocreate(_: u64, _: *const u8, _: i32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_declare(_: i32, _: *const u8, _: *const u8, _: *const u8, _: *const f64, _: i32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_add(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_set(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }

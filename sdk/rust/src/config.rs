@@ -1,0 +1,239 @@
+//! Configure before load: libbpf's calls between open and load (bpf_program__set_autoload,
+//! bpf_map__set_max_entries and friends), on the runtime's wbpf_config module.
+//!
+//! ```ignore
+//! let mut obj = wbpf::Object::open(include_bytes!("tool.bpf.o"))?;
+//! obj.set_autoload("handle_fentry", false)?;   // the kernel lacks fentry: use the tracepoint
+//! obj.set_max_entries("events", 1 << 20)?;
+//! obj.load()?;                                 // open, apply both, load
+//! obj.attach_all()?;                           // skips handle_fentry
+//! ```
+//!
+//! The setters only record: [`Object::load`] then opens the object without loading it, applies
+//! every setting in the order made and loads it. An object with no setting loads with
+//! wasm_bpf's one call, as before, so a guest that changes nothing still runs on the original
+//! wasm-bpf runtime, which has no wbpf_config module. The setters check what the SDK knows from
+//! the object (ENOENT for a program or map it does not have, EINVAL for a zero size or an empty
+//! name, EBUSY once loaded, EOPNOTSUPP for resizing a global-variable section); the host checks
+//! the rest at load.
+
+use crate::btf;
+use crate::elf;
+use crate::errno::{self, check, Error, ErrorKind, Result};
+use crate::object::{cstring, Inner, Object};
+use crate::sys;
+
+/// One change to make between open and load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Setting {
+    Autoload(String, bool),
+    ProgramType(String, u32),
+    AttachTarget(String, String),
+    MaxEntries(String, u32),
+    ValueSize(String, u32),
+    Autocreate(String, bool),
+}
+
+impl Setting {
+    fn apply(&self, h: u64) -> Result<()> {
+        let what = || format!("load: {:?}", self);
+        let r = match self {
+            Setting::Autoload(p, on) => unsafe { sys::wbpf_program_set_autoload(h, cstring(p, &what)?.as_ptr(), *on as i32) },
+            Setting::ProgramType(p, t) => unsafe { sys::wbpf_program_set_type(h, cstring(p, &what)?.as_ptr(), *t as i32) },
+            Setting::AttachTarget(p, f) => {
+                let (p, f) = (cstring(p, &what)?, cstring(f, &what)?);
+                unsafe { sys::wbpf_program_set_attach_target(h, p.as_ptr(), f.as_ptr()) }
+            }
+            Setting::MaxEntries(m, n) => unsafe { sys::wbpf_map_set_max_entries(h, cstring(m, &what)?.as_ptr(), *n) },
+            Setting::ValueSize(m, n) => unsafe { sys::wbpf_map_set_value_size(h, cstring(m, &what)?.as_ptr(), *n) },
+            Setting::Autocreate(m, on) => unsafe { sys::wbpf_map_set_autocreate(h, cstring(m, &what)?.as_ptr(), *on as i32) },
+        };
+        check(r, what).map(|_| ())
+    }
+}
+
+/// Opens the object on the host without loading it, applies its settings and loads it; the
+/// loaded handle. On failure the opened object is closed again, so a later load starts over.
+pub(crate) fn load(obj: &Inner) -> Result<u64> {
+    let h = {
+        let buf = obj.buf.borrow();
+        unsafe { sys::wbpf_open_bpf_object(buf.as_ptr(), buf.len() as i32) }
+    };
+    if h == 0 {
+        return Err(Error::host(errno::EINVAL, "load: open (the runtime's stderr says why)"));
+    }
+    let applied = obj.config.borrow().iter().try_for_each(|s| s.apply(h));
+    let loaded = applied.and_then(|_| check(unsafe { sys::wbpf_load_bpf_object(h) }, || "load (the runtime's stderr says why)".into()));
+    if let Err(e) = loaded {
+        unsafe { sys::wasm_close_bpf_object(h) };
+        return Err(e);
+    }
+    Ok(h)
+}
+
+impl Object {
+    fn configure(&self, what: &dyn Fn() -> String, s: Setting) -> Result<()> {
+        if self.inner.closed.get() {
+            return Err(Error::new(ErrorKind::Closed, errno::EBADF, what()));
+        }
+        if self.is_loaded() {
+            return Err(Error::new(ErrorKind::AlreadyLoaded, errno::EBUSY, what()));
+        }
+        self.inner.config.borrow_mut().push(s);
+        Ok(())
+    }
+
+    fn has_program(&self, name: &str, what: &dyn Fn() -> String) -> Result<()> {
+        if self.inner.elf.programs().iter().any(|(n, _)| n == name) {
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Range, errno::ENOENT, format!("{}: no program {} in the object", what(), name)))
+    }
+
+    fn has_map(&self, name: &str, what: &dyn Fn() -> String) -> Result<()> {
+        if btf::find(&self.inner.defs.borrow(), name).is_some() {
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Range, errno::ENOENT, format!("{}: no map {} in the object", what(), name)))
+    }
+
+    fn positive(n: u32, what: &dyn Fn() -> String) -> Result<()> {
+        if n == 0 {
+            return Err(Error::new(ErrorKind::Range, errno::EINVAL, format!("{}: must be > 0", what())));
+        }
+        Ok(())
+    }
+
+    /// Switches loading of the program `name` on or off (libbpf's bpf_program__set_autoload).
+    /// A program switched off is not loaded: [`Object::attach_all`] skips it, and attaching it
+    /// fails with ENOENT.
+    pub fn set_autoload(&self, name: &str, autoload: bool) -> Result<()> {
+        let what = || format!("set_autoload {}", name);
+        self.has_program(name, &what)?;
+        self.configure(&what, Setting::Autoload(name.into(), autoload))
+    }
+
+    /// Whether the program `name` is (to be) loaded: false only after `set_autoload(name, false)`
+    /// (the last setting counts).
+    pub fn autoload(&self, name: &str) -> bool {
+        let last = self.inner.config.borrow().iter().rev().find_map(|s| match s {
+            Setting::Autoload(p, on) if p == name => Some(*on),
+            _ => None,
+        });
+        last.unwrap_or(true)
+    }
+
+    /// Sets the program's type, the kernel's enum bpf_prog_type number (libbpf's
+    /// bpf_program__set_type).
+    pub fn set_type(&self, name: &str, prog_type: u32) -> Result<()> {
+        let what = || format!("set_type {} {}", name, prog_type);
+        self.has_program(name, &what)?;
+        Self::positive(prog_type, &what)?;
+        self.configure(&what, Setting::ProgramType(name.into(), prog_type))
+    }
+
+    /// Sets the kernel function (its BTF name) an fentry, fexit, fmod_ret, tp_btf, lsm or iter
+    /// program attaches to, in place of its section's (libbpf's bpf_program__set_attach_target
+    /// with no attach_prog_fd: the host interface cannot attach to another BPF program).
+    pub fn set_attach_target(&self, name: &str, func_name: &str) -> Result<()> {
+        let what = || format!("set_attach_target {} {}", name, func_name);
+        self.has_program(name, &what)?;
+        if func_name.is_empty() {
+            return Err(Error::new(ErrorKind::Range, errno::EINVAL, format!("{}: empty function name", what())));
+        }
+        cstring(func_name, &what)?;
+        self.configure(&what, Setting::AttachTarget(name.into(), func_name.into()))
+    }
+
+    /// Sets the map's max_entries (> 0; ring buffers: a power of 2 multiple of the page size, as
+    /// the kernel requires).
+    pub fn set_max_entries(&self, name: &str, max_entries: u32) -> Result<()> {
+        let what = || format!("set_max_entries {} {}", name, max_entries);
+        self.has_map(name, &what)?;
+        Self::positive(max_entries, &what)?;
+        self.configure(&what, Setting::MaxEntries(name.into(), max_entries))
+    }
+
+    /// Sets the map's value_size (> 0): its [`crate::Map`]s then take values of that size. The
+    /// global-variable sections (.data, .bss, .rodata) cannot be resized: EOPNOTSUPP.
+    pub fn set_value_size(&self, name: &str, value_size: u32) -> Result<()> {
+        let what = || format!("set_value_size {} {}", name, value_size);
+        self.has_map(name, &what)?;
+        Self::positive(value_size, &what)?;
+        if elf::is_data_section(name) {
+            return Err(Error::new(ErrorKind::Range, errno::EOPNOTSUPP, format!("{}: a global-variable section", what())));
+        }
+        self.configure(&what, Setting::ValueSize(name.into(), value_size))?;
+        let mut defs = self.inner.defs.borrow_mut();
+        if let Some(d) = defs.iter_mut().find(|(n, _)| n == name) {
+            d.1.value_size = value_size;
+        }
+        Ok(())
+    }
+
+    /// Switches creation of the map on or off (libbpf's bpf_map__set_autocreate); a program
+    /// using a map switched off fails to load unless it is switched off too.
+    pub fn set_autocreate(&self, name: &str, autocreate: bool) -> Result<()> {
+        let what = || format!("set_autocreate {}", name);
+        self.has_map(name, &what)?;
+        self.configure(&what, Setting::Autocreate(name.into(), autocreate))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bootstrap() -> Object { Object::open(include_bytes!("../../../examples/bootstrap/bootstrap.bpf.o")).unwrap() }
+
+    #[test]
+    fn setters_record_and_check() {
+        let o = bootstrap();
+        assert!(o.autoload("handle_exit"));
+        o.set_autoload("handle_exit", false).unwrap();
+        assert!(!o.autoload("handle_exit"));
+        assert!(o.autoload("handle_exec"));
+        o.set_autoload("handle_exit", true).unwrap();
+        assert!(o.autoload("handle_exit"), "the last setting counts");
+        o.set_max_entries("exec_start", 77).unwrap();
+        o.set_value_size("exec_start", 16).unwrap();
+        assert_eq!(btf::find(&o.inner.defs.borrow(), "exec_start").unwrap().value_size, 16);
+        o.set_autocreate("exec_start", false).unwrap();
+        o.set_type("handle_exec", 5).unwrap();
+        o.set_attach_target("handle_exec", "do_exit").unwrap();
+        assert_eq!(o.inner.config.borrow().len(), 7);
+
+        for (what, r, want) in [
+            ("unknown program", o.set_autoload("nope", false), errno::ENOENT),
+            ("unknown map", o.set_max_entries("nope", 1), errno::ENOENT),
+            ("zero max_entries", o.set_max_entries("exec_start", 0), errno::EINVAL),
+            ("zero value_size", o.set_value_size("exec_start", 0), errno::EINVAL),
+            ("resize .rodata", o.set_value_size(".rodata", 8), errno::EOPNOTSUPP),
+            ("zero type", o.set_type("handle_exec", 0), errno::EINVAL),
+            ("empty target", o.set_attach_target("handle_exec", ""), errno::EINVAL),
+            ("NUL in target", o.set_attach_target("handle_exec", "a\0b"), errno::EINVAL),
+        ] {
+            assert_eq!(r.unwrap_err().errno(), want, "{}", what);
+        }
+        assert_eq!(o.inner.config.borrow().len(), 7, "refused settings are not recorded");
+    }
+
+    #[test]
+    fn load_with_settings_goes_through_wbpf_config() {
+        // Off wasm32 there is no host: the configured load fails at wbpf_open_bpf_object (0),
+        // and the settings stay for the next try.
+        let mut o = bootstrap();
+        o.set_autoload("handle_exit", false).unwrap();
+        let e = o.load().unwrap_err();
+        assert!(e.what().contains("open"), "{}", e);
+        assert!(!o.is_loaded());
+        assert_eq!(o.inner.config.borrow().len(), 1);
+    }
+
+    #[test]
+    fn closed_object_refuses_settings() {
+        let mut o = bootstrap();
+        o.close().unwrap();
+        assert_eq!(o.set_autoload("handle_exit", false).unwrap_err().kind(), ErrorKind::Closed);
+    }
+}
