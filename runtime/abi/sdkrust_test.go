@@ -65,12 +65,12 @@ func readRust(t *testing.T, name string) string {
 }
 
 // TestRustSDKABI checks the raw imports of the Rust SDK (sdk/rust/src/sys.rs) against the ABI
-// table (wasm_bpf, callback-wrapper's poll for the feature callback-export, wbpf_metrics), that
-// every function of the table is declared, the sample callback's signature and the export's
-// name.
+// table (wasm_bpf, callback-wrapper's poll for the feature callback-export, wbpf_share,
+// wbpf_config, wbpf_metrics), that every function of the table is declared, the share flag's
+// value, the sample callback's signature and the export's name.
 func TestRustSDKABI(t *testing.T) {
 	table := map[string]abi.Func{}
-	for _, fn := range append(append([]abi.Func{}, abi.Funcs...), abi.MetricsFuncs...) {
+	for _, fn := range append(append(append([]abi.Func{}, abi.Funcs...), abi.MetricsFuncs...), abi.ConfigFuncs...) {
 		table[fn.Module+"."+fn.Name] = fn
 	}
 	declared := map[string]bool{}
@@ -100,6 +100,9 @@ func TestRustSDKABI(t *testing.T) {
 		if !declared[key] {
 			t.Errorf("%s of runtime/abi is not declared in sys.rs", key)
 		}
+	}
+	if want := "pub const SHARE_WRITABLE: i32 = " + strconv.Itoa(abi.ShareWritable) + ";"; !strings.Contains(readRust(t, "sys.rs"), want) {
+		t.Errorf("sys.rs: no %q (runtime/abi's ShareWritable)", want)
 	}
 	if !strings.Contains(readRust(t, "buffer.rs"), `#[export_name = "`+abi.DefaultCallbackExport+`"]`) {
 		t.Errorf("buffer.rs: no export %q for the callback-wrapper poll", abi.DefaultCallbackExport)
