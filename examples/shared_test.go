@@ -61,17 +61,21 @@ func reports(out []string) []string {
 // The Go report (shared/go) must behave and print the same: it takes the same flags.
 func TestSharedOneRun(t *testing.T) {
 	for _, report := range reportGuests {
-		t.Run(report, func(t *testing.T) { testSharedOneRun(t, report) })
+		t.Run(report, func(t *testing.T) { testSharedOneRun(t, "shared/counter.wasm", report) })
 	}
 }
 
 // reportGuests are the two report guests, C and Go.
 var reportGuests = []string{"shared/report.wasm", "shared/go/report.wasm"}
 
-func testSharedOneRun(t *testing.T, report string) {
+// testSharedOneRun runs counter with report (built modules, or absolute paths) in one run and
+// returns the run's output.
+func testSharedOneRun(t *testing.T, counter, report string) []string {
 	testutils.LeakCheck(t, sharedNames...)
-	g := start(t, "shared/counter.wasm", runOpts{}, "-d", "30",
-		"--also", built(t, report), "-c", "3", "-t", "1024")
+	if !filepath.IsAbs(report) {
+		report = built(t, report)
+	}
+	g := start(t, counter, runOpts{}, "-d", "30", "--also", report, "-c", "3", "-t", "1024")
 	g.waitLine(`^counting system calls, published as syscalls$`, 60*time.Second)
 	callGetppid(getppids)
 	// report ends after 3 reports; counter keeps counting until its 30 s or Ctrl-C.
@@ -87,6 +91,7 @@ func testSharedOneRun(t *testing.T, report string) {
 	if n := getppidCount(out); n < getppids {
 		t.Errorf("getppid counted %d times, want at least the test's %d:\n%s", n, getppids, strings.Join(out, "\n"))
 	}
+	return out
 }
 
 // A reader that asks for a name nobody publishes gives up with ENOENT after its wait; with
@@ -108,11 +113,13 @@ func TestSharedNothingPublished(t *testing.T) {
 // pins and prints getppid's count; `wbpf unpin` removes everything from the kernel.
 func TestSharedAcrossProcesses(t *testing.T) {
 	for _, report := range reportGuests {
-		t.Run(report, func(t *testing.T) { testSharedAcrossProcesses(t, report) })
+		t.Run(report, func(t *testing.T) { testSharedAcrossProcesses(t, "shared/counter.wasm", report) })
 	}
 }
 
-func testSharedAcrossProcesses(t *testing.T, report string) {
+// testSharedAcrossProcesses runs counter --pin, then report --pinned in a second process
+// (built modules, or absolute paths), and returns counter's output.
+func testSharedAcrossProcesses(t *testing.T, counter, report string) []string {
 	snap := testutils.LeakCheck(t, sharedNames...)
 	testutils.RequireKernel(t)
 	dir, err := os.MkdirTemp("/sys/fs/bpf", "wbpf-shared-")
@@ -122,9 +129,10 @@ func testSharedAcrossProcesses(t *testing.T, report string) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	grant := runOpts{flags: []string{"--pin-dir", dir}}
 
-	g := start(t, "shared/counter.wasm", grant, "--pin", "-d", "1")
-	if code, out := g.wait(60 * time.Second); code != 0 || len(out) == 0 || out[0] != "counting system calls, published as syscalls and pinned" {
-		t.Fatalf("counter --pin: exit %d, output %q, stderr:\n%s", code, out, g.stderr())
+	g := start(t, counter, grant, "--pin", "-d", "1")
+	code, counted := g.wait(60 * time.Second)
+	if code != 0 || len(counted) == 0 || counted[len(counted)-1] != "counting system calls, published as syscalls and pinned" {
+		t.Fatalf("counter --pin: exit %d, output %q, stderr:\n%s", code, counted, g.stderr())
 	}
 	left, err := snap.New("count_syscall")
 	if err != nil {
@@ -169,4 +177,5 @@ func testSharedAcrossProcesses(t *testing.T, report string) {
 	if err := snap.WaitGone(5*time.Second, sharedNames...); err != nil {
 		t.Errorf("after wbpf unpin: %v", err)
 	}
+	return counted
 }
