@@ -79,13 +79,16 @@ impl {{.Name}}Skel {
         Open{{.Name}}Skel::open()
     }
 
-    /// Attaches every program whose section says where. Programs that need a target (xdp, tc,
+    /// Attaches every program whose section says where and that was not switched off before
+    /// load (`open.obj.set_autoload(NAME, false)`). Programs that need a target (xdp, tc,
     /// cgroup, socket) are left to `progs.NAME.attach_target(...)`. They stay attached until
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
 {{- range .Programs}}
 {{- if .Auto}}
-        self.progs.{{.Field}}.attach()?;
+        if self.obj.autoload("{{.Name}}") {
+            self.progs.{{.Field}}.attach()?;
+        }
 {{- end}}
 {{- end}}
         ::core::result::Result::Ok(())

@@ -68,11 +68,14 @@ impl ScalarsSkel {
         OpenScalarsSkel::open()
     }
 
-    /// Attaches every program whose section says where. Programs that need a target (xdp, tc,
+    /// Attaches every program whose section says where and that was not switched off before
+    /// load (`open.obj.set_autoload(NAME, false)`). Programs that need a target (xdp, tc,
     /// cgroup, socket) are left to `progs.NAME.attach_target(...)`. They stay attached until
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
-        self.progs.sc_touch.attach()?;
+        if self.obj.autoload("sc_touch") {
+            self.progs.sc_touch.attach()?;
+        }
         ::core::result::Result::Ok(())
     }
 

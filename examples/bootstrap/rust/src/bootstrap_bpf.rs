@@ -77,12 +77,17 @@ impl BootstrapSkel {
         OpenBootstrapSkel::open()
     }
 
-    /// Attaches every program whose section says where. Programs that need a target (xdp, tc,
+    /// Attaches every program whose section says where and that was not switched off before
+    /// load (`open.obj.set_autoload(NAME, false)`). Programs that need a target (xdp, tc,
     /// cgroup, socket) are left to `progs.NAME.attach_target(...)`. They stay attached until
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
-        self.progs.handle_exec.attach()?;
-        self.progs.handle_exit.attach()?;
+        if self.obj.autoload("handle_exec") {
+            self.progs.handle_exec.attach()?;
+        }
+        if self.obj.autoload("handle_exit") {
+            self.progs.handle_exit.attach()?;
+        }
         ::core::result::Result::Ok(())
     }
 

@@ -80,13 +80,20 @@ impl RunqlatSkel {
         OpenRunqlatSkel::open()
     }
 
-    /// Attaches every program whose section says where. Programs that need a target (xdp, tc,
+    /// Attaches every program whose section says where and that was not switched off before
+    /// load (`open.obj.set_autoload(NAME, false)`). Programs that need a target (xdp, tc,
     /// cgroup, socket) are left to `progs.NAME.attach_target(...)`. They stay attached until
     /// the skeleton is dropped.
     pub fn attach(&self) -> ::wbpf::Result<()> {
-        self.progs.handle_sched_switch.attach()?;
-        self.progs.handle_sched_wakeup.attach()?;
-        self.progs.handle_sched_wakeup_new.attach()?;
+        if self.obj.autoload("handle_sched_switch") {
+            self.progs.handle_sched_switch.attach()?;
+        }
+        if self.obj.autoload("handle_sched_wakeup") {
+            self.progs.handle_sched_wakeup.attach()?;
+        }
+        if self.obj.autoload("handle_sched_wakeup_new") {
+            self.progs.handle_sched_wakeup_new.attach()?;
+        }
         ::core::result::Result::Ok(())
     }
 
