@@ -170,10 +170,14 @@ func pollBegin(ctx context.Context, _ api.Module, in *Instance, stack []uint64) 
 	data, maxSize, timeoutMS := api.DecodeU32(stack[4]), api.DecodeU32(stack[5]), api.DecodeI32(stack[6])
 	var resolve func() (api.Function, error)
 	var dispatch *dispatcher
-	if api.DecodeU32(stack[7]) == 0 {
+	table := api.DecodeU32(stack[7]) == 0
+	if table {
 		resolve = func() (api.Function, error) { return lookupTable(mod, idx) }
 		if in.dispatch != nil {
 			dispatch = in.dispatch.table
+			if _, ok := in.checkedIdx[idx]; ok {
+				resolve = nil // the dispatcher delivers; checked before
+			}
 		}
 	} else {
 		name := in.CallbackExport
@@ -183,6 +187,9 @@ func pollBegin(ctx context.Context, _ api.Module, in *Instance, stack []uint64) 
 		resolve = func() (api.Function, error) { return lookupExport(mod, name) }
 		if in.dispatch != nil {
 			dispatch = in.dispatch.export
+			if in.checkedExport {
+				resolve = nil
+			}
 		}
 	}
 	p, fn, mem, err := startPoll(ctx, mod, in, resolve, obj, token, data, maxSize, timeoutMS)
@@ -190,6 +197,14 @@ func pollBegin(ctx context.Context, _ api.Module, in *Instance, stack []uint64) 
 		return 0, err
 	}
 	if dispatch != nil {
+		if !table {
+			in.checkedExport = true
+		} else if resolve != nil {
+			if in.checkedIdx == nil {
+				in.checkedIdx = make(map[uint32]struct{})
+			}
+			in.checkedIdx[idx] = struct{}{}
+		}
 		if !p.Wait() {
 			n, err := p.End()
 			in.tellIfInterrupted(err)

@@ -64,6 +64,15 @@ type Instance struct {
 	// inside the guest's runtime; current is the poll it is running.
 	dispatch *Dispatchers
 	current  *dispatchState
+	// checkedIdx (table indices) and checkedExport: a callback the front
+	// already checked for a poll its dispatcher delivers. The check makes
+	// an api.Function, whose call engine and stack wazero allocates anew
+	// each time: per idle poll, that was most of its CPU and the garbage
+	// that made the collector run (BENCHMARKS.md, issue 12). The
+	// dispatcher calls through the table itself, so a guest that rewrites
+	// its table afterwards traps there instead of getting -EINVAL.
+	checkedIdx    map[uint32]struct{}
+	checkedExport bool
 	// trap is the first trap inside a callback (see unwind).
 	trap error
 	// guest is the guest module, for host calls that come from the front
@@ -524,8 +533,10 @@ func startPoll(ctx context.Context, mod api.Module, in *Instance, resolve func()
 	if _, err := in.Registry.Buffer(obj, token); err != nil {
 		return nil, nil, nil, err
 	}
-	if fn, err = resolve(); err != nil {
-		return nil, nil, nil, err
+	if resolve != nil {
+		if fn, err = resolve(); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	timeout := time.Duration(timeoutMS) * time.Millisecond
 	if timeoutMS < 0 {
