@@ -77,11 +77,13 @@ type BufferPoll struct {
 	pendingEnd uintptr
 	// held: Wait read a perf sample (p.m.perfRec) for Next to return.
 	held bool
-	n    int32
-	done bool
-	res  int32
-	err  error
-	lost uint64
+	// armed: the ring's timer runs for this poll; expired: it fired.
+	armed, expired bool
+	n              int32
+	done           bool
+	res            int32
+	err            error
+	lost           uint64
 }
 
 // StartPoll begins a poll with the semantics of Poll.
@@ -200,8 +202,7 @@ func (p *BufferPoll) nextPerf() ([]byte, bool) {
 // poll has delivered none yet; take marks it as the pending sample.
 func (p *BufferPoll) nextRing(take bool) ([]byte, bool) {
 	v := p.ring
-	var deadline time.Time
-	for waited := false; ; waited = true {
+	for {
 		if v.data == nil {
 			// The object was closed from a callback.
 			p.finish(endPoll(p.ctx, p.n, fmt.Errorf("ring buffer %s: %w", p.m.name, os.ErrClosed), nil))
@@ -226,21 +227,18 @@ func (p *BufferPoll) nextRing(take bool) ([]byte, bool) {
 		}
 		msec := -1
 		if p.timeout >= 0 {
-			// The clock is read only if a wait returned without a sample
-			// (an interrupted syscall, a record still being written).
 			msec = int((p.timeout + time.Millisecond - 1) / time.Millisecond)
-			if waited {
-				if deadline.IsZero() {
-					deadline = time.Now().Add(p.timeout)
-				}
-				msec = int((time.Until(deadline) + time.Millisecond - 1) / time.Millisecond)
-			}
-			if msec <= 0 {
+			if msec <= 0 || p.expired {
 				p.finish(0, nil)
 				return nil, false
 			}
 		}
-		interrupted, err := v.wait(msec)
+		// The timer is armed by the first wait of the poll only, so a
+		// wakeup without a sample (a record still being written) does not
+		// restart the timeout.
+		interrupted, expired, err := v.wait(msec, msec >= 0 && !p.armed)
+		p.armed = msec >= 0 && !expired
+		p.expired = expired
 		if err != nil {
 			p.finish(0, fmt.Errorf("map %s: %w", p.m.name, err))
 			return nil, false
@@ -277,6 +275,15 @@ func (p *BufferPoll) Stop(ret int32) {
 
 func (p *BufferPoll) finish(res int32, err error) {
 	p.done, p.res, p.err = true, res, err
+	if p.armed {
+		// A stale expiry would wake the netpoller for nothing later.
+		p.armed = false
+		if p.ring.data != nil {
+			if derr := p.ring.disarm(); derr != nil && p.err == nil {
+				p.err = fmt.Errorf("map %s: %w", p.m.name, derr)
+			}
+		}
+	}
 }
 
 // End releases the poll and returns its result: the number of samples

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -18,18 +19,29 @@ import (
 // ringbuf.Reader: its ReadInto consumes every record it returns, so a
 // sample cannot stay in the ring until its callback has run, and a wait
 // with a timeout costs a deadline set and a context registration per poll
-// (BENCHMARKS.md, issue 12). Here a poll costs one epoll_wait when the ring
-// is empty and none when it is not; the epoll set also holds the
-// registry's interrupt eventfd, so an interrupt wakes a waiting poll at
-// once without anything registered per poll.
+// (BENCHMARKS.md, issue 12). Here a poll costs nothing when the ring is
+// not empty; the epoll set also holds the registry's interrupt eventfd, so
+// an interrupt wakes a waiting poll at once without anything registered
+// per poll, and a timerfd for the poll's timeout.
+//
+// The set itself waits in Go's netpoller (RATIONALE.md "A poll costs what
+// its events cost"): the guest's goroutine parks, its P goes idle and
+// sysmon sleeps, where a blocking epoll_wait kept a P in a system call
+// that sysmon polled every 20 µs to 10 ms and then took away. The timeout
+// is the timerfd's, not a Go deadline, whose timer wakes a second thread
+// when it fires; and the calls made while the guest runs (the check, the
+// timer) are raw system calls, which do not wake a sleeping sysmon.
 type ringReader struct {
 	cons, prod *uintptr
 	data       []byte // the data pages, mapped twice in a row
 	mask       uintptr
 	maps       [][]byte
 	epfd       int
+	epoll      *os.File // epfd, non-blocking, in Go's netpoller
+	conn       syscall.RawConn
 	ringFD     int // the map's fd, as registered in epfd
-	events     [2]unix.EpollEvent
+	timerFD    int // the poll's timeout, registered in epfd
+	events     [3]unix.EpollEvent
 }
 
 // ringbufHeader is the kernel's header before every ring buffer sample.
@@ -53,24 +65,38 @@ func newRingReader(m *ebpf.Map, wake int) (*ringReader, error) {
 		return nil, fmt.Errorf("map data pages: %w", err)
 	}
 	v := &ringReader{
-		cons:   (*uintptr)(unsafe.Pointer(&cons[0])),
-		prod:   (*uintptr)(unsafe.Pointer(&prod[0])),
-		data:   prod[page:],
-		mask:   uintptr(size - 1),
-		maps:   [][]byte{cons, prod},
-		epfd:   -1,
-		ringFD: m.FD(),
+		cons:    (*uintptr)(unsafe.Pointer(&cons[0])),
+		prod:    (*uintptr)(unsafe.Pointer(&prod[0])),
+		data:    prod[page:],
+		mask:    uintptr(size - 1),
+		maps:    [][]byte{cons, prod},
+		epfd:    -1,
+		ringFD:  m.FD(),
+		timerFD: -1,
 	}
 	if v.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		v.close()
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	for _, fd := range []int{m.FD(), wake} {
+	if v.timerFD, err = unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC); err != nil {
+		v.close()
+		return nil, fmt.Errorf("poll timer: %w", err)
+	}
+	for _, fd := range []int{m.FD(), wake, v.timerFD} {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
 		if err := unix.EpollCtl(v.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 			v.close()
 			return nil, fmt.Errorf("epoll: add fd %d: %w", fd, err)
 		}
+	}
+	if err := unix.SetNonblock(v.epfd, true); err != nil {
+		v.close()
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	v.epoll = os.NewFile(uintptr(v.epfd), "ringbuf-epoll")
+	if v.conn, err = v.epoll.SyscallConn(); err != nil {
+		v.close()
+		return nil, fmt.Errorf("epoll: %w", err)
 	}
 	return v, nil
 }
@@ -107,23 +133,61 @@ func (v *ringReader) peek() (sample []byte, end uintptr, ok bool, err error) {
 // commit consumes the ring up to end (from peek).
 func (v *ringReader) commit(end uintptr) { atomic.StoreUintptr(v.cons, end) }
 
-// wait blocks in epoll_wait for up to msec milliseconds (-1: no limit)
-// until the ring has data or the interrupt eventfd is set. It reports
-// whether the interrupt fd was ready; EINTR counts as a spurious wakeup.
-func (v *ringReader) wait(msec int) (interrupted bool, err error) {
-	n, err := unix.EpollWait(v.epfd, v.events[:], msec)
+// wait waits until the ring has data, the interrupt eventfd is set or,
+// if arm, msec milliseconds have passed (arm false: the timer armed by an
+// earlier wait of the same poll still runs; msec < 0: no limit). The
+// caller disarms the timer with disarm when its poll ends.
+func (v *ringReader) wait(msec int, arm bool) (interrupted, expired bool, err error) {
+	if arm && msec >= 0 {
+		spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(msec) * 1e6)}
+		if msec == 0 {
+			spec.Value.Nsec = 1 // a zero value would disarm it
+		}
+		if err := v.setTimer(&spec); err != nil {
+			return false, false, err
+		}
+	}
+	var werr error
+	err = v.conn.Read(func(uintptr) bool {
+		// Raw: nothing here blocks, and a system call through
+		// entersyscall would wake a sleeping sysmon.
+		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(v.epfd),
+			uintptr(unsafe.Pointer(&v.events[0])), uintptr(len(v.events)), 0, 0, 0)
+		if errno != 0 {
+			if errno != unix.EINTR {
+				werr = fmt.Errorf("epoll_wait: %w", errno)
+			}
+			return true
+		}
+		for _, ev := range v.events[:r] {
+			switch int(ev.Fd) {
+			case v.ringFD:
+			case v.timerFD:
+				var b [8]byte
+				unix.RawSyscall(unix.SYS_READ, uintptr(v.timerFD), uintptr(unsafe.Pointer(&b[0])), 8)
+				expired = true
+			default:
+				interrupted = true
+			}
+		}
+		return r > 0
+	})
 	if err != nil {
-		if errors.Is(err, unix.EINTR) {
-			return false, nil
-		}
-		return false, fmt.Errorf("epoll_wait: %w", err)
+		return false, false, fmt.Errorf("epoll: %w", err)
 	}
-	for _, ev := range v.events[:n] {
-		if int(ev.Fd) != v.ringFD {
-			interrupted = true
-		}
+	return interrupted, expired, werr
+}
+
+// disarm stops the timer of a poll that ends before it fired.
+func (v *ringReader) disarm() error { return v.setTimer(&unix.ItimerSpec{}) }
+
+func (v *ringReader) setTimer(spec *unix.ItimerSpec) error {
+	_, _, errno := unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(v.timerFD), 0,
+		uintptr(unsafe.Pointer(spec)), 0, 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("poll timer: %w", errno)
 	}
-	return interrupted, nil
+	return nil
 }
 
 // close unmaps the ring and closes the epoll set; a poll holding the
@@ -133,10 +197,16 @@ func (v *ringReader) close() error {
 	for _, b := range v.maps {
 		errs = append(errs, unix.Munmap(b))
 	}
-	if v.epfd >= 0 {
+	switch {
+	case v.epoll != nil:
+		errs = append(errs, v.epoll.Close())
+	case v.epfd >= 0:
 		errs = append(errs, unix.Close(v.epfd))
 	}
-	v.maps, v.data, v.cons, v.prod, v.epfd = nil, nil, nil, nil, -1
+	if v.timerFD >= 0 {
+		errs = append(errs, unix.Close(v.timerFD))
+	}
+	v.maps, v.data, v.cons, v.prod, v.epfd, v.epoll, v.conn, v.timerFD = nil, nil, nil, nil, -1, nil, nil, -1
 	return errors.Join(errs...)
 }
 
