@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -162,12 +163,7 @@ func InstantiateDispatchers(ctx context.Context, r wazero.Runtime, guest api.Mod
 		return nil
 	})
 	instantiate := func(bin []byte) (*dispatcher, error) {
-		c, err := r.CompileModule(ctx, bin)
-		if err != nil {
-			return nil, err
-		}
-		defer c.Close(ctx)
-		m, err := r.InstantiateModule(rctx, c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+		m, err := instantiateShared(ctx, rctx, r, bin)
 		if err != nil {
 			return nil, err
 		}
@@ -353,4 +349,27 @@ func appendU32(b []byte, v uint32) []byte {
 		}
 		b = append(b, c|0x80)
 	}
+}
+
+// sharedModules serialises compiling, instantiating and closing the
+// runtime's own small modules (dispatchers, fronts). Every guest compiles
+// the same bytes, and wazero keeps one compiled module per content hash in
+// its engine, found, added and released by reference count around each
+// compile and close; guests of one run (--also) set up at the same time,
+// and one such setup was seen to panic inside wazero ("index out of range"
+// in NewFunction). Setup happens once per guest, so the lock costs nothing
+// on any hot path.
+var sharedModules sync.Mutex
+
+// instantiateShared compiles bin, instantiates it once with ctx's import
+// resolver (rctx) and drops the compiled module, under sharedModules.
+func instantiateShared(ctx, rctx context.Context, r wazero.Runtime, bin []byte) (api.Module, error) {
+	sharedModules.Lock()
+	defer sharedModules.Unlock()
+	c, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close(ctx)
+	return r.InstantiateModule(rctx, c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 }

@@ -127,12 +127,7 @@ func InstantiateFront(ctx context.Context, r wazero.Runtime, in *Instance) (f *F
 		return nil
 	})
 	instantiate := func(bin []byte) (api.Module, error) {
-		c, err := r.CompileModule(ctx, bin)
-		if err != nil {
-			return nil, err
-		}
-		defer c.Close(ctx)
-		return r.InstantiateModule(rctx, c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+		return instantiateShared(ctx, rctx, r, bin)
 	}
 	if f.wasmBPF, err = instantiate(frontModule(false)); err != nil {
 		return nil, fmt.Errorf("front %s: %w", abi.Module, err)
