@@ -23,7 +23,8 @@ type stdoutBuffer struct {
 	mu    sync.Mutex
 	w     io.Writer
 	buf   []byte
-	timer *time.Timer
+	timer *time.Timer // made on the first write, then re-armed: no timer per batch
+	armed bool
 	err   error
 }
 
@@ -54,8 +55,13 @@ func (b *stdoutBuffer) Write(p []byte) (int, error) {
 		}
 	}
 	b.buf = append(b.buf, p...)
-	if b.timer == nil {
-		b.timer = time.AfterFunc(flushDelay, func() { b.Flush() })
+	if !b.armed {
+		if b.timer == nil {
+			b.timer = time.AfterFunc(flushDelay, func() { b.Flush() })
+		} else {
+			b.timer.Reset(flushDelay)
+		}
+		b.armed = true
 	}
 	return len(p), nil
 }
@@ -68,9 +74,9 @@ func (b *stdoutBuffer) Flush() error {
 }
 
 func (b *stdoutBuffer) flushLocked() error {
-	if b.timer != nil {
+	if b.armed {
 		b.timer.Stop()
-		b.timer = nil
+		b.armed = false
 	}
 	if len(b.buf) == 0 || b.err != nil {
 		return b.err
