@@ -60,8 +60,14 @@ func TestOriginalGuests(t *testing.T) {
 				if sink == "terminal" {
 					// On a pseudo-terminal (script(1)), and Ctrl-C typed on it: the
 					// terminal sends SIGINT to wbpf, as for a user at a shell.
+					// script runs the command with $SHELL -c, /bin/sh when
+					// unset (as in CI): dash does not exec a lone command,
+					// stays in the terminal's foreground group, dies of the
+					// SIGINT, and script reports its 130 however wbpf ended.
+					// exec makes wbpf script's only child.
 					script := testutils.RequireTool(t, "script")
-					cmd = exec.Command(script, "-qefc", strings.Join(args, " "), "/dev/null")
+					cmd = exec.Command(script, "-qefc", "exec "+strings.Join(args, " "), "/dev/null")
+					cmd.Env = append(os.Environ(), "SHELL=/bin/sh")
 					in, err := cmd.StdinPipe()
 					if err != nil {
 						t.Fatal(err)
