@@ -3,6 +3,7 @@ package runtime
 import (
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/wbpf/wbpf/runtime/internal/bpf"
@@ -41,6 +42,7 @@ type Config struct {
 	group        *Group
 	pinDir       string
 	stopStatusFn func() int
+	started      func()
 	hostModules  []HostModule
 	// compileLimitD applies when compileLimitSet; otherwise
 	// DefaultCompileLimit.
@@ -252,6 +254,26 @@ func (c Config) WithStop(stop <-chan struct{}) Config {
 func (c Config) WithStopStatus(status func() int) Config {
 	c.stopStatusFn = status
 	return c
+}
+
+// WithStarted sets a function Run calls once, when the guest first waits
+// (a buffer poll or a sleep) or ends, whichever comes first: what a guest
+// loads and attaches at start is done by then. The CLI uses it to end the
+// start's garbage-collector setting (see cli/wbpf, startgc.go). f runs on
+// the guest's goroutine and must not block.
+func (c Config) WithStarted(f func()) Config {
+	c.started = f
+	return c
+}
+
+// startedOnce returns the function that calls the WithStarted function
+// the first time it is called.
+func (c Config) startedOnce() func() {
+	if c.started == nil {
+		return func() {}
+	}
+	var once sync.Once
+	return func() { once.Do(c.started) }
 }
 
 func (c Config) stopStatus() int {
