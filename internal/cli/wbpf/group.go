@@ -166,6 +166,12 @@ func (o *runOptions) runGroup(cmd *cobra.Command, base runtime.Config, first gue
 		}
 	}
 
+	started, endGC := startGC(len(cfgs))
+	defer endGC()
+	for i := range cfgs {
+		cfgs[i] = cfgs[i].WithStarted(started)
+	}
+
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	rt, err := runtime.NewRuntime(ctx, base)

@@ -220,6 +220,9 @@ func (o *runOptions) run(cmd *cobra.Command, args []string) error {
 	if bare.IsObject(wasm) {
 		return o.runBare(cmd, cfg, args[0], wasm, args[1:])
 	}
+	started, endGC := startGC(1)
+	defer endGC()
+	cfg = cfg.WithStarted(started)
 	if o.metrics != "" {
 		reg, stop, err := o.serveMetrics(cmd, o.metrics)
 		if err != nil {
