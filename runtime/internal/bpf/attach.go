@@ -48,6 +48,9 @@ func (r *Registry) Attach(h uint64, prog, target string) error {
 	}
 	p, ok := o.coll.Programs[prog]
 	if !ok {
+		if why := o.switchedOff("program", prog); why != "" {
+			return fmt.Errorf("attach %s: program %w (%s)", prog, ErrNotFound, why)
+		}
 		return fmt.Errorf("program %q: %w (object has %s)", prog, ErrNotFound, list(o.ProgramNames()))
 	}
 	ps := o.spec.Programs[prog]

@@ -262,6 +262,9 @@ func (r *Registry) MapToken(h uint64, name string) (int32, error) {
 	if m, ok := o.pinnedMap(name); ok { // names in pins have no dots (pin.go)
 		return m.token, nil
 	}
+	if why := o.switchedOff("map", name); why != "" {
+		return 0, fmt.Errorf("map %q: %w (%s)", name, ErrNotFound, why)
+	}
 	return 0, fmt.Errorf("map %q: %w (object has %s)", name, ErrNotFound, list(o.MapNames()))
 }
 

@@ -62,12 +62,47 @@ func (r *Registry) LoadOpened(h uint64) error {
 	for name := range o.noCreate {
 		delete(spec.Maps, name)
 	}
+	if err := usesUncreated(spec, o.noCreate); err != nil {
+		return err
+	}
 	built, err := r.build(spec, nil, 1)
 	if err != nil {
 		return err
 	}
+	// What was switched off stays known, so that looking it up later says why it is missing.
+	built.noLoad, built.noCreate = o.noLoad, o.noCreate
 	*o = *built
 	return nil
+}
+
+// usesUncreated names the first program (in name order) that refers to a map switched off:
+// libbpf refuses to load it, and cilium/ebpf's own "missing map" would not say why the map is
+// missing. Each program's instructions already hold the subprograms it calls.
+func usesUncreated(spec *ebpf.CollectionSpec, off map[string]bool) error {
+	if len(off) == 0 {
+		return nil
+	}
+	for _, name := range sortedKeys(spec.Programs) {
+		for _, ins := range spec.Programs[name].Instructions {
+			if ref := ins.Reference(); ref != "" && off[ref] && ins.IsLoadFromMap() {
+				return fmt.Errorf("program %s uses map %s, which was switched off with set_autocreate (switch the program off too, or keep the map): %w",
+					name, ref, ErrNotFound)
+			}
+		}
+	}
+	return nil
+}
+
+// switchedOff says why name is missing from a loaded object, if it was switched off before
+// load: "" otherwise.
+func (o *Object) switchedOff(kind, name string) string {
+	switch {
+	case kind == "map" && o.noCreate[name]:
+		return "not created: switched off with set_autocreate before load"
+	case kind == "program" && o.noLoad[name]:
+		return "not loaded: switched off with set_autoload before load"
+	}
+	return ""
 }
 
 // openedProgram is the object h, opened and not yet loaded, and its program name.

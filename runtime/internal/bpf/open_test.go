@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -64,6 +65,12 @@ func TestOpenConfigureLoad(t *testing.T) {
 	if _, ok := o.coll.Maps["wt_cgroups"]; ok {
 		t.Error("wt_cgroups created though switched off")
 	}
+	if _, err := r.MapToken(h, "wt_cgroups"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "set_autocreate") {
+		t.Errorf("token of a map switched off: %v, want ErrNotFound saying set_autocreate", err)
+	}
+	if err := r.Attach(h, "wt_kp_openat", ""); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "set_autoload") {
+		t.Errorf("attach of a program switched off: %v, want ErrNotFound saying set_autoload", err)
+	}
 	info, err := o.coll.Maps["wt_counts"].Info()
 	if err != nil || info.MaxEntries != 333 {
 		t.Errorf("wt_counts max_entries %v (%v), want 333", info, err)
@@ -80,6 +87,34 @@ func TestOpenConfigureLoad(t *testing.T) {
 	}
 	if err := r.Close(h); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestAutocreateOffUsedMap: a map switched off that a loaded program uses fails the load with
+// ErrNotFound naming program and map, nothing reaches the kernel, and the object stays opened:
+// switching the program off too then loads.
+func TestAutocreateOffUsedMap(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	r, _ := newTestRegistry(t)
+	h, err := r.OpenObject(readFixture(t, "demo.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(h)
+	if err := r.SetAutocreate(h, "wt_counts", false); err != nil {
+		t.Fatal(err)
+	}
+	err = r.LoadOpened(h)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "program wt_on_getppid uses map wt_counts") {
+		t.Fatalf("load: %v, want ErrNotFound naming wt_on_getppid and wt_counts", err)
+	}
+	t.Logf("load: %v", err)
+	if err := r.SetAutoload(h, "wt_on_getppid", false); err != nil {
+		t.Fatalf("the object did not stay opened: %v", err)
+	}
+	if err := r.LoadOpened(h); err != nil {
+		t.Fatalf("load with the user switched off too: %v", err)
 	}
 }
 
