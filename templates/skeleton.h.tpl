@@ -185,7 +185,7 @@ static inline int {{.Name}}_bpf__load(struct {{.Name}}_bpf *skel)
 	if ((err = bpf_object__load(skel->obj)))
 		return err;
 {{- range .Sections}}{{if .NoBits}}
-	if ((err = {{$.Name}}_bpf__{{.Field}}_write(skel)))
+	if (bpf_map__autocreate(skel->maps.{{.Field}}) && (err = {{$.Name}}_bpf__{{.Field}}_write(skel)))
 		return err;
 {{- end}}{{end}}
 	return 0;

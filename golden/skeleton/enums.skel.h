@@ -316,7 +316,7 @@ static inline int enums_bpf__load(struct enums_bpf *skel)
 	}
 	if ((err = bpf_object__load(skel->obj)))
 		return err;
-	if ((err = enums_bpf__bss_write(skel)))
+	if (bpf_map__autocreate(skel->maps.bss) && (err = enums_bpf__bss_write(skel)))
 		return err;
 	return 0;
 }

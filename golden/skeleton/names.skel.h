@@ -527,7 +527,7 @@ static inline int names_bpf__load(struct names_bpf *skel)
 		return wbpf__fail(EBUSY);
 	if ((err = bpf_object__load(skel->obj)))
 		return err;
-	if ((err = names_bpf__bss_write(skel)))
+	if (bpf_map__autocreate(skel->maps.bss) && (err = names_bpf__bss_write(skel)))
 		return err;
 	return 0;
 }

@@ -268,7 +268,7 @@ static inline int ringbuf_bpf__load(struct ringbuf_bpf *skel)
 	}
 	if ((err = bpf_object__load(skel->obj)))
 		return err;
-	if ((err = ringbuf_bpf__bss_write(skel)))
+	if (bpf_map__autocreate(skel->maps.bss) && (err = ringbuf_bpf__bss_write(skel)))
 		return err;
 	return 0;
 }

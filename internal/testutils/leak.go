@@ -58,7 +58,7 @@ func (s *Snapshot) set(kind string) map[uint32]bool {
 }
 
 // New lists the objects in the kernel now that were not in the snapshot and whose name is in
-// names (compared as the kernel stores them, cut to 15 bytes). With no names, every new object
+// names (whole, or cut to 15 bytes as the kernel stores them). With no names, every new object
 // counts. Filter by the names of the test's own BPF programs and maps when other processes
 // (other test packages run in parallel) may load BPF objects at the same time.
 func (s *Snapshot) New(names ...string) ([]KernelObject, error) {
@@ -80,11 +80,10 @@ func nameMatches(name string, names []string) bool {
 	if len(names) == 0 {
 		return true
 	}
+	// Maps are listed by the kernel's name, cut to 15 bytes; programs by cilium/ebpf's
+	// ProgramInfo.Name, which is the whole name when the program has BTF function info.
 	return slices.ContainsFunc(names, func(n string) bool {
-		if len(n) > objNameLen {
-			n = n[:objNameLen]
-		}
-		return n == name
+		return n == name || len(n) > objNameLen && n[:objNameLen] == name
 	})
 }
 

@@ -290,11 +290,14 @@ static inline const char *bpf_program__section_name(const struct bpf_program *pr
 }
 
 /* bpf_map__fd returns the host's token for the map, for bpf_map_*_elem. Only after load
- * (-EINVAL before, as in libbpf). The token means nothing outside this guest. */
+ * (-EINVAL before, as in libbpf); -ENOENT for a map switched off with bpf_map__set_autocreate.
+ * The token means nothing outside this guest. */
 static inline int bpf_map__fd(const struct bpf_map *map)
 {
     if (!map || !map->obj->handle)
         return wbpf__fail(EINVAL);
+    if (map->no_autocreate) /* switched off before load (bpf_map__set_autocreate): not created */
+        return wbpf__fail(ENOENT);
     if (map->fd >= 0)
         return map->fd;
     /* Global-variable maps are asked for by their section's name, whatever name found them. */

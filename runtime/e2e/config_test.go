@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/wbpf/wbpf/internal/testutils"
+	"github.com/wbpf/wbpf/runtime/abi"
+)
+
+// configNames are the kernel names of config.bpf.o's programs and maps.
+var configNames = []string{"wbpfe2e_cf_btf", "wbpfe2e_cf_typed", "wbpfe2e_cf_offuser",
+	"wbpfe2e_cf_cnt", "wbpfe2e_cf_vs", "wbpfe2e_cf_off"}
+
+// TestConfigKernel: a C guest on config.bpf.o's skeleton uses every wbpf_config setter before
+// load, and the kernel shows each one took: the tp_btf program retargeted with
+// bpf_program__set_attach_target is attached to sys_enter (its link says so, and it counts
+// the test's getppid calls), bpf_program__set_type made the tc program a socket filter (which the default policy allows), the map
+// resized with set_value_size/set_max_entries has value_size 24 and max_entries 99, and the map
+// switched off with set_autocreate exists nowhere, nor its one user; its skeleton field gives
+// -ENOENT. The guest also reports the errno of bad input to the raw setters, checked here
+// against runtime/abi.
+func TestConfigKernel(t *testing.T) {
+	snap := testutils.LeakCheck(t, configNames...)
+	wasm, _ := skelGuest(t, "config", "config")
+
+	const n = 5
+	args := []string{"config.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(syscall.SYS_GETPPID), strconv.Itoa(n)}
+	r := start(context.Background(), t, wasm, config(t, args...))
+	r.waitFor("attached", time.Minute)
+	checkConfigKernel(t, snap)
+	trigger(t, n)
+	code, out := r.wait(time.Minute)
+	if code != 0 {
+		t.Fatalf("guest exit code %d; output %q", code, out)
+	}
+	v := values(out)
+	for _, tc := range []struct {
+		key  string
+		want abi.Errno
+	}{
+		{"bad_unknown_map", abi.ENOENT},
+		{"bad_unknown_prog", abi.ENOENT},
+		{"bad_unknown_autocreate", abi.ENOENT},
+		{"bad_value_size_0", abi.EINVAL},
+		{"bad_resize_rodata", abi.EOPNOTSUPP},
+		{"bad_type_0", abi.EINVAL},
+		{"bad_type_1000", abi.EINVAL},
+		{"bad_empty_target", abi.EINVAL},
+		{"bad_bad_handle", abi.EBADF},
+		{"bad_used_off", abi.ENOENT},
+		{"bad_load", 0},
+		{"bad_after_load", abi.EBUSY},
+		{"bad_load_again", abi.EBUSY},
+		{"skel_used_off", abi.ENOENT},
+		{"off_fd", abi.ENOENT},
+		{"off_find_fd", abi.ENOENT},
+	} {
+		if got := v[tc.key]; got != strconv.Itoa(int(tc.want)) {
+			t.Errorf("%s: errno %s, want %d (%v)", tc.key, got, tc.want, tc.want)
+		}
+	}
+	if v["btf"] != strconv.Itoa(n) {
+		t.Errorf("wbpfe2e_cf_btf counted %s getppid calls, want %d: not attached to sys_enter", v["btf"], n)
+	}
+}
+
+// checkConfigKernel: while the guest of config.bpf.o runs, the kernel holds what its settings
+// asked for.
+func checkConfigKernel(t *testing.T, snap *testutils.Snapshot) {
+	t.Helper()
+	objs, err := snap.New(configNames...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, ko := range objs {
+		kinds[ko.Kind+" "+ko.Name]++
+		switch {
+		case ko.Kind == "map" && ko.Name == "wbpfe2e_cf_vs":
+			m, err := ebpf.NewMapFromID(ebpf.MapID(ko.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := m.Info()
+			m.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.ValueSize != 24 || info.MaxEntries != 99 {
+				t.Errorf("wbpfe2e_cf_vs: value_size %d max_entries %d, want 24 and 99 (set before load; the object says 8 and 8)", info.ValueSize, info.MaxEntries)
+			}
+		case ko.Kind == "prog" && ko.Name == "wbpfe2e_cf_typed":
+			p, err := ebpf.NewProgramFromID(ebpf.ProgramID(ko.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := p.Info()
+			p.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Type != ebpf.SocketFilter {
+				t.Errorf("wbpfe2e_cf_typed: type %v, want SocketFilter (set before load; the section says tc)", info.Type)
+			}
+		case ko.Kind == "link" && ko.Name == "wbpfe2e_cf_btf":
+			checkRawTracepoint(t, ko.ID, "sys_enter")
+		}
+	}
+	want := map[string]int{"prog wbpfe2e_cf_btf": 1, "link wbpfe2e_cf_btf": 1, "prog wbpfe2e_cf_typed": 1,
+		"map wbpfe2e_cf_cnt": 1, "map wbpfe2e_cf_vs": 1}
+	for k, n := range want {
+		if kinds[k] != n {
+			t.Errorf("kernel has %d of %s, want %d (all: %v)", kinds[k], k, n, kinds)
+		}
+	}
+	for _, k := range []string{"map wbpfe2e_cf_off", "prog wbpfe2e_cf_offuser", "link wbpfe2e_cf_offuser", "prog wbpfe2e_cf_offu", "link wbpfe2e_cf_offu"} {
+		if kinds[k] != 0 {
+			t.Errorf("kernel has %s, switched off before load (all: %v)", k, kinds)
+		}
+	}
+}
+
+// checkRawTracepoint: link id (a tp_btf program's: the kernel makes raw tracepoint links for
+// them) is attached to the tracepoint want.
+func checkRawTracepoint(t *testing.T, id uint32, want string) {
+	t.Helper()
+	l, err := link.NewFromID(link.ID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	info, err := l.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := info.RawTracepoint()
+	if rt == nil {
+		t.Fatalf("link %d: type %v, not a raw tracepoint link", id, info.Type)
+	}
+	if rt.Name != want {
+		t.Errorf("link %d attached to %q, want %q: set_attach_target not applied", id, rt.Name, want)
+	}
+}
