@@ -56,12 +56,14 @@ impl Open{{.Name}}Skel {
         {{.Type}} { obj: &self.obj }
     }
 {{end}}
-    /// Loads the object (maps created, programs verified) and finds its maps.
+    /// Loads the object (maps created, programs verified) and finds its maps. A map switched
+    /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
     pub fn load(mut self) -> ::wbpf::Result<{{.Name}}Skel> {
         self.obj.load()?;
         let maps = {{.Name}}Maps {
 {{- range .Maps}}
-            {{.Field}}: self.obj.map("{{.Name}}")?{{if .Typed}}.typed()?{{end}},
+            {{.Field}}: self.obj.declared_map("{{.Name}}")?{{if .Typed}}.typed()?{{end}},
 {{- end}}
         };
         let progs = {{.Name}}Progs {

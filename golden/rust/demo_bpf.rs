@@ -56,12 +56,14 @@ impl OpenDemoSkel {
         DemoRodata { obj: &self.obj }
     }
 
-    /// Loads the object (maps created, programs verified) and finds its maps.
+    /// Loads the object (maps created, programs verified) and finds its maps. A map switched
+    /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
     pub fn load(mut self) -> ::wbpf::Result<DemoSkel> {
         self.obj.load()?;
         let maps = DemoMaps {
-            exec_start: self.obj.map("exec_start")?.typed()?,
-            rb: self.obj.map("rb")?,
+            exec_start: self.obj.declared_map("exec_start")?.typed()?,
+            rb: self.obj.declared_map("rb")?,
         };
         let progs = DemoProgs {
             handle_exec: self.obj.program("handle_exec"),

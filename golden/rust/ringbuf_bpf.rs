@@ -63,13 +63,15 @@ impl OpenRingbufSkel {
         RingbufRodata { obj: &self.obj }
     }
 
-    /// Loads the object (maps created, programs verified) and finds its maps.
+    /// Loads the object (maps created, programs verified) and finds its maps. A map switched
+    /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
     pub fn load(mut self) -> ::wbpf::Result<RingbufSkel> {
         self.obj.load()?;
         let maps = RingbufMaps {
-            rb: self.obj.map("rb")?,
-            rb_small: self.obj.map("rb_small")?,
-            stats: self.obj.map("stats")?,
+            rb: self.obj.declared_map("rb")?,
+            rb_small: self.obj.declared_map("rb_small")?,
+            stats: self.obj.declared_map("stats")?,
         };
         let progs = RingbufProgs {
             handle_exit: self.obj.program("handle_exit"),

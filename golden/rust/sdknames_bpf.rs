@@ -47,11 +47,13 @@ impl OpenSdknamesSkel {
         ::core::result::Result::Ok(OpenSdknamesSkel { obj: ::wbpf::Object::open(OBJECT)? })
     }
 
-    /// Loads the object (maps created, programs verified) and finds its maps.
+    /// Loads the object (maps created, programs verified) and finds its maps. A map switched
+    /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
     pub fn load(mut self) -> ::wbpf::Result<SdknamesSkel> {
         self.obj.load()?;
         let maps = SdknamesMaps {
-            infos: self.obj.map("infos")?.typed()?,
+            infos: self.obj.declared_map("infos")?.typed()?,
         };
         let progs = SdknamesProgs {
             sdknames_prog: self.obj.program("sdknames_prog"),

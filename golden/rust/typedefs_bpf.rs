@@ -55,7 +55,9 @@ impl OpenTypedefsSkel {
         TypedefsRodata { obj: &self.obj }
     }
 
-    /// Loads the object (maps created, programs verified) and finds its maps.
+    /// Loads the object (maps created, programs verified) and finds its maps. A map switched
+    /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
     pub fn load(mut self) -> ::wbpf::Result<TypedefsSkel> {
         self.obj.load()?;
         let maps = TypedefsMaps {

@@ -133,17 +133,17 @@ impl<'f> Reader<'f> {
 
     fn poll_ms(&mut self, ms: i32) -> Result<usize> {
         let what = || format!("map {}: poll", self.map.name());
-        let h = self.map.obj.loaded(&what)?;
+        let (h, fd) = self.map.token(&what)?;
         let ctx = &mut *self.state as *mut State<'f> as usize as i32;
         let data = self.state.buf.as_mut_ptr();
         let len = self.state.buf.len() as i32;
         #[cfg(not(feature = "callback-export"))]
         let r = {
             let f = sample as extern "C" fn(i32, i32, i32) -> i32 as usize as i32;
-            unsafe { sys::wasm_bpf_buffer_poll(h, self.map.fd, f, ctx, data, len, ms) }
+            unsafe { sys::wasm_bpf_buffer_poll(h, fd, f, ctx, data, len, ms) }
         };
         #[cfg(feature = "callback-export")]
-        let r = unsafe { sys::callback_wrapper_buffer_poll(h, self.map.fd, ctx, data, len, ms) };
+        let r = unsafe { sys::callback_wrapper_buffer_poll(h, fd, ctx, data, len, ms) };
         let n = check(r, what)?;
         Ok(n as usize)
     }

@@ -52,6 +52,16 @@ impl Setting {
     }
 }
 
+/// Whether the map `name` of obj is (to be) created: false after `set_autocreate(name, false)`
+/// (the last setting counts).
+pub(crate) fn autocreate(obj: &Inner, name: &str) -> bool {
+    let last = obj.config.borrow().iter().rev().find_map(|s| match s {
+        Setting::Autocreate(m, on) if m == name => Some(*on),
+        _ => None,
+    });
+    last.unwrap_or(true)
+}
+
 /// Opens the object on the host without loading it, applies its settings and loads it; the
 /// loaded handle. On failure the opened object is closed again, so a later load starts over.
 pub(crate) fn load(obj: &Inner) -> Result<u64> {
@@ -171,13 +181,20 @@ impl Object {
         Ok(())
     }
 
-    /// Switches creation of the map on or off (libbpf's bpf_map__set_autocreate); a program
-    /// using a map switched off fails to load unless it is switched off too.
+    /// Switches creation of the map on or off (libbpf's bpf_map__set_autocreate). A program
+    /// using a map switched off fails to load (ENOENT; the runtime's stderr names the program
+    /// and the map) unless it is switched off too. After load, [`Object::map`] on it fails
+    /// with ENOENT ([`ErrorKind::NotCreated`]); a generated skeleton's field for it is a
+    /// [`crate::Map`] whose operations do ([`crate::Map::is_created`] is false).
     pub fn set_autocreate(&self, name: &str, autocreate: bool) -> Result<()> {
         let what = || format!("set_autocreate {}", name);
         self.has_map(name, &what)?;
         self.configure(&what, Setting::Autocreate(name.into(), autocreate))
     }
+
+    /// Whether the map `name` is (to be) created: false only after `set_autocreate(name,
+    /// false)` (the last setting counts).
+    pub fn autocreate(&self, name: &str) -> bool { autocreate(&self.inner, name) }
 }
 
 #[cfg(test)]
@@ -198,7 +215,10 @@ mod tests {
         o.set_max_entries("exec_start", 77).unwrap();
         o.set_value_size("exec_start", 16).unwrap();
         assert_eq!(btf::find(&o.inner.defs.borrow(), "exec_start").unwrap().value_size, 16);
+        assert!(o.autocreate("exec_start"));
         o.set_autocreate("exec_start", false).unwrap();
+        assert!(!o.autocreate("exec_start"));
+        assert!(o.autocreate("rb"), "only the map switched off");
         o.set_type("handle_exec", 5).unwrap();
         o.set_attach_target("handle_exec", "do_exit").unwrap();
         assert_eq!(o.inner.config.borrow().len(), 7);

@@ -145,6 +145,9 @@ pub enum ErrorKind {
     NotElf,
     /// An offset, size or name outside what the object or map has.
     Range,
+    /// The map was switched off before load ([`crate::Object::set_autocreate`]): it does not
+    /// exist in the kernel (the errno is ENOENT).
+    NotCreated,
 }
 
 /// An error of the SDK or the host: what was done, and the errno.
@@ -187,6 +190,7 @@ impl fmt::Display for Error {
             ErrorKind::Closed => "object closed",
             ErrorKind::NotElf => "not an ELF BPF object",
             ErrorKind::Range => "out of range",
+            ErrorKind::NotCreated => "not created (switched off with set_autocreate before load)",
         };
         write!(f, "wbpf: {}: {}", self.what, why)
     }

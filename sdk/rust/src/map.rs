@@ -51,16 +51,49 @@ fn ptr_mut(b: &mut [u8]) -> *mut u8 {
     if b.is_empty() { core::ptr::null_mut() } else { b.as_mut_ptr() }
 }
 
+/// The fd of a map the object declares and the kernel does not have: switched off before load.
+const NOT_CREATED: i32 = -1;
+
 impl Map {
     pub(crate) fn new(obj: &Rc<Inner>, name: &str) -> Result<Map> {
+        let m = Map::declared(obj, name)?;
+        if m.fd == NOT_CREATED {
+            return Err(m.not_created(&|| format!("map {}", name)));
+        }
+        Ok(m)
+    }
+
+    /// The map `name` as the loaded object declares it: a map switched off before load (the
+    /// object's last set_autocreate for it said false) is not asked of the host, and every
+    /// operation on it fails with ENOENT ([`ErrorKind::NotCreated`]).
+    pub(crate) fn declared(obj: &Rc<Inner>, name: &str) -> Result<Map> {
         let what = || format!("map {}", name);
         let h = obj.loaded(&what)?;
         let n = cstring(name, &what)?;
         let def = *crate::btf::find(&obj.defs.borrow(), name).ok_or_else(|| {
             Error::new(ErrorKind::Range, errno::ENOENT, format!("map {}: not defined in the object (no .maps or maps entry, no section)", name))
         })?;
-        let fd = check(unsafe { sys::wasm_bpf_map_fd_by_name(h, n.as_ptr()) }, what)?;
+        let fd = if crate::config::autocreate(obj, name) {
+            check(unsafe { sys::wasm_bpf_map_fd_by_name(h, n.as_ptr()) }, what)?
+        } else {
+            NOT_CREATED
+        };
         Ok(Map { obj: obj.clone(), name: name.to_string(), fd, def })
+    }
+
+    fn not_created(&self, what: &dyn Fn() -> String) -> Error { Error::new(ErrorKind::NotCreated, errno::ENOENT, what()) }
+
+    /// Whether the map exists in the kernel: false for a map switched off before load
+    /// ([`crate::Object::set_autocreate`]), whose operations fail with ENOENT.
+    pub fn is_created(&self) -> bool { self.fd != NOT_CREATED }
+
+    /// The object's handle and the map's token, for a call the host makes on the map.
+    pub(crate) fn token(&self, what: &dyn Fn() -> String) -> Result<(u64, i32)> {
+        let h = self.obj.loaded(what)?;
+        if self.fd == NOT_CREATED {
+            return Err(self.not_created(what));
+        }
+        Ok((h, self.fd))
     }
 
     /// The map's key size in bytes, from the object.
@@ -102,8 +135,8 @@ impl Map {
 
     fn op(&self, what: &str, cmd: i32, key: *const u8, value: *mut u8, next: *mut u8, flags: u64) -> Result<bool> {
         let ctx = || format!("map {}: {}", self.name, what);
-        self.obj.loaded(&ctx)?;
-        match check(unsafe { sys::wasm_bpf_map_operate(self.fd, cmd, key, value, next, flags) }, ctx) {
+        let (_, fd) = self.token(&ctx)?;
+        match check(unsafe { sys::wasm_bpf_map_operate(fd, cmd, key, value, next, flags) }, ctx) {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() => Ok(false),
             Err(e) => Err(e),
@@ -123,8 +156,8 @@ impl Map {
         self.check_len("update", "key", key.len(), self.key_size())?;
         self.check_len("update", "value", value.len(), self.value_len()?)?;
         let ctx = || format!("map {}: update", self.name);
-        self.obj.loaded(&ctx)?;
-        check(unsafe { sys::wasm_bpf_map_operate(self.fd, sys::BPF_MAP_UPDATE_ELEM, ptr(key), value.as_ptr() as *mut u8, core::ptr::null_mut(), flags) }, ctx)?;
+        let (_, fd) = self.token(&ctx)?;
+        check(unsafe { sys::wasm_bpf_map_operate(fd, sys::BPF_MAP_UPDATE_ELEM, ptr(key), value.as_ptr() as *mut u8, core::ptr::null_mut(), flags) }, ctx)?;
         Ok(())
     }
 

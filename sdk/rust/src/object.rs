@@ -203,8 +203,15 @@ impl Object {
     }
 
     /// The map called name: one defined in .maps, or a global-variable section by its name
-    /// (".bss"). The object must be loaded.
+    /// (".bss"). The object must be loaded; a map switched off before load
+    /// ([`Object::set_autocreate`]) fails with ENOENT ([`ErrorKind::NotCreated`]).
     pub fn map(&self, name: &str) -> Result<Map> { Map::new(&self.inner, name) }
+
+    /// The map called name as the loaded object declares it, created or not, as libbpf's
+    /// skeletons keep a `struct bpf_map` for every map: generated skeletons take their maps
+    /// through this, so that switching one off does not fail the skeleton's load. Every
+    /// operation on a map switched off fails with ENOENT ([`Map::is_created`] says which).
+    pub fn declared_map(&self, name: &str) -> Result<Map> { Map::declared(&self.inner, name) }
 
     /// The global-variable section called name.
     pub fn section(&self, name: &str) -> Option<Section> {
