@@ -91,8 +91,8 @@ func Load{{.Prefix}}() (*{{.Name}}, error) {
 }
 
 // Load loads the object (maps created, programs verified), with the changes made since Open
-// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; a map switched off
-// with Object.SetAutocreate stays nil.
+// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; the field of a map
+// switched off with Object.SetAutocreate fails every call with ENOENT (Object.DeclaredMap).
 func (s *{{.Name}}) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
@@ -100,10 +100,8 @@ func (s *{{.Name}}) Load() error {
 {{- if .Maps}}
 	var err error
 {{- range .Maps}}
-	if s.Object.Autocreate({{quote .Name}}) {
-		if s.Maps.{{.Field}}{{if .Typed}}.Map{{end}}, err = s.Object.Map({{quote .Name}}); err != nil {
-			return err
-		}
+	if s.Maps.{{.Field}}{{if .Typed}}.Map{{end}}, err = s.Object.DeclaredMap({{quote .Name}}); err != nil {
+		return err
 	}
 {{- end}}
 {{- end}}

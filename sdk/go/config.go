@@ -157,8 +157,9 @@ func (o *Object) SetValueSize(name string, size uint32) error {
 }
 
 // SetAutocreate switches creation of the map called name on or off before Load. A program that
-// uses a map switched off fails to load unless it is switched off too; Map on it fails with
-// ENOENT, and generated bindings' Load leaves its field nil (its methods fail with ErrNotLoaded).
+// uses a map switched off fails to load with ENOENT (the runtime's stderr names the program and
+// the map) unless it is switched off too. After Load, Map on it fails with ENOENT; generated
+// bindings keep its field (DeclaredMap), whose every call fails with ENOENT.
 func (o *Object) SetAutocreate(name string, on bool) error {
 	c, err := o.configurable("set autocreate " + name)
 	if err != nil {

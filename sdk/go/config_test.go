@@ -118,3 +118,37 @@ func TestSwitchedOff(t *testing.T) {
 		t.Errorf("Attach of a program left on: %v", err)
 	}
 }
+
+// TestDeclaredMap: the declared map of a map switched off exists, says it is not created, and
+// fails every call with ENOENT naming it, without asking the host; the others are Map's.
+func TestDeclaredMap(t *testing.T) {
+	o := &Object{handle: 1, maps: map[string]*Map{}, cfg: &objConfig{
+		progs: map[string]*progConfig{}, maps: map[string]*mapConfig{"off": {off: true}}}}
+	m, err := o.DeclaredMap("off")
+	if err != nil || m.Created() {
+		t.Fatalf("DeclaredMap of a map switched off: %v, created %v", err, m.Created())
+	}
+	typed := TypedMap[uint32, uint64]{Map: m}
+	_, lookupErr := typed.Lookup(1)
+	_, readerErr := m.NewReader(func([]byte) int { return 0 })
+	for what, err := range map[string]error{
+		"lookup": lookupErr,
+		"update": typed.Update(1, 2, UpdateAny),
+		"delete": m.Delete(make([]byte, 4)),
+		"reader": readerErr,
+	} {
+		if !errors.Is(err, ENOENT) || !strings.Contains(err.Error(), "map off: "+what) || !strings.Contains(err.Error(), "SetAutocreate") {
+			t.Errorf("%s on a map switched off: %v", what, err)
+		}
+	}
+	if _, err := o.DeclaredMap("on"); !errors.Is(err, ENOSYS) {
+		t.Errorf("DeclaredMap of a map left on: %v, want the host asked (ENOSYS outside wasm)", err)
+	}
+	var nilMap *Map
+	if nilMap.Created() {
+		t.Error("a nil map says it was created")
+	}
+	if _, err := (&Object{}).DeclaredMap("off"); !errors.Is(err, ErrNotLoaded) {
+		t.Errorf("DeclaredMap before Load: %v", err)
+	}
+}

@@ -28,6 +28,30 @@ type Map struct {
 	obj  *Object
 	name string
 	fd   int32 // the host's token, -1 after Close
+	off  bool  // switched off before Load (DeclaredMap): no token, every call fails with ENOENT
+}
+
+// DeclaredMap returns the map called name as the loaded object declares it, created or not, as
+// libbpf's skeletons keep a struct bpf_map for every map: generated bindings take their maps
+// through it, so switching one off with SetAutocreate does not fail their Load. Every call on a
+// map switched off fails with ENOENT (Created reports false); any other map is Map's.
+func (o *Object) DeclaredMap(name string) (*Map, error) {
+	if err := o.loaded("map " + name); err != nil {
+		return nil, err
+	}
+	if !o.Autocreate(name) {
+		return &Map{obj: o, name: name, fd: -1, off: true}, nil
+	}
+	return o.Map(name)
+}
+
+// Created reports whether the map exists in the kernel: false for a map switched off with
+// SetAutocreate before Load (DeclaredMap) and for a nil *Map.
+func (m *Map) Created() bool { return m != nil && !m.off }
+
+// notCreated is the error of every call on a map switched off before Load.
+func (m *Map) notCreated(what string) error {
+	return fmt.Errorf("wbpf: map %s: %s: %w (not created: switched off with SetAutocreate before Load)", m.name, what, ENOENT)
 }
 
 // Map returns the map called name: a map defined in .maps, or a global-variable section by its
@@ -74,6 +98,9 @@ func (m *Map) op(what string, cmd int32, key, value, next []byte, flags uint64) 
 	}
 	if err := m.obj.loaded("map " + m.name); err != nil {
 		return err
+	}
+	if m.off {
+		return m.notCreated(what)
 	}
 	if err := ret(wasmBPFMapOperate(m.fd, cmd, ptr(key), ptr(value), ptr(next), flags)); err != nil {
 		return fmt.Errorf("wbpf: map %s: %s: %w", m.name, what, err)

@@ -61,6 +61,9 @@ func (m *Map) NewReader(fn SampleFunc) (*Reader, error) {
 	if err := m.obj.loaded("reader " + m.name); err != nil {
 		return nil, err
 	}
+	if m.off {
+		return nil, m.notCreated("reader")
+	}
 	r := &Reader{m: m, fn: fn, buf: make([]byte, DefaultSampleSize), id: nextReader}
 	nextReader++
 	readers[r.id] = r

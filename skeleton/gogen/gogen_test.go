@@ -381,7 +381,7 @@ func TestHostileNames(t *testing.T) {
 	}
 	for _, want := range []string{
 		`obj.Program("x\");\n\tos.Exit(1) // \u202e\x7f%d")`,
-		`s.Object.Map("x\");\n\tos.Exit(1) // \u202e\x7f%d")`,
+		`s.Object.DeclaredMap("x\");\n\tos.Exit(1) // \u202e\x7f%d")`,
 		`//go:embed "my demo.bpf.o"`,
 		`fmt.Errorf("set v\nfunc init() { panic(1) }: %w", wbpf.ErrLoaded)`,
 	} {
