@@ -58,11 +58,13 @@ impl OpenDemoSkel {
 
     /// Loads the object (maps created, programs verified) and finds its maps. A map switched
     /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
-    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons; a map
+    /// resized with `set_value_size` keeps its typed field, whose calls then fail with EINVAL
+    /// (use its `map` with buffers of the new size).
     pub fn load(mut self) -> ::wbpf::Result<DemoSkel> {
         self.obj.load()?;
         let maps = DemoMaps {
-            exec_start: self.obj.declared_map("exec_start")?.typed()?,
+            exec_start: ::wbpf::TypedMap::declared(self.obj.declared_map("exec_start")?),
             rb: self.obj.declared_map("rb")?,
         };
         let progs = DemoProgs {

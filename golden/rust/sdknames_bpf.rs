@@ -49,11 +49,13 @@ impl OpenSdknamesSkel {
 
     /// Loads the object (maps created, programs verified) and finds its maps. A map switched
     /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
-    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons; a map
+    /// resized with `set_value_size` keeps its typed field, whose calls then fail with EINVAL
+    /// (use its `map` with buffers of the new size).
     pub fn load(mut self) -> ::wbpf::Result<SdknamesSkel> {
         self.obj.load()?;
         let maps = SdknamesMaps {
-            infos: self.obj.declared_map("infos")?.typed()?,
+            infos: ::wbpf::TypedMap::declared(self.obj.declared_map("infos")?),
         };
         let progs = SdknamesProgs {
             sdknames_prog: self.obj.program("sdknames_prog"),

@@ -52,7 +52,9 @@ impl OpenUnionsSkel {
 
     /// Loads the object (maps created, programs verified) and finds its maps. A map switched
     /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
-    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons.
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons; a map
+    /// resized with `set_value_size` keeps its typed field, whose calls then fail with EINVAL
+    /// (use its `map` with buffers of the new size).
     pub fn load(mut self) -> ::wbpf::Result<UnionsSkel> {
         self.obj.load()?;
         let maps = UnionsMaps {

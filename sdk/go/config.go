@@ -142,7 +142,8 @@ func (o *Object) SetMaxEntries(name string, n uint32) error {
 }
 
 // SetValueSize sets the value_size of the map called name before Load; the map then has no BTF
-// value type, and a generated TypedMap over it no longer matches (use its Map). Global-variable
+// value type, and a generated TypedMap over it no longer matches: its Lookup and Update fail
+// with EINVAL (use its Map, with values of the new size). Global-variable
 // sections (.data, .bss, .rodata) cannot be resized: Load fails with EOPNOTSUPP.
 func (o *Object) SetValueSize(name string, size uint32) error {
 	c, err := o.configurable("set value_size " + name)

@@ -152,3 +152,23 @@ func TestDeclaredMap(t *testing.T) {
 		t.Errorf("DeclaredMap before Load: %v", err)
 	}
 }
+
+// TestTypedMapResized: a typed map whose value_size was set to another size than its type's
+// refuses lookups and updates (the host would write the new size into the old type) without
+// asking the host; one set to the type's size goes on to the host.
+func TestTypedMapResized(t *testing.T) {
+	o := &Object{handle: 1, maps: map[string]*Map{}, cfg: &objConfig{
+		progs: map[string]*progConfig{}, maps: map[string]*mapConfig{"big": {valueSize: 24}, "same": {valueSize: 8}}}}
+	big := TypedMap[uint32, uint64]{Map: &Map{obj: o, name: "big", fd: 3}}
+	_, err := big.Lookup(1)
+	if !errors.Is(err, EINVAL) || !strings.Contains(err.Error(), "value_size set to 24") {
+		t.Errorf("lookup on a resized map: %v", err)
+	}
+	if err := big.Update(1, 2, UpdateAny); !errors.Is(err, EINVAL) {
+		t.Errorf("update on a resized map: %v", err)
+	}
+	same := TypedMap[uint32, uint64]{Map: &Map{obj: o, name: "same", fd: 3}}
+	if _, err := same.Lookup(1); !errors.Is(err, ENOSYS) {
+		t.Errorf("lookup on a map set to its own size: %v, want the host asked (ENOSYS outside wasm)", err)
+	}
+}

@@ -49,6 +49,14 @@ func (o *Object) DeclaredMap(name string) (*Map, error) {
 // SetAutocreate before Load (DeclaredMap) and for a nil *Map.
 func (m *Map) Created() bool { return m != nil && !m.off }
 
+// setValueSize is the value_size set with SetValueSize before Load, 0 if none.
+func (m *Map) setValueSize() uint32 {
+	if m == nil || m.obj == nil || m.obj.cfg == nil || m.obj.cfg.maps[m.name] == nil {
+		return 0
+	}
+	return m.obj.cfg.maps[m.name].valueSize
+}
+
 // notCreated is the error of every call on a map switched off before Load.
 func (m *Map) notCreated(what string) error {
 	return fmt.Errorf("wbpf: map %s: %s: %w (not created: switched off with SetAutocreate before Load)", m.name, what, ENOENT)

@@ -17,13 +17,30 @@ type TypedMap[K, V any] struct {
 // Lookup returns the value of key; an error wrapping ENOENT if there is none.
 func (m TypedMap[K, V]) Lookup(key K) (V, error) {
 	var value V
+	if err := m.sized("lookup"); err != nil {
+		return value, err
+	}
 	err := m.Map.Lookup(Bytes(&key), Bytes(&value))
 	return value, err
 }
 
 // Update sets key to value; flags is UpdateAny, UpdateNoExist or UpdateExist.
 func (m TypedMap[K, V]) Update(key K, value V, flags uint64) error {
+	if err := m.sized("update"); err != nil {
+		return err
+	}
 	return m.Map.Update(Bytes(&key), Bytes(&value), flags)
+}
+
+// sized refuses a map resized before Load (Object.SetValueSize) to a size other than V's: the
+// host would read or write the map's value_size bytes at a V of another size.
+func (m TypedMap[K, V]) sized(what string) error {
+	var v V
+	if n := m.Map.setValueSize(); n != 0 && uintptr(n) != unsafe.Sizeof(v) {
+		return fmt.Errorf("wbpf: map %s: %s: %w (value_size set to %d before Load, the type has %d bytes: use its Map)",
+			m.Map.name, what, EINVAL, n, unsafe.Sizeof(v))
+	}
+	return nil
 }
 
 // Delete removes key; an error wrapping ENOENT if there is none.

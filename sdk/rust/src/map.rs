@@ -209,6 +209,12 @@ pub struct TypedMap<K: Pod, V: Pod> {
 }
 
 impl<K: Pod, V: Pod> TypedMap<K, V> {
+    /// The map as its object's BTF declares it, K to V, without [`Map::typed`]'s size checks:
+    /// generated skeletons take their maps this way, so that a map resized before load
+    /// ([`crate::Object::set_value_size`]) does not fail the skeleton's load. Each call on it
+    /// then fails with EINVAL naming the sizes; use its `map` with buffers of the new size.
+    pub fn declared(map: Map) -> TypedMap<K, V> { TypedMap { map, _t: PhantomData } }
+
     /// The value of key, or None.
     pub fn lookup(&self, key: &K) -> Result<Option<V>> {
         let mut v: V = zeroed();
