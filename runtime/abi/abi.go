@@ -172,8 +172,9 @@ var (
 	ConfigSetValueSize = Func{ConfigModule, "wbpf_map_set_value_size",
 		[]Param{{"obj", I64}, {"name", I32}, {"value_size", I32}},
 		Param{"errno", I32}}
-	// ConfigSetAutocreate switches creation of a map on (non-zero) or off (0); a program that
-	// uses a map switched off fails to load unless it is switched off too.
+	// ConfigSetAutocreate switches creation of a map on (non-zero) or off (0). ConfigLoad fails
+	// with -ENOENT, naming the program and the map on the runtime's stderr, while a program left
+	// on uses a map switched off; after load, wasm_bpf_map_fd_by_name of that map is -ENOENT.
 	ConfigSetAutocreate = Func{ConfigModule, "wbpf_map_set_autocreate",
 		[]Param{{"obj", I64}, {"name", I32}, {"autocreate", I32}},
 		Param{"errno", I32}}
