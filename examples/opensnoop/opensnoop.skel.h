@@ -223,7 +223,7 @@ static inline int opensnoop_bpf__load(struct opensnoop_bpf *skel)
 	}
 	if ((err = bpf_object__load(skel->obj)))
 		return err;
-	if ((err = opensnoop_bpf__bss_write(skel)))
+	if (bpf_map__autocreate(skel->maps.bss) && (err = opensnoop_bpf__bss_write(skel)))
 		return err;
 	return 0;
 }

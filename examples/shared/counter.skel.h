@@ -152,7 +152,7 @@ static inline int counter_bpf__load(struct counter_bpf *skel)
 		return wbpf__fail(EBUSY);
 	if ((err = bpf_object__load(skel->obj)))
 		return err;
-	if ((err = counter_bpf__bss_write(skel)))
+	if (bpf_map__autocreate(skel->maps.bss) && (err = counter_bpf__bss_write(skel)))
 		return err;
 	return 0;
 }

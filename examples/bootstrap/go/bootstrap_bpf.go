@@ -72,22 +72,18 @@ func LoadBootstrap() (*BootstrapObjects, error) {
 }
 
 // Load loads the object (maps created, programs verified), with the changes made since Open
-// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; a map switched off
-// with Object.SetAutocreate stays nil.
+// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; the field of a map
+// switched off with Object.SetAutocreate fails every call with ENOENT (Object.DeclaredMap).
 func (s *BootstrapObjects) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
 	}
 	var err error
-	if s.Object.Autocreate("exec_start") {
-		if s.Maps.ExecStart.Map, err = s.Object.Map("exec_start"); err != nil {
-			return err
-		}
+	if s.Maps.ExecStart.Map, err = s.Object.DeclaredMap("exec_start"); err != nil {
+		return err
 	}
-	if s.Object.Autocreate("rb") {
-		if s.Maps.Rb.Map, err = s.Object.Map("rb"); err != nil {
-			return err
-		}
+	if s.Maps.Rb.Map, err = s.Object.DeclaredMap("rb"); err != nil {
+		return err
 	}
 	return nil
 }

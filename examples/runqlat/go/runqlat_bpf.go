@@ -77,22 +77,18 @@ func LoadRunqlat() (*RunqlatObjects, error) {
 }
 
 // Load loads the object (maps created, programs verified), with the changes made since Open
-// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; a map switched off
-// with Object.SetAutocreate stays nil.
+// (Programs.X.SetAutoload, Object.SetMaxEntries, ...), and finds its maps; the field of a map
+// switched off with Object.SetAutocreate fails every call with ENOENT (Object.DeclaredMap).
 func (s *RunqlatObjects) Load() error {
 	if err := s.Object.Load(); err != nil {
 		return err
 	}
 	var err error
-	if s.Object.Autocreate("hists") {
-		if s.Maps.Hists.Map, err = s.Object.Map("hists"); err != nil {
-			return err
-		}
+	if s.Maps.Hists.Map, err = s.Object.DeclaredMap("hists"); err != nil {
+		return err
 	}
-	if s.Object.Autocreate("start") {
-		if s.Maps.Start.Map, err = s.Object.Map("start"); err != nil {
-			return err
-		}
+	if s.Maps.Start.Map, err = s.Object.DeclaredMap("start"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -56,12 +56,16 @@ impl OpenBootstrapSkel {
         BootstrapRodata { obj: &self.obj }
     }
 
-    /// Loads the object (maps created, programs verified) and finds its maps.
+    /// Loads the object (maps created, programs verified) and finds its maps. A map switched
+    /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons; a map
+    /// resized with `set_value_size` keeps its typed field, whose calls then fail with EINVAL
+    /// (use its `map` with buffers of the new size).
     pub fn load(mut self) -> ::wbpf::Result<BootstrapSkel> {
         self.obj.load()?;
         let maps = BootstrapMaps {
-            exec_start: self.obj.map("exec_start")?.typed()?,
-            rb: self.obj.map("rb")?,
+            exec_start: ::wbpf::TypedMap::declared(self.obj.declared_map("exec_start")?),
+            rb: self.obj.declared_map("rb")?,
         };
         let progs = BootstrapProgs {
             handle_exec: self.obj.program("handle_exec"),

@@ -58,12 +58,16 @@ impl OpenRunqlatSkel {
         RunqlatRodata { obj: &self.obj }
     }
 
-    /// Loads the object (maps created, programs verified) and finds its maps.
+    /// Loads the object (maps created, programs verified) and finds its maps. A map switched
+    /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
+    /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons; a map
+    /// resized with `set_value_size` keeps its typed field, whose calls then fail with EINVAL
+    /// (use its `map` with buffers of the new size).
     pub fn load(mut self) -> ::wbpf::Result<RunqlatSkel> {
         self.obj.load()?;
         let maps = RunqlatMaps {
-            hists: self.obj.map("hists")?.typed()?,
-            start: self.obj.map("start")?.typed()?,
+            hists: ::wbpf::TypedMap::declared(self.obj.declared_map("hists")?),
+            start: ::wbpf::TypedMap::declared(self.obj.declared_map("start")?),
         };
         let progs = RunqlatProgs {
             handle_sched_switch: self.obj.program("handle_sched_switch"),
