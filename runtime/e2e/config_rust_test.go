@@ -21,6 +21,7 @@ import (
 // field of the resized map refuses 8-byte values with EINVAL.
 func TestRustConfig(t *testing.T) {
 	snap := testutils.LeakCheck(t, configNames...)
+	requireTPBTF(t)
 	o, err := bpfobj.Load(testutils.BuildBPF(t, filepath.Join("testdata", "config.bpf.c")))
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/abi"
@@ -19,7 +20,7 @@ import (
 )
 
 // configNames are the kernel names of config.bpf.o's programs and maps.
-var configNames = []string{"wbpfe2e_cf_btf", "wbpfe2e_cf_typed", "wbpfe2e_cf_offuser",
+var configNames = []string{"wbpfe2e_cf_prob", "wbpfe2e_cf_btf", "wbpfe2e_cf_typed", "wbpfe2e_cf_offuser",
 	"wbpfe2e_cf_cnt", "wbpfe2e_cf_vs", "wbpfe2e_cf_off"}
 
 // TestConfigKernel: a C guest on config.bpf.o's skeleton uses every wbpf_config setter before
@@ -32,6 +33,7 @@ var configNames = []string{"wbpfe2e_cf_btf", "wbpfe2e_cf_typed", "wbpfe2e_cf_off
 // guest also reports the errnos of bad input to the raw setters, checked against runtime/abi.
 func TestConfigKernel(t *testing.T) {
 	snap := testutils.LeakCheck(t, configNames...)
+	requireTPBTF(t)
 	wasm, _ := skelGuest(t, "config", "config")
 
 	const n = 5
@@ -56,6 +58,7 @@ func TestConfigKernel(t *testing.T) {
 // the resized map refuses 8-byte values with EINVAL.
 func TestGoConfig(t *testing.T) {
 	snap := testutils.LeakCheck(t, configNames...)
+	requireTPBTF(t)
 	wasm := goSkelGuest(t, "config", "goconfig")
 	const n = 5
 	args := []string{"goconfig.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(syscall.SYS_GETPPID), strconv.Itoa(n)}
@@ -68,6 +71,28 @@ func TestGoConfig(t *testing.T) {
 		t.Fatalf("guest exit code %d; output %q", code, out)
 	}
 	checkConfigOutput(t, out, n, "skel_used_off", "off_fd", "off_find_fd", "vs_typed")
+}
+
+// requireTPBTF skips, quoting the kernel, unless it loads and attaches a tp_btf program on
+// sys_enter, as the config guests do (fentry, which needs trampolines, is refused here; tp_btf
+// does not).
+func requireTPBTF(t *testing.T) {
+	t.Helper()
+	testutils.Probe(t, "tp_btf/sys_enter", func() error {
+		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+			Name: "wbpfe2e_cf_prob", Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: "sys_enter",
+			License: "GPL", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+		})
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		l, err := link.AttachTracing(link.TracingOptions{Program: p, AttachType: ebpf.AttachTraceRawTp})
+		if err != nil {
+			return err
+		}
+		return l.Close()
+	})
 }
 
 // configErrnos are the errnos the config guests report, by the name they print.
