@@ -34,6 +34,8 @@ var failedProgram = regexp.MustCompile(`^program ([^: ]+): `)
 const (
 	bpfProgLoad   = 5       // BPF_PROG_LOAD
 	verifierLogSz = 1 << 24 // 16 MiB, enough for the tail of any log
+	// maxLoadRetries bounds the reloads a signal interrupts (EAGAIN).
+	maxLoadRetries = 20
 )
 
 // progLoadAttr is the start of union bpf_attr for BPF_PROG_LOAD, up to
@@ -108,7 +110,20 @@ func recoverVerifierLog(spec *ebpf.CollectionSpec, opts ebpf.CollectionOptions, 
 		expectedAttachType: uint32(ps.AttachType),
 	}
 	copy(attr.name[:len(attr.name)-1], ps.Name)
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, bpfProgLoad, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	// The verifier gives up with EAGAIN when a signal is pending, and Go
+	// preempts a thread that runs 10 ms with SIGURG: a complex program
+	// on a busy machine is interrupted, with a partial log. cilium/ebpf
+	// retries its own loads on EAGAIN; so does this one.
+	var (
+		fd    uintptr
+		errno unix.Errno
+	)
+	for range maxLoadRetries {
+		fd, _, errno = unix.Syscall(unix.SYS_BPF, bpfProgLoad, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		if errno != unix.EAGAIN && errno != unix.EINTR {
+			break
+		}
+	}
 	goruntime.KeepAlive(code)
 	goruntime.KeepAlive(license)
 	goruntime.KeepAlive(log)
