@@ -98,11 +98,14 @@ type Runtime struct {
 type Module struct {
 	c wazero.CompiledModule
 	// wasm (the caller's bytes, not a copy) is scanned for embedded BPF
-	// objects at each Run (bpf.PrefetchKernelBTF).
+	// objects by Compile and by each Run after the first
+	// (bpf.PrefetchKernelBTF).
 	wasm []byte
 	// prefetched is the kernel BTF Compile started decoding alongside the
-	// compilation, for the first Run to take.
+	// compilation, for the first Run to take if it comes within
+	// prefetchFresh (compiled, when Compile returned).
 	prefetched atomic.Pointer[btf.Cache]
+	compiled   time.Time
 }
 
 // NewRuntime returns a Runtime using cfg's compilation cache directory,
@@ -204,6 +207,7 @@ func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 		}
 		m := &Module{c: r.c, wasm: wasm}
 		m.prefetched.Store(kernelBTF)
+		m.compiled = time.Now()
 		return m, nil
 	case <-ctx.Done():
 		abandon()
@@ -234,7 +238,16 @@ func (rt *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledMod
 }
 
 // Close releases the compiled code.
-func (m *Module) Close(ctx context.Context) error { return m.c.Close(ctx) }
+func (m *Module) Close(ctx context.Context) error {
+	m.prefetched.Store(nil)
+	return m.c.Close(ctx)
+}
+
+// prefetchFresh is how long after Compile a Run still takes the kernel BTF
+// Compile prefetched: it lists the kernel modules' BTF as they were then, and
+// an embedder that compiles at start and runs much later should see the
+// modules loaded since.
+const prefetchFresh = time.Minute
 
 // Run compiles wasm and runs it as a WASI command with cfg. It returns the
 // guest's exit status (0 if _start returned), ExitInterrupted if it was
@@ -265,7 +278,7 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	started := cfg.startedOnce()
 	defer started() // a guest that ended, or failed to start, without waiting
 	kernelBTF := m.prefetched.Swap(nil)
-	if kernelBTF == nil {
+	if kernelBTF == nil || time.Since(m.compiled) > prefetchFresh {
 		kernelBTF = bpf.PrefetchKernelBTF(m.wasm, rt.core)
 	}
 	stdout := newStdoutBuffer(io.Discard)

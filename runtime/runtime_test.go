@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,12 +54,13 @@ func lifecycleRuntime(t *testing.T, mode int32, attached chan<- struct{}) *Runti
 	}
 	t.Cleanup(func() { rt.Close(ctx) })
 	obj := readFile(t, "testdata/bpf/demo.bpf.o")
+	var attachedOnce sync.Once // a module may run more than once
 	_, err = rt.r.NewHostModuleBuilder("wbpftest").
 		NewFunctionBuilder().WithFunc(func(_ context.Context, m api.Module, ptr uint32) uint32 {
 		m.Memory().Write(ptr, obj)
 		return uint32(len(obj))
 	}).Export("object").
-		NewFunctionBuilder().WithFunc(func() { close(attached) }).Export("attached").
+		NewFunctionBuilder().WithFunc(func() { attachedOnce.Do(func() { close(attached) }) }).Export("attached").
 		NewFunctionBuilder().WithFunc(func() int32 { return mode }).Export("mode").
 		NewFunctionBuilder().WithFunc(func() int32 { return int32(os.Getpid()) }).Export("pid").
 		Instantiate(ctx)

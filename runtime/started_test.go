@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,5 +68,58 @@ func TestStarted(t *testing.T) {
 				t.Error("started called before the guest attached")
 			}
 		})
+	}
+}
+
+// TestStartedFailedStart: a guest that never instantiates (an import
+// nothing provides) still counts as started, once, so that a caller
+// waiting for every guest of a group is not left waiting.
+func TestStartedFailedStart(t *testing.T) {
+	// (module (import "nope" "f" (func)) (func (export "_start")))
+	wasm := []byte{0, 'a', 's', 'm', 1, 0, 0, 0,
+		1, 4, 1, 0x60, 0, 0, // type 0: () -> ()
+		2, 10, 1, 4, 'n', 'o', 'p', 'e', 1, 'f', 0, 0, // import nope.f
+		3, 2, 1, 0, // function 1: type 0
+		7, 10, 1, 6, '_', 's', 't', 'a', 'r', 't', 0, 1, // export _start
+		10, 4, 1, 2, 0, 0x0b} // its body: end
+	var calls atomic.Int32
+	_, err := Run(context.Background(), wasm, NewConfig().WithStarted(func() { calls.Add(1) }))
+	if err == nil {
+		t.Fatal("a module importing nope.f ran")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("started called %d times, want 1 (err: %v)", n, err)
+	}
+}
+
+// TestModuleRunsTwice: one compiled module run twice at once and once more
+// after; only one Run takes what Compile prefetched, and each ends as the
+// guest does.
+func TestModuleRunsTwice(t *testing.T) {
+	testutils.RequireKernel(t)
+	attached := make(chan struct{})
+	rt := lifecycleRuntime(t, 0, attached)
+	mod, err := rt.Compile(context.Background(), readFile(t, "testdata/wat/lifecycle.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := make(chan error, 3)
+	run := func() {
+		code, err := rt.Run(context.Background(), mod, NewConfig().WithPrivileged(true))
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit %d, want 0", code)
+		}
+		codes <- err
+	}
+	go run()
+	go run()
+	for range 2 {
+		if err := <-codes; err != nil {
+			t.Error(err)
+		}
+	}
+	run()
+	if err := <-codes; err != nil {
+		t.Error(err)
 	}
 }

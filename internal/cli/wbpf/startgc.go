@@ -12,9 +12,10 @@ import (
 // (or reading it back from the compilation cache), decoding the kernel's
 // BTF, parsing and relocating the guest's BPF objects. Nearly all of it is
 // garbage once the guest first waits, and with Go's default GOGC=100 the
-// collector runs cycle after cycle through it while the heap is a few MiB:
-// a --no-cache start of a 50 KB C guest took 64 ms with them, 47 without
-// (BENCHMARKS.md, issue 12, change 7). Until the guests have started, the
+// collector runs cycle after cycle through it while the heap is a few MiB.
+// A --no-cache start of a 50 KB C guest took 64 ms with them and 47 ms
+// without (GOGC=off GOMEMLIMIT=64MiB from outside; BENCHMARKS.md, issue 12,
+// change 8). Until the guests have started, the
 // collector runs only when the heap reaches startHeapLimit; then Go's
 // defaults come back for the rest of the run.
 const (
