@@ -45,6 +45,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 while read -r pkg name; do
 	echo "== $pkg $name ($FUZZTIME)"
+	corpus="$pkg/testdata/fuzz/$name"
+	before=$(ls "$corpus" 2>/dev/null | sort || true)
 	rc=0
 	timeout --signal=INT --kill-after=10 "$limit" \
 		"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$MINIMIZE" \
@@ -60,6 +62,17 @@ while read -r pkg name; do
 	stood=$(sed -nE 's/^fuzz: elapsed: ([0-9]+)s, execs: ([0-9]+).*/\1 \2/p' "$log" |
 		awk 'NR == 1 || $2 != n { t = $1; n = $2 } { if ($1 - t > max) max = $1 - t } END { print max + 0 }')
 	tail -3 "$log"
+	# Go's fuzz coordinator (before Go 1.27, golang/go#75804) can fail a target at the end of
+	# -fuzztime with a bare "context deadline exceeded": the deadline of the whole run leaks
+	# past the check meant to take it for a normal stop. That alone, with no crasher written
+	# and no other failure line, is not a finding; the progress checks below still apply.
+	if [[ $rc -ne 0 && $rc -ne 124 && $rc -ne 137 ]] &&
+		[[ "$(ls "$corpus" 2>/dev/null | sort || true)" == "$before" ]] &&
+		[[ "$(grep -cvE '^(fuzz: |--- FAIL: '"$name"' |    context deadline exceeded$|FAIL$|FAIL\s|exit status |warning: )' "$log")" -eq 0 ]] &&
+		grep -q '^    context deadline exceeded$' "$log"; then
+		echo "note $pkg $name: go test failed only with the coordinator's end-of-run deadline (golang/go#75804), no crasher: not a failure"
+		rc=0
+	fi
 	if [[ $rc -ne 0 ]]; then
 		if [[ $rc -eq 124 || $rc -eq 137 ]]; then
 			echo "FAIL $pkg $name: still running after ${limit}s"
