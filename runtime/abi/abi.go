@@ -172,9 +172,10 @@ var (
 	ConfigSetValueSize = Func{ConfigModule, "wbpf_map_set_value_size",
 		[]Param{{"obj", I64}, {"name", I32}, {"value_size", I32}},
 		Param{"errno", I32}}
-	// ConfigSetAutocreate switches creation of a map on (non-zero) or off (0). ConfigLoad fails
-	// with -ENOENT, naming the program and the map on the runtime's stderr, while a program left
-	// on uses a map switched off; after load, wasm_bpf_map_fd_by_name of that map is -ENOENT.
+	// ConfigSetAutocreate switches creation of a map on (non-zero) or off (0). As in libbpf, a
+	// program left on may refer to the map in code the verifier proves dead (its loads of the
+	// map are poisoned); ConfigLoad fails with the verifier's -EINVAL, naming the program and
+	// the map on the runtime's stderr, when it reaches one; after load, wasm_bpf_map_fd_by_name of that map is -ENOENT.
 	ConfigSetAutocreate = Func{ConfigModule, "wbpf_map_set_autocreate",
 		[]Param{{"obj", I64}, {"name", I32}, {"autocreate", I32}},
 		Param{"errno", I32}}

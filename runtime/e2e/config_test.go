@@ -106,11 +106,11 @@ var configErrnos = map[string]abi.Errno{
 	"bad_type_1000":          abi.EINVAL,
 	"bad_empty_target":       abi.EINVAL,
 	"bad_bad_handle":         abi.EBADF,
-	"bad_used_off":           abi.ENOENT, // a program left on uses the map switched off
+	"bad_used_off":           abi.EINVAL, // the verifier reaches a use of the map switched off
 	"bad_load":               0,
 	"bad_after_load":         abi.EBUSY,
 	"bad_load_again":         abi.EBUSY,
-	"skel_used_off":          abi.ENOENT,
+	"skel_used_off":          abi.EINVAL,
 	"off_fd":                 abi.ENOENT, // the skeleton's field of the map switched off
 	"off_find_fd":            abi.ENOENT, // the same map by name
 	"vs_typed":               abi.EINVAL, // the typed field of the map resized to 24 bytes

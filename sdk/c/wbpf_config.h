@@ -99,8 +99,11 @@ static inline int bpf_map__set_value_size(struct bpf_map *map, uint32_t size)
     return err;
 }
 
-/* bpf_map__set_autocreate switches creation of map on or off; a program using a map that is
- * not created fails to load unless it is switched off too. */
+/* bpf_map__set_autocreate switches creation of map on or off. As in libbpf, a program may
+ * still refer to the map in code the verifier proves dead (a branch on bpf_core_type_exists or
+ * a volatile const, as libbpf-tools' bpf_buffer does with its heap); a use the verifier
+ * reaches fails the load with -EINVAL (the runtime's stderr names the program and the map)
+ * unless the program is switched off too. */
 static inline int bpf_map__set_autocreate(struct bpf_map *map, bool autocreate)
 {
     int err = map ? wbpf__config_check(map->obj) : wbpf__fail(EINVAL);

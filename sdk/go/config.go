@@ -157,9 +157,11 @@ func (o *Object) SetValueSize(name string, size uint32) error {
 	return nil
 }
 
-// SetAutocreate switches creation of the map called name on or off before Load. A program that
-// uses a map switched off fails to load with ENOENT (the runtime's stderr names the program and
-// the map) unless it is switched off too. After Load, Map on it fails with ENOENT; generated
+// SetAutocreate switches creation of the map called name on or off before Load. As under
+// libbpf, a program may still refer to a map switched off in code the verifier proves dead (a
+// branch on bpf_core_type_exists or a volatile const, as libbpf-tools' bpf_buffer does with
+// its heap); a use the verifier reaches fails Load with EINVAL (the runtime's stderr names
+// the program and the map) unless the program is switched off too. After Load, Map on it fails with ENOENT; generated
 // bindings keep its field (DeclaredMap), whose every call fails with ENOENT.
 func (o *Object) SetAutocreate(name string, on bool) error {
 	c, err := o.configurable("set autocreate " + name)

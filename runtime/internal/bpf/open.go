@@ -48,7 +48,8 @@ func (r *Registry) opened(h uint64) (*Object, error) {
 }
 
 // LoadOpened loads an opened object, through the same path as Load, without the programs and
-// maps switched off. The handle stays the same and becomes an ordinary object handle. On
+// maps switched off; a program's loads of a map switched off are poisoned (poison.go), so that
+// only those the verifier reaches fail the load. The handle stays the same and becomes an ordinary object handle. On
 // failure the object stays opened (the guest may change it and load again, or close it).
 func (r *Registry) LoadOpened(h uint64) error {
 	o, err := r.opened(h)
@@ -62,34 +63,17 @@ func (r *Registry) LoadOpened(h uint64) error {
 	for name := range o.noCreate {
 		delete(spec.Maps, name)
 	}
-	if err := usesUncreated(spec, o.noCreate); err != nil {
+	poisoned, err := poisonUncreated(spec, o.noCreate)
+	if err != nil {
 		return err
 	}
 	built, err := r.build(spec, nil, 1)
 	if err != nil {
-		return err
+		return explainPoisoned(err, poisoned)
 	}
 	// What was switched off stays known, so that looking it up later says why it is missing.
 	built.noLoad, built.noCreate = o.noLoad, o.noCreate
 	*o = *built
-	return nil
-}
-
-// usesUncreated names the first program (in name order) that refers to a map switched off:
-// libbpf refuses to load it, and cilium/ebpf's own "missing map" would not say why the map is
-// missing. Each program's instructions already hold the subprograms it calls.
-func usesUncreated(spec *ebpf.CollectionSpec, off map[string]bool) error {
-	if len(off) == 0 {
-		return nil
-	}
-	for _, name := range sortedKeys(spec.Programs) {
-		for _, ins := range spec.Programs[name].Instructions {
-			if ref := ins.Reference(); ref != "" && off[ref] && ins.IsLoadFromMap() {
-				return fmt.Errorf("program %s uses map %s, which was switched off with set_autocreate (switch the program off too, or keep the map): %w",
-					name, ref, ErrNotFound)
-			}
-		}
-	}
 	return nil
 }
 

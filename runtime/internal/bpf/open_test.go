@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
 	"github.com/wbpf/wbpf/internal/testutils"
 	"github.com/wbpf/wbpf/runtime/internal/policy"
 )
@@ -90,9 +92,10 @@ func TestOpenConfigureLoad(t *testing.T) {
 	}
 }
 
-// TestAutocreateOffUsedMap: a map switched off that a loaded program uses fails the load with
-// ErrNotFound naming program and map, nothing reaches the kernel, and the object stays opened:
-// switching the program off too then loads.
+// TestAutocreateOffUsedMap: a map switched off that a loaded program uses on a path the
+// verifier reaches fails the load with the verifier's EINVAL (as under libbpf), naming program
+// and map, and the object stays opened: switching the program off too then loads. (Uses in dead
+// code load: TestAutocreateOffDeadUse.)
 func TestAutocreateOffUsedMap(t *testing.T) {
 	testutils.RequireKernel(t)
 	testutils.LeakCheck(t, demoNames...)
@@ -106,8 +109,8 @@ func TestAutocreateOffUsedMap(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = r.LoadOpened(h)
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "program wt_on_getppid uses map wt_counts") {
-		t.Fatalf("load: %v, want ErrNotFound naming wt_on_getppid and wt_counts", err)
+	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "program wt_on_getppid uses map wt_counts, which was switched off") {
+		t.Fatalf("load: %v, want EINVAL naming wt_on_getppid and wt_counts", err)
 	}
 	t.Logf("load: %v", err)
 	if err := r.SetAutoload(h, "wt_on_getppid", false); err != nil {

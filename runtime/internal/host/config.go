@@ -58,8 +58,8 @@ func configOpen(_ context.Context, mod api.Module, in *Instance, stack []uint64)
 //
 // It loads an opened object as wasm_load_bpf_object would, leaving out the programs and maps
 // switched off. The handle then works with every wasm_bpf function. Result: 0, -EBADF, -EBUSY
-// (loaded already), -ENOENT when a program left on uses a map switched off (both named on
-// stderr), or the load's errno (the verifier's or kernel's reason on stderr); after a failure
+// (loaded already), -EINVAL when the verifier reaches a program's use of a map switched off
+// (both named on stderr; uses in dead code load, as in libbpf), or the load's errno (the verifier's or kernel's reason on stderr); after a failure
 // the object stays opened.
 func configLoad(_ context.Context, _ api.Module, in *Instance, stack []uint64) (int64, error) {
 	return 0, in.Registry.LoadOpened(stack[0])

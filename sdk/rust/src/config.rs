@@ -181,9 +181,11 @@ impl Object {
         Ok(())
     }
 
-    /// Switches creation of the map on or off (libbpf's bpf_map__set_autocreate). A program
-    /// using a map switched off fails to load (ENOENT; the runtime's stderr names the program
-    /// and the map) unless it is switched off too. After load, [`Object::map`] on it fails
+    /// Switches creation of the map on or off (libbpf's bpf_map__set_autocreate). As under
+    /// libbpf, a program may still refer to a map switched off in code the verifier proves
+    /// dead (a branch on bpf_core_type_exists or a volatile const, as libbpf-tools' bpf_buffer
+    /// does with its heap); a use the verifier reaches fails the load (EINVAL; the runtime's
+    /// stderr names the program and the map) unless the program is switched off too. After load, [`Object::map`] on it fails
     /// with ENOENT ([`ErrorKind::NotCreated`]); a generated skeleton's field for it is a
     /// [`crate::Map`] whose operations do ([`crate::Map::is_created`] is false).
     pub fn set_autocreate(&self, name: &str, autocreate: bool) -> Result<()> {
