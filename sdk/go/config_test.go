@@ -2,6 +2,8 @@ package wbpf
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -170,5 +172,60 @@ func TestTypedMapResized(t *testing.T) {
 	same := TypedMap[uint32, uint64]{Map: &Map{obj: o, name: "same", fd: 3}}
 	if _, err := same.Lookup(1); !errors.Is(err, ENOSYS) {
 		t.Errorf("lookup on a map set to its own size: %v, want the host asked (ENOSYS outside wasm)", err)
+	}
+}
+
+// TestMapBufferLengths: every map call checks its buffers against the sizes the object defines,
+// with the value_size set before Load in place of the object's, without asking the host: a
+// per-CPU map resized to another size than its type's fails with EINVAL instead of the host
+// writing past the buffer, a raw call with a short value fails, and a stack map resized is
+// read at its new depth (the generated Depth is the object's). Sizes that pass reach the host
+// (ENOSYS outside wasm).
+func TestMapBufferLengths(t *testing.T) {
+	elf, err := os.ReadFile("../../skeleton/gogen/testdata/tricky.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer SetPossibleCPUs(possibleCPUs)
+	SetPossibleCPUs(4)
+	resized := func(sizes map[string]uint32) *Object {
+		maps := map[string]*mapConfig{}
+		for name, n := range sizes {
+			maps[name] = &mapConfig{valueSize: n}
+		}
+		return &Object{buf: elf, handle: 1, maps: map[string]*Map{}, cfg: &objConfig{progs: map[string]*progConfig{}, maps: maps}}
+	}
+	o := resized(map[string]uint32{"tk_counts": 16, "tk_stacks": 200 * 8})
+	plain := resized(nil)
+	counts := PerCPUMap[uint32, uint64]{Map: &Map{obj: o, name: "tk_counts", fd: 3}}
+	stacks := StackTraceMap{Map: &Map{obj: o, name: "tk_stacks", fd: 4}, Depth: 127}
+	plainCounts := PerCPUMap[uint32, uint64]{Map: &Map{obj: plain, name: "tk_counts", fd: 3}}
+	plainStacks := StackTraceMap{Map: &Map{obj: plain, name: "tk_stacks", fd: 4}, Depth: 127}
+	_, countsErr := counts.Lookup(0)
+	_, plainCountsErr := plainCounts.Lookup(0)
+	_, stacksErr := stacks.Lookup(1)
+	_, plainStacksErr := plainStacks.Lookup(1)
+	raw := plainCounts.Map
+	for _, c := range []struct {
+		name string
+		err  error
+		want error
+		msg  string
+	}{
+		{"per-CPU lookup, resized", countsErr, EINVAL, "value of 32 bytes, the map's is 64 (value_size set to 16"},
+		{"per-CPU update, resized", counts.Update(0, make([]uint64, 4), UpdateAny), EINVAL, "value of 32 bytes"},
+		{"per-CPU lookup", plainCountsErr, ENOSYS, ""},
+		{"stack lookup, resized", stacksErr, ENOSYS, ""},
+		{"stack lookup", plainStacksErr, ENOSYS, ""},
+		{"raw lookup, short value", raw.Lookup(make([]byte, 4), make([]byte, 8)), EINVAL, "value of 8 bytes, the map's is 32"},
+		{"raw lookup, short key", raw.Lookup(make([]byte, 2), make([]byte, 32)), EINVAL, "key of 2 bytes, the map's is 4"},
+		{"raw update", raw.Update(make([]byte, 4), make([]byte, 32), UpdateAny), ENOSYS, ""},
+		{"raw delete, long key", raw.Delete(make([]byte, 8)), EINVAL, "key of 8 bytes"},
+		{"raw first key", raw.NextKey(nil, make([]byte, 4)), ENOSYS, ""},
+		{"raw next key, short", raw.NextKey(make([]byte, 4), make([]byte, 1)), EINVAL, "key of 1 bytes"},
+	} {
+		if !errors.Is(c.err, c.want) || !strings.Contains(fmt.Sprint(c.err), c.msg) {
+			t.Errorf("%s: %v, want %v saying %q", c.name, c.err, c.want, c.msg)
+		}
 	}
 }

@@ -22,13 +22,23 @@ const (
 )
 
 // Map is a map of a loaded object. Keys and values are byte slices of the map's key_size and
-// value_size (per-CPU maps: value_size rounded up to 8, times the possible CPUs); the host
-// checks them against guest memory, not against the map, so pass the right sizes.
+// value_size (per-CPU maps: value_size rounded up to 8, times the possible CPUs). The host
+// checks them only against guest memory and would write a whole value past a shorter buffer,
+// so calls check them against the sizes the object defines (with SetValueSize's), as libbpf's
+// bpf_map__lookup_elem does, and fail with EINVAL on others.
 type Map struct {
 	obj  *Object
 	name string
 	fd   int32 // the host's token, -1 after Close
 	off  bool  // switched off before Load (DeclaredMap): no token, every call fails with ENOENT
+	lens *mapLens
+}
+
+// mapLens are the buffer lengths the host will use for a map, 0 where the object does not say
+// (a global-variable section, a shared map, a definition without the size).
+type mapLens struct {
+	key, value int
+	err        error // of PossibleCPUs, for a per-CPU map
 }
 
 // DeclaredMap returns the map called name as the loaded object declares it, created or not, as
@@ -55,6 +65,71 @@ func (m *Map) setValueSize() uint32 {
 		return 0
 	}
 	return m.obj.cfg.maps[m.name].valueSize
+}
+
+// Per-CPU map types (enum bpf_map_type): a value holds one slot per possible CPU.
+const (
+	mapPerCPUHash        = 5
+	mapPerCPUArray       = 6
+	mapLRUPerCPUHash     = 10
+	mapPerCPUCgroupStore = 21
+)
+
+// bufLens returns the key and value lengths the host will read or write, computed once: from
+// the object's BTF definition, the value_size set before Load taking the place of its own.
+func (m *Map) bufLens() *mapLens {
+	if m.lens != nil {
+		return m.lens
+	}
+	l := &mapLens{}
+	m.lens = l
+	if m.obj == nil || m.obj.buf == nil {
+		return l
+	}
+	d, err := m.obj.MapDef(m.name)
+	if err != nil {
+		return l
+	}
+	vs := d.ValueSize
+	if n := m.setValueSize(); n != 0 {
+		vs = n
+	}
+	l.key, l.value = int(d.KeySize), int(vs)
+	switch d.Type {
+	case mapPerCPUHash, mapPerCPUArray, mapLRUPerCPUHash, mapPerCPUCgroupStore:
+		cpus, err := PossibleCPUs()
+		if err != nil {
+			l.err = err
+			m.lens = nil // SetPossibleCPUs may come later
+			return l
+		}
+		l.value = ((l.value + 7) &^ 7) * cpus
+	}
+	return l
+}
+
+// checkLens fails with EINVAL when key or value (nil: not passed) has another length than the
+// host will use for this map.
+func (m *Map) checkLens(what string, key, value []byte, hasKey, hasValue bool) error {
+	l := m.bufLens()
+	if l.err != nil && hasValue {
+		return fmt.Errorf("wbpf: map %s: %s: per-CPU value size: %w", m.name, what, l.err)
+	}
+	if hasKey && l.key != 0 && len(key) != l.key {
+		return fmt.Errorf("wbpf: map %s: %s: key of %d bytes, the map's is %d: %w", m.name, what, len(key), l.key, EINVAL)
+	}
+	if hasValue && l.value != 0 && len(value) != l.value {
+		return fmt.Errorf("wbpf: map %s: %s: value of %d bytes, the map's is %d%s: %w", m.name, what, len(value), l.value, m.resizedNote(), EINVAL)
+	}
+	return nil
+}
+
+// resizedNote says where a value size came from when SetValueSize set it.
+func (m *Map) resizedNote() string {
+	if n := m.setValueSize(); n != 0 {
+		return fmt.Sprintf(" (value_size set to %d before Load)", n)
+	}
+	return ""
 }
 
 // notCreated is the error of every call on a map switched off before Load.
@@ -109,6 +184,14 @@ func (m *Map) op(what string, cmd int32, key, value, next []byte, flags uint64) 
 	}
 	if m.off {
 		return m.notCreated(what)
+	}
+	if err := m.checkLens(what, key, value, cmd != cmdNextKey || key != nil, cmd == cmdLookup || cmd == cmdUpdate); err != nil {
+		return err
+	}
+	if cmd == cmdNextKey {
+		if err := m.checkLens(what, next, nil, true, false); err != nil {
+			return err
+		}
 	}
 	if err := ret(wasmBPFMapOperate(m.fd, cmd, ptr(key), ptr(value), ptr(next), flags)); err != nil {
 		return fmt.Errorf("wbpf: map %s: %s: %w", m.name, what, err)

@@ -6,6 +6,7 @@ import "fmt"
 // kernel will give its keys and values. Bindings compare it with the sizes they were generated
 // for before handing buffers of those sizes to the host.
 type MapDef struct {
+	Type               uint32 // the kernel's enum bpf_map_type; 0 if the definition leaves it out
 	KeySize, ValueSize uint32
 }
 
@@ -200,15 +201,19 @@ func (b *btfInfo) mapDef(name string) (MapDef, bool) {
 					continue
 				}
 				switch b.str(uint32(le32(m))) {
-				case "key_size", "value_size":
+				case "type", "key_size", "value_size":
 					arr, ok := b.skipMods(ptr.sizeOrType)
 					if !ok || arr.kind != btfArray {
 						continue
 					}
-					if b.str(uint32(le32(m))) == "key_size" {
-						d.KeySize = uint32(le32(arr.data[8:]))
-					} else {
-						d.ValueSize = uint32(le32(arr.data[8:]))
+					n := uint32(le32(arr.data[8:]))
+					switch b.str(uint32(le32(m))) {
+					case "type":
+						d.Type = n
+					case "key_size":
+						d.KeySize = n
+					default:
+						d.ValueSize = n
 					}
 				case "key":
 					d.KeySize = uint32(b.size(ptr.sizeOrType, 0))

@@ -18,8 +18,8 @@ func TestMapDef(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]MapDef{
-		"exec_start": {KeySize: 4, ValueSize: 8}, // __type(key, int), __type(value, unsigned long long)
-		"rb":         {ValueSize: 184},           // __type(value, struct event)
+		"exec_start": {Type: 1, KeySize: 4, ValueSize: 8}, // hash; __type(key, int), __type(value, unsigned long long)
+		"rb":         {Type: 27, ValueSize: 184},          // ring buffer; __type(value, struct event)
 	} {
 		if got, err := o.MapDef(name); err != nil || got != want {
 			t.Errorf("MapDef(%s) = %+v, %v; want %+v", name, got, err, want)

@@ -127,16 +127,24 @@ func (m PerCPUMap[K, V]) NextKey(key *K) (K, error) {
 // instruction pointers of a stack, innermost first, at most Depth of them.
 type StackTraceMap struct {
 	Map   *Map
-	Depth int // value_size / 8
+	Depth int // value_size / 8 in the object; a value_size set before Load takes its place
 }
 
 // Lookup returns the instruction pointers of stack id (without the zeros after the outermost
-// frame); an error wrapping ENOENT if there is none.
+// frame); an error wrapping ENOENT if there is none. The depth is the map's value_size / 8 as
+// loaded, so a map resized with SetValueSize (libbpf tools set perf_max_stack_depth * 8) is
+// read whole.
 func (m StackTraceMap) Lookup(id uint32) ([]uint64, error) {
-	if m.Depth <= 0 {
-		return nil, fmt.Errorf("wbpf: map %s: stack depth %d: %w", m.Map.Name(), m.Depth, EINVAL)
+	depth := m.Depth
+	if m.Map != nil {
+		if n := m.Map.setValueSize(); n != 0 {
+			depth = int(n / 8)
+		}
 	}
-	ips := make([]uint64, m.Depth)
+	if depth <= 0 {
+		return nil, fmt.Errorf("wbpf: map %s: stack depth %d: %w", m.Map.Name(), depth, EINVAL)
+	}
+	ips := make([]uint64, depth)
 	if err := m.Map.Lookup(Bytes(&id), unsafe.Slice((*byte)(unsafe.Pointer(&ips[0])), 8*len(ips))); err != nil {
 		return nil, err
 	}
