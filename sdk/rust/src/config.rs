@@ -62,6 +62,11 @@ pub(crate) fn autocreate(obj: &Inner, name: &str) -> bool {
     last.unwrap_or(true)
 }
 
+/// Whether the map `name` of obj has a value_size set before load.
+pub(crate) fn resized(obj: &Inner, name: &str) -> bool {
+    obj.config.borrow().iter().any(|s| matches!(s, Setting::ValueSize(m, _) if m == name))
+}
+
 /// Opens the object on the host without loading it, applies its settings and loads it; the
 /// loaded handle. On failure the opened object is closed again, so a later load starts over.
 pub(crate) fn load(obj: &Inner) -> Result<u64> {

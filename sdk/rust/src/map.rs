@@ -215,6 +215,16 @@ impl<K: Pod, V: Pod> TypedMap<K, V> {
     /// then fails with EINVAL naming the sizes; use its `map` with buffers of the new size.
     pub fn declared(map: Map) -> TypedMap<K, V> { TypedMap { map, _t: PhantomData } }
 
+    /// A generated skeleton's typed field: [`Map::typed`], whose checks fail a stale skeleton's
+    /// load with one clear error, except for a map switched off or resized before load, which
+    /// keeps its field as [`TypedMap::declared`] (its calls fail with ENOENT or EINVAL).
+    pub fn for_skeleton(map: Map) -> Result<TypedMap<K, V>> {
+        if !map.is_created() || crate::config::resized(&map.obj, &map.name) {
+            return Ok(TypedMap::declared(map));
+        }
+        map.typed()
+    }
+
     /// The value of key, or None.
     pub fn lookup(&self, key: &K) -> Result<Option<V>> {
         let mut v: V = zeroed();
