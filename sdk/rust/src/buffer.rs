@@ -80,11 +80,15 @@ impl Map {
     /// A reader calling `f` with each sample (at most the sample size, valid during the call).
     /// It polls once without waiting, so that the host sets up its reader at once (a perf event
     /// array drops samples emitted while none is attached); samples already there reach `f`.
+    /// A map switched off before load has no reader: ENOENT ([`crate::ErrorKind::NotCreated`])
+    /// naming the map, here rather than at the first poll, as sdk/go's NewReader and the C
+    /// SDK's bpf_buffer__open.
     pub fn reader<'f, R, F>(&self, mut f: F) -> Result<Reader<'f>>
     where
         R: SampleResult,
         F: FnMut(&[u8]) -> R + 'f,
     {
+        self.token(&|| format!("map {}: reader", self.name()))?;
         let state = Box::new(State { f: Box::new(move |b: &[u8]| f(b).code()), buf: vec![0; DEFAULT_SAMPLE_SIZE], truncated: 0 });
         let mut r = Reader { map: self.clone(), state };
         r.poll_ms(0)?;
