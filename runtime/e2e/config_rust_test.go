@@ -55,5 +55,5 @@ func TestRustConfig(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("guest exit code %d; output %q", code, out)
 	}
-	checkConfigOutput(t, out, n, "skel_used_off", "off_fd", "off_find_fd", "vs_typed")
+	checkConfigOutput(t, out, n, "skel_used_off", "off_fd", "off_find_fd", "off_reader", "vs_typed")
 }

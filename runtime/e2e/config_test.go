@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -38,13 +40,21 @@ func TestConfigKernel(t *testing.T) {
 
 	const n = 5
 	args := []string{"config.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(syscall.SYS_GETPPID), strconv.Itoa(n)}
-	r := start(context.Background(), t, wasm, config(t, args...))
+	var stderr testutils.SyncBuffer
+	cfg := config(t, args...)
+	cfg = cfg.WithStderr(io.MultiWriter(&testWriter{t: t, prefix: "guest stderr: "}, &stderr))
+	r := start(context.Background(), t, wasm, cfg)
 	r.waitFor("attached", time.Minute)
 	checkConfigKernel(t, snap)
 	trigger(t, n)
 	code, out := r.wait(time.Minute)
 	if code != 0 {
 		t.Fatalf("guest exit code %d; output %q", code, out)
+	}
+	// The load with the map's user left on: the verifier reached a poisoned load of the map.
+	const used = "program wbpfe2e_cf_offuser uses map wbpfe2e_cf_off, which was switched off with set_autocreate"
+	if !strings.Contains(stderr.String(), used) {
+		t.Errorf("stderr does not say %q:\n%s", used, stderr.String())
 	}
 	checkConfigOutput(t, out, n, "bad_unknown_map", "bad_unknown_prog", "bad_unknown_autocreate",
 		"bad_value_size_0", "bad_resize_rodata", "bad_type_0", "bad_type_1000", "bad_empty_target",
@@ -55,7 +65,7 @@ func TestConfigKernel(t *testing.T) {
 // TestGoConfig is TestConfigKernel for a Go guest (testdata/goconfig) on the bindings wbpfgen go
 // generates for config.bpf.o: the same settings through sdk/go, the same kernel state; the
 // field of the map switched off fails with ENOENT, as Object.Map does, and the typed field of
-// the resized map refuses 8-byte values with EINVAL.
+// the resized map refuses 8-byte values with EINVAL, as does its Map given an 8-byte buffer.
 func TestGoConfig(t *testing.T) {
 	snap := testutils.LeakCheck(t, configNames...)
 	requireTPBTF(t)
@@ -70,7 +80,7 @@ func TestGoConfig(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("guest exit code %d; output %q", code, out)
 	}
-	checkConfigOutput(t, out, n, "skel_used_off", "off_fd", "off_find_fd", "vs_typed")
+	checkConfigOutput(t, out, n, "skel_used_off", "off_fd", "off_find_fd", "off_reader", "vs_typed", "vs_short")
 }
 
 // requireTPBTF skips, quoting the kernel, unless it loads and attaches a tp_btf program on
@@ -113,7 +123,9 @@ var configErrnos = map[string]abi.Errno{
 	"skel_used_off":          abi.EINVAL,
 	"off_fd":                 abi.ENOENT, // the skeleton's field of the map switched off
 	"off_find_fd":            abi.ENOENT, // the same map by name
+	"off_reader":             abi.ENOENT, // a reader of it, refused at creation (Go, Rust)
 	"vs_typed":               abi.EINVAL, // the typed field of the map resized to 24 bytes
+	"vs_short":               abi.EINVAL, // an 8-byte buffer for its 24-byte values (Go)
 }
 
 // checkConfigOutput: the guest printed each of keys with its errno in configErrnos, and counted

@@ -67,6 +67,7 @@ fn main() {
     }
     println!("off_fd={}", errno(skel.maps.wbpfe2e_cf_off.lookup(&0)));
     println!("off_find_fd={}", errno(skel.obj.map("wbpfe2e_cf_off")));
+    println!("off_reader={}", errno(skel.maps.wbpfe2e_cf_off.map.reader(|_: &[u8]| 0)));
     println!("vs_typed={}", errno(skel.maps.wbpfe2e_cf_vs.lookup(&7)));
 
     let vs = &skel.maps.wbpfe2e_cf_vs.map;

@@ -79,6 +79,8 @@ func main() {
 	fmt.Printf("off_fd=%d\n", errno(err))
 	_, err = s.Object.Map("wbpfe2e_cf_off")
 	fmt.Printf("off_find_fd=%d\n", errno(err))
+	_, err = s.Maps.Wbpfe2eCfOff.Map.NewReader(func([]byte) int { return 0 })
+	fmt.Printf("off_reader=%d\n", errno(err))
 	_, err = s.Maps.Wbpfe2eCfVs.Lookup(7) // typed for 8-byte values
 	fmt.Printf("vs_typed=%d\n", errno(err))
 
@@ -89,6 +91,8 @@ func main() {
 	}
 	check(s.Maps.Wbpfe2eCfVs.Map.Update(key, in, wbpf.UpdateAny), "update 24 bytes")
 	check(s.Maps.Wbpfe2eCfVs.Map.Lookup(key, out), "lookup 24 bytes")
+	// The host would write 24 bytes into this 8-byte buffer: the SDK refuses it.
+	fmt.Printf("vs_short=%d\n", errno(s.Maps.Wbpfe2eCfVs.Map.Lookup(key, make([]byte, 8))))
 	if string(in) != string(out) {
 		check(fmt.Errorf("read %v, wrote %v", out, in), "24-byte value")
 	}
