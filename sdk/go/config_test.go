@@ -229,3 +229,22 @@ func TestMapBufferLengths(t *testing.T) {
 		}
 	}
 }
+
+// TestPerCPULengthUnknownCPUs: a raw per-CPU value is refused while the number of CPUs is
+// unknown (the host would write one slot per CPU), and checked once it is known.
+func TestPerCPULengthUnknownCPUs(t *testing.T) {
+	elf, err := os.ReadFile("../../skeleton/gogen/testdata/tricky.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer SetPossibleCPUs(possibleCPUs)
+	possibleCPUs = 0
+	m := &Map{obj: &Object{buf: elf, handle: 1, maps: map[string]*Map{}}, name: "tk_counts", fd: 3}
+	if err := m.Lookup(make([]byte, 4), make([]byte, 64)); !errors.Is(err, EINVAL) || !strings.Contains(err.Error(), "CPUs unknown") {
+		t.Errorf("lookup with the CPUs unknown: %v", err)
+	}
+	SetPossibleCPUs(2)
+	if err := m.Lookup(make([]byte, 4), make([]byte, 16)); !errors.Is(err, ENOSYS) {
+		t.Errorf("lookup of 2 slots for 2 CPUs: %v, want the host asked (ENOSYS outside wasm)", err)
+	}
+}

@@ -25,7 +25,8 @@ const (
 // value_size (per-CPU maps: value_size rounded up to 8, times the possible CPUs). The host
 // checks them only against guest memory and would write a whole value past a shorter buffer,
 // so calls check them against the sizes the object defines (with SetValueSize's), as libbpf's
-// bpf_map__lookup_elem does, and fail with EINVAL on others.
+// bpf_map__lookup_elem does, and fail with EINVAL on others (a per-CPU map's, also while the
+// number of CPUs is unknown: call PossibleCPUs or SetPossibleCPUs first, as PerCPUMap does).
 type Map struct {
 	obj  *Object
 	name string
@@ -38,7 +39,7 @@ type Map struct {
 // (a global-variable section, a shared map, a definition without the size).
 type mapLens struct {
 	key, value int
-	err        error // of PossibleCPUs, for a per-CPU map
+	err        error // a per-CPU map's value length before the CPUs are known
 }
 
 // DeclaredMap returns the map called name as the loaded object declares it, created or not, as
@@ -97,13 +98,14 @@ func (m *Map) bufLens() *mapLens {
 	l.key, l.value = int(d.KeySize), int(vs)
 	switch d.Type {
 	case mapPerCPUHash, mapPerCPUArray, mapLRUPerCPUHash, mapPerCPUCgroupStore:
-		cpus, err := PossibleCPUs()
-		if err != nil {
-			l.err = err
-			m.lens = nil // SetPossibleCPUs may come later
+		// The count PossibleCPUs found or was given, not read here: that would link the file
+		// system into every guest that looks anything up (100 KB of Go).
+		if possibleCPUs <= 0 {
+			l.err = fmt.Errorf("number of CPUs unknown (wbpf.PossibleCPUs or SetPossibleCPUs first): %w", EINVAL)
+			m.lens = nil // either may come later
 			return l
 		}
-		l.value = ((l.value + 7) &^ 7) * cpus
+		l.value = ((l.value + 7) &^ 7) * possibleCPUs
 	}
 	return l
 }
