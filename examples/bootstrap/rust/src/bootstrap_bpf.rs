@@ -60,11 +60,12 @@ impl OpenBootstrapSkel {
     /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
     /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons; a map
     /// resized with `set_value_size` keeps its typed field, whose calls then fail with EINVAL
-    /// (use its `map` with buffers of the new size).
+    /// (use its `map` with buffers of the new size). Any other typed field whose key or value
+    /// type no longer matches the object fails the load (bindings older than the object).
     pub fn load(mut self) -> ::wbpf::Result<BootstrapSkel> {
         self.obj.load()?;
         let maps = BootstrapMaps {
-            exec_start: ::wbpf::TypedMap::declared(self.obj.declared_map("exec_start")?),
+            exec_start: ::wbpf::TypedMap::for_skeleton(self.obj.declared_map("exec_start")?)?,
             rb: self.obj.declared_map("rb")?,
         };
         let progs = BootstrapProgs {

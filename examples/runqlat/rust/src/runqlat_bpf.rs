@@ -62,12 +62,13 @@ impl OpenRunqlatSkel {
     /// off before load (`open.obj.set_autocreate(NAME, false)`) keeps its field, whose
     /// operations fail with ENOENT (`is_created()` is false), as in libbpf's skeletons; a map
     /// resized with `set_value_size` keeps its typed field, whose calls then fail with EINVAL
-    /// (use its `map` with buffers of the new size).
+    /// (use its `map` with buffers of the new size). Any other typed field whose key or value
+    /// type no longer matches the object fails the load (bindings older than the object).
     pub fn load(mut self) -> ::wbpf::Result<RunqlatSkel> {
         self.obj.load()?;
         let maps = RunqlatMaps {
-            hists: ::wbpf::TypedMap::declared(self.obj.declared_map("hists")?),
-            start: ::wbpf::TypedMap::declared(self.obj.declared_map("start")?),
+            hists: ::wbpf::TypedMap::for_skeleton(self.obj.declared_map("hists")?)?,
+            start: ::wbpf::TypedMap::for_skeleton(self.obj.declared_map("start")?)?,
         };
         let progs = RunqlatProgs {
             handle_sched_switch: self.obj.program("handle_sched_switch"),
