@@ -35,7 +35,7 @@ func TestSDKMapDef(t *testing.T) {
 				t.Errorf("%s: %v", path, err)
 				continue
 			}
-			want := wbpf.MapDef{KeySize: m.KeySize, ValueSize: m.ValueSize}
+			want := wbpf.MapDef{Type: uint32(m.Type), KeySize: m.KeySize, ValueSize: m.ValueSize}
 			if m.Type == ebpf.RingBuf {
 				want.ValueSize = got.ValueSize // cilium/ebpf drops a ring buffer's value size
 			}
