@@ -14,7 +14,9 @@
 //	            Its opens return a handle > 0 or -errno (never 0).
 //	wbpf_config ConfigFuncs below: open an object, change it as libbpf's
 //	            setters do (autoload, program type, attach target, map
-//	            max_entries, value_size, autocreate), then load it. The C SDK
+//	            type, key_size, max_entries, value_size, autocreate), read
+//	            maps' and programs' settings back (map_info, program_info),
+//	            then load it. The C SDK
 //	            (sdk/c/wbpf_config.h) and the Go SDK (sdk/go/config.go) record
 //	            the changes in the guest and call this module only for an
 //	            object that has some, so that guests changing nothing keep
@@ -183,4 +185,44 @@ var (
 
 // ConfigFuncs lists the functions of ConfigModule.
 var ConfigFuncs = []Func{ConfigOpen, ConfigLoad, ConfigSetAutoload, ConfigSetProgramType,
-	ConfigSetAttachTarget, ConfigSetMaxEntries, ConfigSetValueSize, ConfigSetAutocreate}
+	ConfigSetAttachTarget, ConfigSetMaxEntries, ConfigSetValueSize, ConfigSetAutocreate,
+	ConfigSetMapType, ConfigSetKeySize, ConfigMapInfo, ConfigProgramInfo}
+
+// Changing a map's type and key size, as libbpf-tools' bpf_buffer__new does when it falls back
+// from a ring buffer to a perf event array (set_type PERF_EVENT_ARRAY, key and value size 4).
+var (
+	// ConfigSetMapType sets a map's type (the kernel's enum bpf_map_type number, 1 to 255).
+	// Global-variable sections keep theirs (-EOPNOTSUPP). A perf event array's max_entries is
+	// the number of possible CPUs when 0 or larger (a ring buffer's byte size becomes that).
+	ConfigSetMapType = Func{ConfigModule, "wbpf_map_set_type",
+		[]Param{{"obj", I64}, {"name", I32}, {"map_type", I32}},
+		Param{"errno", I32}}
+	// ConfigSetKeySize sets a map's key_size (> 0); the map then has no BTF key or value type.
+	// Global-variable sections cannot change it (-EOPNOTSUPP).
+	ConfigSetKeySize = Func{ConfigModule, "wbpf_map_set_key_size",
+		[]Param{{"obj", I64}, {"name", I32}, {"key_size", I32}},
+		Param{"errno", I32}}
+)
+
+// The getters: what an object, opened or loaded, says about one of its maps or programs. An
+// opened object answers with every change made through ConfigModule so far, a loaded one with
+// what the kernel created; a map or program switched off before load is -ENOENT once loaded.
+// The info is written as little-endian u32 fields at info; -EFAULT if it does not fit in
+// guest memory.
+var (
+	// ConfigMapInfo writes MapInfoSize bytes: type, key_size, value_size, max_entries,
+	// map_flags.
+	ConfigMapInfo = Func{ConfigModule, "wbpf_map_info",
+		[]Param{{"obj", I64}, {"name", I32}, {"info", I32}},
+		Param{"errno", I32}}
+	// ConfigProgramInfo writes ProgramInfoSize bytes: type, expected_attach_type.
+	ConfigProgramInfo = Func{ConfigModule, "wbpf_program_info",
+		[]Param{{"obj", I64}, {"name", I32}, {"info", I32}},
+		Param{"errno", I32}}
+)
+
+// Sizes of the structs ConfigMapInfo and ConfigProgramInfo write.
+const (
+	MapInfoSize     = 20
+	ProgramInfoSize = 8
+)

@@ -10,7 +10,8 @@
  * - bpf_buffer__new(events) and bpf_buffer__open(events, cb, ctx) returning the buffer, next to
  *   wbpf.h's libbpf-tools forms bpf_buffer__new(events, heap) and
  *   bpf_buffer__open(buf, sample_cb, lost_cb, ctx): the number of arguments picks the form;
- * - enum bpf_cmd (the map commands), bpf_map_type, bpf_prog_type, bpf_attach_type.
+ * - enum bpf_cmd (the map commands) and bpf_attach_type (bpf_map_type and bpf_prog_type are
+ *   wbpf.h's).
  * Map calls, bpf_map__fd, bpf_buffer__poll and bpf_buffer__free are wbpf.h's, with the same
  * signatures.
  *
@@ -213,78 +214,6 @@ enum bpf_cmd {
     BPF_MAP_UPDATE_ELEM = WBPF_CMD_MAP_UPDATE_ELEM,
     BPF_MAP_DELETE_ELEM = WBPF_CMD_MAP_DELETE_ELEM,
     BPF_MAP_GET_NEXT_KEY = WBPF_CMD_MAP_GET_NEXT_KEY,
-};
-
-enum bpf_map_type {
-    BPF_MAP_TYPE_UNSPEC = 0,
-    BPF_MAP_TYPE_HASH = 1,
-    BPF_MAP_TYPE_ARRAY = 2,
-    BPF_MAP_TYPE_PROG_ARRAY = 3,
-    BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4,
-    BPF_MAP_TYPE_PERCPU_HASH = 5,
-    BPF_MAP_TYPE_PERCPU_ARRAY = 6,
-    BPF_MAP_TYPE_STACK_TRACE = 7,
-    BPF_MAP_TYPE_CGROUP_ARRAY = 8,
-    BPF_MAP_TYPE_LRU_HASH = 9,
-    BPF_MAP_TYPE_LRU_PERCPU_HASH = 10,
-    BPF_MAP_TYPE_LPM_TRIE = 11,
-    BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
-    BPF_MAP_TYPE_HASH_OF_MAPS = 13,
-    BPF_MAP_TYPE_DEVMAP = 14,
-    BPF_MAP_TYPE_SOCKMAP = 15,
-    BPF_MAP_TYPE_CPUMAP = 16,
-    BPF_MAP_TYPE_XSKMAP = 17,
-    BPF_MAP_TYPE_SOCKHASH = 18,
-    BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED = 19,
-    BPF_MAP_TYPE_CGROUP_STORAGE = 19,
-    BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20,
-    BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21,
-    BPF_MAP_TYPE_QUEUE = 22,
-    BPF_MAP_TYPE_STACK = 23,
-    BPF_MAP_TYPE_SK_STORAGE = 24,
-    BPF_MAP_TYPE_DEVMAP_HASH = 25,
-    BPF_MAP_TYPE_STRUCT_OPS = 26,
-    BPF_MAP_TYPE_RINGBUF = 27,
-    BPF_MAP_TYPE_INODE_STORAGE = 28,
-    BPF_MAP_TYPE_TASK_STORAGE = 29,
-    BPF_MAP_TYPE_BLOOM_FILTER = 30,
-    BPF_MAP_TYPE_USER_RINGBUF = 31,
-    BPF_MAP_TYPE_CGRP_STORAGE = 32,
-};
-
-enum bpf_prog_type {
-    BPF_PROG_TYPE_UNSPEC = 0,
-    BPF_PROG_TYPE_SOCKET_FILTER = 1,
-    BPF_PROG_TYPE_KPROBE = 2,
-    BPF_PROG_TYPE_SCHED_CLS = 3,
-    BPF_PROG_TYPE_SCHED_ACT = 4,
-    BPF_PROG_TYPE_TRACEPOINT = 5,
-    BPF_PROG_TYPE_XDP = 6,
-    BPF_PROG_TYPE_PERF_EVENT = 7,
-    BPF_PROG_TYPE_CGROUP_SKB = 8,
-    BPF_PROG_TYPE_CGROUP_SOCK = 9,
-    BPF_PROG_TYPE_LWT_IN = 10,
-    BPF_PROG_TYPE_LWT_OUT = 11,
-    BPF_PROG_TYPE_LWT_XMIT = 12,
-    BPF_PROG_TYPE_SOCK_OPS = 13,
-    BPF_PROG_TYPE_SK_SKB = 14,
-    BPF_PROG_TYPE_CGROUP_DEVICE = 15,
-    BPF_PROG_TYPE_SK_MSG = 16,
-    BPF_PROG_TYPE_RAW_TRACEPOINT = 17,
-    BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18,
-    BPF_PROG_TYPE_LWT_SEG6LOCAL = 19,
-    BPF_PROG_TYPE_LIRC_MODE2 = 20,
-    BPF_PROG_TYPE_SK_REUSEPORT = 21,
-    BPF_PROG_TYPE_FLOW_DISSECTOR = 22,
-    BPF_PROG_TYPE_CGROUP_SYSCTL = 23,
-    BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE = 24,
-    BPF_PROG_TYPE_CGROUP_SOCKOPT = 25,
-    BPF_PROG_TYPE_TRACING = 26,
-    BPF_PROG_TYPE_STRUCT_OPS = 27,
-    BPF_PROG_TYPE_EXT = 28,
-    BPF_PROG_TYPE_LSM = 29,
-    BPF_PROG_TYPE_SK_LOOKUP = 30,
-    BPF_PROG_TYPE_SYSCALL = 31,
 };
 
 enum bpf_attach_type {

@@ -34,6 +34,82 @@
 #define BPF_EXIST WBPF_EXIST
 #define BPF_F_LOCK WBPF_F_LOCK
 
+/* ---- kernel enums --------------------------------------------------------------------- */
+
+/* The kernel's map and program type numbers, as in <linux/bpf.h>, for bpf_map__set_type,
+ * bpf_program__set_type and their getters. */
+enum bpf_map_type {
+    BPF_MAP_TYPE_UNSPEC = 0,
+    BPF_MAP_TYPE_HASH = 1,
+    BPF_MAP_TYPE_ARRAY = 2,
+    BPF_MAP_TYPE_PROG_ARRAY = 3,
+    BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4,
+    BPF_MAP_TYPE_PERCPU_HASH = 5,
+    BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+    BPF_MAP_TYPE_STACK_TRACE = 7,
+    BPF_MAP_TYPE_CGROUP_ARRAY = 8,
+    BPF_MAP_TYPE_LRU_HASH = 9,
+    BPF_MAP_TYPE_LRU_PERCPU_HASH = 10,
+    BPF_MAP_TYPE_LPM_TRIE = 11,
+    BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
+    BPF_MAP_TYPE_HASH_OF_MAPS = 13,
+    BPF_MAP_TYPE_DEVMAP = 14,
+    BPF_MAP_TYPE_SOCKMAP = 15,
+    BPF_MAP_TYPE_CPUMAP = 16,
+    BPF_MAP_TYPE_XSKMAP = 17,
+    BPF_MAP_TYPE_SOCKHASH = 18,
+    BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED = 19,
+    BPF_MAP_TYPE_CGROUP_STORAGE = 19,
+    BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20,
+    BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21,
+    BPF_MAP_TYPE_QUEUE = 22,
+    BPF_MAP_TYPE_STACK = 23,
+    BPF_MAP_TYPE_SK_STORAGE = 24,
+    BPF_MAP_TYPE_DEVMAP_HASH = 25,
+    BPF_MAP_TYPE_STRUCT_OPS = 26,
+    BPF_MAP_TYPE_RINGBUF = 27,
+    BPF_MAP_TYPE_INODE_STORAGE = 28,
+    BPF_MAP_TYPE_TASK_STORAGE = 29,
+    BPF_MAP_TYPE_BLOOM_FILTER = 30,
+    BPF_MAP_TYPE_USER_RINGBUF = 31,
+    BPF_MAP_TYPE_CGRP_STORAGE = 32,
+};
+
+enum bpf_prog_type {
+    BPF_PROG_TYPE_UNSPEC = 0,
+    BPF_PROG_TYPE_SOCKET_FILTER = 1,
+    BPF_PROG_TYPE_KPROBE = 2,
+    BPF_PROG_TYPE_SCHED_CLS = 3,
+    BPF_PROG_TYPE_SCHED_ACT = 4,
+    BPF_PROG_TYPE_TRACEPOINT = 5,
+    BPF_PROG_TYPE_XDP = 6,
+    BPF_PROG_TYPE_PERF_EVENT = 7,
+    BPF_PROG_TYPE_CGROUP_SKB = 8,
+    BPF_PROG_TYPE_CGROUP_SOCK = 9,
+    BPF_PROG_TYPE_LWT_IN = 10,
+    BPF_PROG_TYPE_LWT_OUT = 11,
+    BPF_PROG_TYPE_LWT_XMIT = 12,
+    BPF_PROG_TYPE_SOCK_OPS = 13,
+    BPF_PROG_TYPE_SK_SKB = 14,
+    BPF_PROG_TYPE_CGROUP_DEVICE = 15,
+    BPF_PROG_TYPE_SK_MSG = 16,
+    BPF_PROG_TYPE_RAW_TRACEPOINT = 17,
+    BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18,
+    BPF_PROG_TYPE_LWT_SEG6LOCAL = 19,
+    BPF_PROG_TYPE_LIRC_MODE2 = 20,
+    BPF_PROG_TYPE_SK_REUSEPORT = 21,
+    BPF_PROG_TYPE_FLOW_DISSECTOR = 22,
+    BPF_PROG_TYPE_CGROUP_SYSCTL = 23,
+    BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE = 24,
+    BPF_PROG_TYPE_CGROUP_SOCKOPT = 25,
+    BPF_PROG_TYPE_TRACING = 26,
+    BPF_PROG_TYPE_STRUCT_OPS = 27,
+    BPF_PROG_TYPE_EXT = 28,
+    BPF_PROG_TYPE_LSM = 29,
+    BPF_PROG_TYPE_SK_LOOKUP = 30,
+    BPF_PROG_TYPE_SYSCALL = 31,
+};
+
 /* ---- options ---------------------------------------------------------------------------- */
 
 /* struct bpf_object_open_opts: the subset of libbpf's options that applies here. */
@@ -63,7 +139,7 @@ struct bpf_map {
     unsigned sec; /* ELF section of a global-variable map (.rodata, .data, .bss), else 0 */
     char name[64];
     /* Set before load (wbpf_config.h), 0 for "as the ELF says". */
-    uint32_t max_entries, value_size;
+    uint32_t type, key_size, max_entries, value_size;
     bool no_autocreate;
 };
 
@@ -96,6 +172,9 @@ struct bpf_object {
     struct bpf_program *progs;
     char name[64];
     bool configured; /* a setter of wbpf_config.h was called: load through wbpf_config */
+    /* The object opened through wbpf_config for the getters (bpf_map__type, ...) when the
+     * loaded object cannot answer: 0 until first needed; closed at load and close. */
+    uint64_t peek;
 };
 
 #include "wbpf_config.h"
@@ -162,6 +241,7 @@ static inline int bpf_object__load(struct bpf_object *obj)
         return wbpf__fail(EBUSY);
     if (obj->size > INT32_MAX)
         return wbpf__fail(E2BIG);
+    wbpf__unpeek(obj); /* the bytes may have changed since (.rodata): open them afresh */
     if (obj->configured)
         return wbpf__load_configured(obj);
     obj->handle = wasm_load_bpf_object(obj->buf, (int)obj->size);
@@ -178,6 +258,7 @@ static inline void bpf_object__close(struct bpf_object *obj)
         return;
     if (obj->handle)
         wasm_close_bpf_object(obj->handle);
+    wbpf__unpeek(obj);
     for (struct bpf_map *m = obj->maps, *n; m; m = n) {
         n = m->next;
         free(m);
@@ -634,7 +715,12 @@ struct bpf_buffer {
 };
 
 /* bpf_buffer__new prepares a reader for events. heap (libbpf-tools' perf-buffer fallback map)
- * is ignored and may be NULL. Call bpf_buffer__open after load. */
+ * is ignored and may be NULL: this form leaves the object as it is, so it still loads on the
+ * original runtime. libbpf-tools' own compat.c bpf_buffer__new, which switches a ring buffer
+ * to a perf event array on kernels without ring buffers (bpf_map__set_type, set_key_size,
+ * set_value_size) or the heap off on kernels with them (bpf_map__set_autocreate), works
+ * against wbpf_config.h's setters; the reader here follows the map's type either way. Call
+ * bpf_buffer__open after load. */
 static inline struct bpf_buffer *bpf_buffer__new(struct bpf_map *events, struct bpf_map *heap)
 {
     (void)heap;

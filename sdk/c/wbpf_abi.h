@@ -100,6 +100,33 @@ int wbpf_map_set_value_size(uint64_t obj, const char *name, uint32_t value_size)
 WBPF_CONFIG_IMPORT("wbpf_map_set_autocreate")
 int wbpf_map_set_autocreate(uint64_t obj, const char *name, int autocreate);
 
+/* (i64 obj, i32 name, i32 map_type) -> i32: the kernel's enum bpf_map_type number (1 to 255);
+ * not for .data/.bss/.rodata (-EOPNOTSUPP). */
+WBPF_CONFIG_IMPORT("wbpf_map_set_type")
+int wbpf_map_set_type(uint64_t obj, const char *name, uint32_t map_type);
+
+/* (i64 obj, i32 name, i32 key_size) -> i32: not for .data/.bss/.rodata (-EOPNOTSUPP). */
+WBPF_CONFIG_IMPORT("wbpf_map_set_key_size")
+int wbpf_map_set_key_size(uint64_t obj, const char *name, uint32_t key_size);
+
+/* What wbpf_map_info and wbpf_program_info write: little-endian u32s. An opened object answers
+ * with the changes made through wbpf_config so far, a loaded one with what the kernel created;
+ * a map or program switched off before load is -ENOENT once loaded. */
+struct wbpf_map_info {
+    uint32_t type, key_size, value_size, max_entries, map_flags;
+};
+struct wbpf_program_info {
+    uint32_t type, expected_attach_type;
+};
+
+/* (i64 obj, i32 name, i32 info) -> i32: writes a struct wbpf_map_info (20 bytes). */
+WBPF_CONFIG_IMPORT("wbpf_map_info")
+int wbpf_map_info(uint64_t obj, const char *name, struct wbpf_map_info *info);
+
+/* (i64 obj, i32 name, i32 info) -> i32: writes a struct wbpf_program_info (8 bytes). */
+WBPF_CONFIG_IMPORT("wbpf_program_info")
+int wbpf_program_info(uint64_t obj, const char *name, struct wbpf_program_info *info);
+
 /* Map commands: the kernel's enum bpf_cmd numbers. */
 #define WBPF_CMD_MAP_LOOKUP_ELEM 1
 #define WBPF_CMD_MAP_UPDATE_ELEM 2

@@ -62,3 +62,19 @@ func wbpfMapSetValueSize(obj uint64, name unsafe.Pointer, valueSize uint32) int3
 func wbpfMapSetAutocreate(obj uint64, name unsafe.Pointer, autocreate int32) int32 {
 	return -int32(ENOSYS)
 }
+
+func wbpfMapSetType(obj uint64, name unsafe.Pointer, mapType uint32) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfMapSetKeySize(obj uint64, name unsafe.Pointer, keySize uint32) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfMapInfo(obj uint64, name unsafe.Pointer, info unsafe.Pointer) int32 {
+	return -int32(ENOSYS)
+}
+
+func wbpfProgramInfo(obj uint64, name unsafe.Pointer, info unsafe.Pointer) int32 {
+	return -int32(ENOSYS)
+}

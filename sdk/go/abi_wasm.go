@@ -76,3 +76,15 @@ func wbpfMapSetValueSize(obj uint64, name unsafe.Pointer, valueSize uint32) int3
 
 //go:wasmimport wbpf_config wbpf_map_set_autocreate
 func wbpfMapSetAutocreate(obj uint64, name unsafe.Pointer, autocreate int32) int32
+
+//go:wasmimport wbpf_config wbpf_map_set_type
+func wbpfMapSetType(obj uint64, name unsafe.Pointer, mapType uint32) int32
+
+//go:wasmimport wbpf_config wbpf_map_set_key_size
+func wbpfMapSetKeySize(obj uint64, name unsafe.Pointer, keySize uint32) int32
+
+//go:wasmimport wbpf_config wbpf_map_info
+func wbpfMapInfo(obj uint64, name unsafe.Pointer, info unsafe.Pointer) int32
+
+//go:wasmimport wbpf_config wbpf_program_info
+func wbpfProgramInfo(obj uint64, name unsafe.Pointer, info unsafe.Pointer) int32

@@ -27,6 +27,8 @@ type progConfig struct {
 
 // mapConfig is what was set for one map.
 type mapConfig struct {
+	typ        uint32 // SetMapType, 0: the object's
+	keySize    uint32 // 0: the object's
 	maxEntries uint32 // 0: the object's
 	valueSize  uint32 // 0: the object's
 	off        bool   // SetAutocreate(false)
@@ -123,6 +125,38 @@ func (p *Program) SetAttachTarget(funcName string) error {
 		return fmt.Errorf("wbpf: set attach target %s: %w (no function name)", p.name, EINVAL)
 	}
 	c.prog(p.name).attachFunc = funcName
+	return nil
+}
+
+// SetMapType sets the type of the map called name before Load: the kernel's enum bpf_map_type
+// number (BPF_MAP_TYPE_PERF_EVENT_ARRAY is 4, BPF_MAP_TYPE_RINGBUF 27), as libbpf's
+// bpf_map__set_type. libbpf-tools makes a ring buffer a perf event array this way on kernels
+// without ring buffers, with SetKeySize and SetValueSize 4; the perf event array then has one
+// entry per possible CPU. Global-variable sections keep their type: Load fails with EOPNOTSUPP.
+func (o *Object) SetMapType(name string, mapType uint32) error {
+	c, err := o.configurable("set type " + name)
+	if err != nil {
+		return err
+	}
+	if mapType == 0 || mapType > 255 {
+		return fmt.Errorf("wbpf: set type %s: %w (%d is no map type)", name, EINVAL, mapType)
+	}
+	c.mapc(name).typ = mapType
+	return nil
+}
+
+// SetKeySize sets the key_size of the map called name before Load; the map then has no BTF key
+// or value type (a generated TypedMap over it no longer matches, as after SetValueSize).
+// Global-variable sections keep theirs: Load fails with EOPNOTSUPP.
+func (o *Object) SetKeySize(name string, size uint32) error {
+	c, err := o.configurable("set key_size " + name)
+	if err != nil {
+		return err
+	}
+	if size == 0 {
+		return fmt.Errorf("wbpf: set key_size %s: %w (0)", name, EINVAL)
+	}
+	c.mapc(name).keySize = size
 	return nil
 }
 
@@ -233,6 +267,16 @@ func (c *objConfig) apply(h uint64) error {
 	for _, name := range c.mapOrder {
 		m, n := c.maps[name], cstring(name)
 		np := unsafe.Pointer(&n[0])
+		if m.typ != 0 {
+			if err := set("set type", name, wbpfMapSetType(h, np, m.typ)); err != nil {
+				return err
+			}
+		}
+		if m.keySize != 0 {
+			if err := set("set key_size", name, wbpfMapSetKeySize(h, np, m.keySize)); err != nil {
+				return err
+			}
+		}
 		if m.maxEntries != 0 {
 			if err := set("set max_entries", name, wbpfMapSetMaxEntries(h, np, m.maxEntries)); err != nil {
 				return err

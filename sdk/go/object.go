@@ -29,6 +29,7 @@ type Object struct {
 	maps   map[string]*Map
 	btf    *btfInfo   // parsed on first MapDef
 	cfg    *objConfig // changes before Load (config.go); nil: none
+	peek   uint64     // opened through wbpf_config for the getters (info.go); 0: none
 }
 
 // Open copies an ELF BPF object. Nothing reaches the kernel before Load, so global variables in
@@ -56,6 +57,7 @@ func (o *Object) Load() error {
 	case o.handle != 0:
 		return fmt.Errorf("wbpf: load: %w", ErrLoaded)
 	}
+	o.unpeek() // the bytes may have changed since (WriteVar): the load opens them afresh
 	if o.cfg != nil {
 		h, err := o.loadConfigured()
 		if err != nil {
@@ -79,6 +81,7 @@ func (o *Object) Close() error {
 		return nil
 	}
 	o.closed = true
+	o.unpeek()
 	h := o.handle
 	o.handle = 0
 	for _, m := range o.maps {

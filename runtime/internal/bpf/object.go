@@ -251,21 +251,11 @@ func (r *Registry) MapToken(h uint64, name string) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	if m, ok := o.maps[name]; ok {
-		return m.token, nil
+	m, err := o.loadedMap(name)
+	if err != nil {
+		return 0, err
 	}
-	if i := strings.IndexByte(name, '.'); i > 0 {
-		if m, ok := o.maps[name[i:]]; ok {
-			return m.token, nil
-		}
-	}
-	if m, ok := o.pinnedMap(name); ok { // names in pins have no dots (pin.go)
-		return m.token, nil
-	}
-	if why := o.switchedOff("map", name); why != "" {
-		return 0, fmt.Errorf("map %q: %w (%s)", name, ErrNotFound, why)
-	}
-	return 0, fmt.Errorf("map %q: %w (object has %s)", name, ErrNotFound, list(o.MapNames()))
+	return m.token, nil
 }
 
 // close releases the object's kernel resources in dependency order: links

@@ -208,6 +208,46 @@ func (r *Registry) SetValueSize(h uint64, name string, n uint32) error {
 	return nil
 }
 
+// SetMapType sets the type of map name (the kernel's enum bpf_map_type number), as libbpf's
+// bpf_map__set_type: sizes and max_entries stay; for a perf event array cilium/ebpf makes
+// key and value 4 bytes when 0 and max_entries the number of possible CPUs when 0 or more than
+// that, so a ring buffer (max_entries its byte size) becomes a perf event array of one entry
+// per CPU. Global-variable sections keep their type.
+func (r *Registry) SetMapType(h uint64, name string, typ uint32) error {
+	_, ms, err := r.openedMap(h, name)
+	if err != nil {
+		return err
+	}
+	if typ == 0 || typ > maxMapType {
+		return fmt.Errorf("map %s: type %d: %w", name, typ, ErrBadValue)
+	}
+	if isGlobalSection(name) {
+		return fmt.Errorf("map %s: changing the type of a global-variable section: %w", name, ErrUnsupported)
+	}
+	ms.Type = ebpf.MapType(typ)
+	return nil
+}
+
+// SetKeySize sets key_size of map name. The map loses its BTF key and value types (whose
+// sizes would no longer match), as SetValueSize does; global-variable sections keep theirs.
+func (r *Registry) SetKeySize(h uint64, name string, n uint32) error {
+	_, ms, err := r.openedMap(h, name)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("map %s: key_size 0: %w", name, ErrBadValue)
+	}
+	if isGlobalSection(name) {
+		return fmt.Errorf("map %s: changing the key of a global-variable section: %w", name, ErrUnsupported)
+	}
+	if n != ms.KeySize {
+		ms.KeySize = n
+		ms.Key, ms.Value = nil, nil
+	}
+	return nil
+}
+
 // SetAutocreate switches creation of map name on or off.
 func (r *Registry) SetAutocreate(h uint64, name string, on bool) error {
 	o, _, err := r.openedMap(h, name)
@@ -237,3 +277,6 @@ func isGlobalSection(name string) bool {
 // maxProgType bounds program types from guests; the kernel's enum has about 32 and rejects
 // unknown ones itself.
 const maxProgType = 255
+
+// maxMapType bounds map types the same way (the kernel's enum has about 33).
+const maxMapType = 255

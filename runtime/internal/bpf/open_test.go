@@ -157,3 +157,83 @@ func TestOpenObjectLimit(t *testing.T) {
 		t.Fatalf("loading the one opened object: %v", err)
 	}
 }
+
+// TestSetMapTypeKeySize: libbpf-tools' perf fallback (a ring buffer made a perf event array
+// with 4-byte key and value) and a key resize; MapInfo shows the settings before load and what
+// the kernel created after: a perf event array of one entry per possible CPU.
+func TestSetMapTypeKeySize(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	r, _ := newTestRegistry(t)
+	h, err := r.OpenObject(readFixture(t, "demo.bpf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(h)
+	perf := uint32(ebpf.PerfEventArray)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"type", r.SetMapType(h, "wt_events2", perf), nil},
+		{"key size", r.SetKeySize(h, "wt_events2", 4), nil},
+		{"value size", r.SetValueSize(h, "wt_events2", 4), nil},
+		{"key size of a BTF map", r.SetKeySize(h, "wt_counts", 8), nil},
+		{"type 0", r.SetMapType(h, "wt_events2", 0), ErrBadValue},
+		{"type 256", r.SetMapType(h, "wt_events2", 256), ErrBadValue},
+		{"type unknown map", r.SetMapType(h, "nosuch", perf), ErrNotFound},
+		{"type .rodata", r.SetMapType(h, ".rodata", uint32(ebpf.Hash)), ErrUnsupported},
+		{"key size 0", r.SetKeySize(h, "wt_events2", 0), ErrBadValue},
+		{"key size unknown map", r.SetKeySize(h, "nosuch", 4), ErrNotFound},
+		{"key size .bss", r.SetKeySize(h, ".bss", 8), ErrUnsupported},
+		{"bad handle", r.SetMapType(h+100, "wt_events2", perf), ErrBadHandle},
+	} {
+		if !errors.Is(tc.err, tc.want) || (tc.want == nil) != (tc.err == nil) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+	if got, err := r.MapInfo(h, "wt_events2"); err != nil || got != (MapInfo{perf, 4, 4, 4096, 0}) {
+		t.Errorf("wt_events2 before load: %+v, %v; want perf event array 4/4/4096", got, err)
+	}
+	if ms := r.mustOpened(t, h).spec.Maps["wt_counts"]; ms.Key != nil || ms.Value != nil {
+		t.Errorf("wt_counts kept its BTF key/value (%v, %v) after a key resize", ms.Key, ms.Value)
+	}
+	if got, err := r.ProgramInfo(h, "wt_raw_enter"); err != nil || got.Type != uint32(ebpf.RawTracepoint) {
+		t.Errorf("wt_raw_enter before load: %+v, %v", got, err)
+	}
+	if err := r.SetAutoload(h, "wt_kp_openat", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadOpened(h); err != nil {
+		t.Fatal(err)
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.MapInfo(h, "wt_events2"); err != nil || got != (MapInfo{perf, 4, 4, uint32(cpus), 0}) {
+		t.Errorf("wt_events2 after load: %+v, %v; want perf event array 4/4/%d", got, err, cpus)
+	}
+	if got, err := r.MapInfo(h, "wt_counts"); err != nil || got.KeySize != 8 || got.Type != uint32(ebpf.Hash) {
+		t.Errorf("wt_counts after load: %+v, %v; want a hash with 8-byte keys", got, err)
+	}
+	if _, err := r.ProgramInfo(h, "wt_kp_openat"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "set_autoload") {
+		t.Errorf("info of a program switched off: %v, want ErrNotFound saying set_autoload", err)
+	}
+	if got, err := r.ProgramInfo(h, "wt_on_getppid"); err != nil || got.Type != uint32(ebpf.TracePoint) {
+		t.Errorf("wt_on_getppid after load: %+v, %v", got, err)
+	}
+	if err := r.SetKeySize(h, "wt_counts", 4); !errors.Is(err, ErrLoaded) {
+		t.Errorf("key size after load: %v, want ErrLoaded", err)
+	}
+}
+
+func (r *Registry) mustOpened(t *testing.T, h uint64) *Object {
+	t.Helper()
+	o, err := r.opened(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}

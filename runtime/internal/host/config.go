@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/tetratelabs/wazero/api"
@@ -33,6 +34,20 @@ var configFunctions = []function{
 	})},
 	{def: abi.ConfigSetAutocreate, impl: setter(func(r *bpf.Registry, h uint64, name string, v uint32) error {
 		return r.SetAutocreate(h, name, v != 0)
+	})},
+	{def: abi.ConfigSetMapType, impl: setter(func(r *bpf.Registry, h uint64, name string, v uint32) error {
+		return r.SetMapType(h, name, v)
+	})},
+	{def: abi.ConfigSetKeySize, impl: setter(func(r *bpf.Registry, h uint64, name string, v uint32) error {
+		return r.SetKeySize(h, name, v)
+	})},
+	{def: abi.ConfigMapInfo, impl: info(func(r *bpf.Registry, h uint64, name string) ([]uint32, error) {
+		i, err := r.MapInfo(h, name)
+		return []uint32{i.Type, i.KeySize, i.ValueSize, i.MaxEntries, i.Flags}, err
+	})},
+	{def: abi.ConfigProgramInfo, impl: info(func(r *bpf.Registry, h uint64, name string) ([]uint32, error) {
+		i, err := r.ProgramInfo(h, name)
+		return []uint32{i.Type, i.AttachType}, err
 	})},
 }
 
@@ -67,9 +82,10 @@ func configLoad(_ context.Context, _ api.Module, in *Instance, stack []uint64) (
 
 // setter implements the setters (obj: i64, name: i32, value: i32) -> (errno: i32):
 // wbpf_program_set_autoload (value 0 switches the program off), wbpf_program_set_type (the
-// kernel's program type number), wbpf_map_set_max_entries, wbpf_map_set_value_size (0 is
-// -EINVAL; -EOPNOTSUPP for .data, .bss, .rodata) and wbpf_map_set_autocreate (0 switches the map
-// off).
+// kernel's program type number), wbpf_map_set_type (the kernel's map type number, 1 to 255;
+// -EOPNOTSUPP for .data, .bss, .rodata), wbpf_map_set_max_entries, wbpf_map_set_key_size and
+// wbpf_map_set_value_size (0 is -EINVAL; -EOPNOTSUPP for .data, .bss, .rodata) and
+// wbpf_map_set_autocreate (0 switches the map off).
 func setter(set func(r *bpf.Registry, h uint64, name string, v uint32) error) func(context.Context, api.Module, *Instance, []uint64) (int64, error) {
 	return func(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
 		name, err := readString(guestMemory(mod), api.DecodeU32(stack[1]))
@@ -96,4 +112,35 @@ func configSetAttachTarget(_ context.Context, mod api.Module, in *Instance, stac
 		return 0, fmt.Errorf("attach target: %w", err)
 	}
 	return 0, in.Registry.SetAttachTarget(stack[0], name, fn)
+}
+
+// info implements the getters (obj: i64, name: i32, info: i32) -> (errno: i32):
+//
+//	wbpf_map_info      writes type, key_size, value_size, max_entries, map_flags
+//	wbpf_program_info  writes type, expected_attach_type
+//
+// as little-endian u32s at info (abi.MapInfoSize, abi.ProgramInfoSize bytes). The object may be
+// opened (its settings so far) or loaded (what the kernel created). Result: 0, -EFAULT (name or
+// info outside guest memory), -ENAMETOOLONG, -EBADF, -ENOENT (unknown, or switched off before
+// load). Nothing is written on failure.
+func info(get func(r *bpf.Registry, h uint64, name string) ([]uint32, error)) func(context.Context, api.Module, *Instance, []uint64) (int64, error) {
+	return func(_ context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
+		mem := guestMemory(mod)
+		name, err := readString(mem, api.DecodeU32(stack[1]))
+		if err != nil {
+			return 0, fmt.Errorf("name: %w", err)
+		}
+		fields, err := get(in.Registry, stack[0], name)
+		if err != nil {
+			return 0, err
+		}
+		out := make([]byte, 0, 4*len(fields))
+		for _, f := range fields {
+			out = binary.LittleEndian.AppendUint32(out, f)
+		}
+		if err := write(mem, api.DecodeU32(stack[2]), out); err != nil {
+			return 0, fmt.Errorf("info: %w", err)
+		}
+		return 0, nil
+	}
 }

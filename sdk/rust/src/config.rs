@@ -32,6 +32,8 @@ pub(crate) enum Setting {
     MaxEntries(String, u32),
     ValueSize(String, u32),
     Autocreate(String, bool),
+    MapType(String, u32),
+    KeySize(String, u32),
 }
 
 impl Setting {
@@ -47,6 +49,8 @@ impl Setting {
             Setting::MaxEntries(m, n) => unsafe { sys::wbpf_map_set_max_entries(h, cstring(m, &what)?.as_ptr(), *n) },
             Setting::ValueSize(m, n) => unsafe { sys::wbpf_map_set_value_size(h, cstring(m, &what)?.as_ptr(), *n) },
             Setting::Autocreate(m, on) => unsafe { sys::wbpf_map_set_autocreate(h, cstring(m, &what)?.as_ptr(), *on as i32) },
+            Setting::MapType(m, t) => unsafe { sys::wbpf_map_set_type(h, cstring(m, &what)?.as_ptr(), *t) },
+            Setting::KeySize(m, n) => unsafe { sys::wbpf_map_set_key_size(h, cstring(m, &what)?.as_ptr(), *n) },
         };
         check(r, what).map(|_| ())
     }
@@ -202,6 +206,132 @@ impl Object {
     /// Whether the map `name` is (to be) created: false only after `set_autocreate(name,
     /// false)` (the last setting counts).
     pub fn autocreate(&self, name: &str) -> bool { autocreate(&self.inner, name) }
+
+    /// Sets the map's type (libbpf's bpf_map__set_type): the kernel's enum bpf_map_type number
+    /// (4 is BPF_MAP_TYPE_PERF_EVENT_ARRAY, 27 BPF_MAP_TYPE_RINGBUF). libbpf-tools makes a ring
+    /// buffer a perf event array this way on kernels without ring buffers, with key and value
+    /// size 4; the perf event array then has one entry per possible CPU, and [`Object::reader`]
+    /// follows the type. Global-variable sections keep theirs: EOPNOTSUPP.
+    pub fn set_map_type(&self, name: &str, map_type: u32) -> Result<()> {
+        let what = || format!("set_map_type {} {}", name, map_type);
+        self.has_map(name, &what)?;
+        if map_type == 0 || map_type > 255 {
+            return Err(Error::new(ErrorKind::Range, errno::EINVAL, format!("{}: no map type", what())));
+        }
+        if elf::is_data_section(name) {
+            return Err(Error::new(ErrorKind::Range, errno::EOPNOTSUPP, format!("{}: a global-variable section", what())));
+        }
+        self.configure(&what, Setting::MapType(name.into(), map_type))?;
+        self.update_def(name, |d| d.kind = map_type);
+        Ok(())
+    }
+
+    /// Sets the map's key_size (> 0; libbpf's bpf_map__set_key_size): its [`crate::Map`]s then
+    /// take keys of that size. Global-variable sections keep theirs: EOPNOTSUPP.
+    pub fn set_key_size(&self, name: &str, key_size: u32) -> Result<()> {
+        let what = || format!("set_key_size {} {}", name, key_size);
+        self.has_map(name, &what)?;
+        Self::positive(key_size, &what)?;
+        if elf::is_data_section(name) {
+            return Err(Error::new(ErrorKind::Range, errno::EOPNOTSUPP, format!("{}: a global-variable section", what())));
+        }
+        self.configure(&what, Setting::KeySize(name.into(), key_size))?;
+        self.update_def(name, |d| d.key_size = key_size);
+        Ok(())
+    }
+
+    fn update_def(&self, name: &str, f: impl FnOnce(&mut btf::MapDef)) {
+        let mut defs = self.inner.defs.borrow_mut();
+        if let Some(d) = defs.iter_mut().find(|(n, _)| n == name) {
+            f(&mut d.1);
+        }
+    }
+
+    /// What libbpf's getters report of the map `name` (bpf_map__type, bpf_map__key_size,
+    /// bpf_map__value_size, bpf_map__max_entries, bpf_map__map_flags): before load the object's
+    /// values with the settings made laid over them (the runtime reads the object: it is opened
+    /// through wbpf_config once for the purpose), after load the kernel's (a perf event array:
+    /// 4-byte key and value, one entry per possible CPU). A map switched off answers as before
+    /// load.
+    pub fn map_info(&self, name: &str) -> Result<MapInfo> {
+        let what = || format!("map_info {}", name);
+        let (h, peeked) = self.info_handle(autocreate(&self.inner, name), &what)?;
+        let c = cstring(name, &what)?;
+        let mut raw = [0u32; 5];
+        check(unsafe { sys::wbpf_map_info(h, c.as_ptr(), raw.as_mut_ptr()) }, what)?;
+        let mut info = MapInfo { map_type: raw[0], key_size: raw[1], value_size: raw[2], max_entries: raw[3], flags: raw[4] };
+        if peeked {
+            for s in self.inner.config.borrow().iter() {
+                match s {
+                    Setting::MapType(m, v) if m == name => info.map_type = *v,
+                    Setting::KeySize(m, v) if m == name => info.key_size = *v,
+                    Setting::ValueSize(m, v) if m == name => info.value_size = *v,
+                    Setting::MaxEntries(m, v) if m == name => info.max_entries = *v,
+                    _ => {}
+                }
+            }
+        }
+        Ok(info)
+    }
+
+    /// The program's type (libbpf's bpf_program__type): the kernel's enum bpf_prog_type number,
+    /// [`Object::set_type`]'s if made, else the section's; after load the kernel's.
+    pub fn program_type(&self, name: &str) -> Result<u32> {
+        let what = || format!("program_type {}", name);
+        let (h, peeked) = self.info_handle(self.autoload(name), &what)?;
+        if peeked {
+            let set = self.inner.config.borrow().iter().rev().find_map(|s| match s {
+                Setting::ProgramType(p, t) if p == name => Some(*t),
+                _ => None,
+            });
+            if let Some(t) = set {
+                return Ok(t);
+            }
+        }
+        let c = cstring(name, &what)?;
+        let mut raw = [0u32; 2];
+        check(unsafe { sys::wbpf_program_info(h, c.as_ptr(), raw.as_mut_ptr()) }, what)?;
+        Ok(raw[0])
+    }
+
+    /// The handle the getters ask: the loaded object's for what it created, else the object
+    /// opened for the purpose (true).
+    fn info_handle(&self, created: bool, what: &dyn Fn() -> String) -> Result<(u64, bool)> {
+        if self.inner.closed.get() {
+            return Err(Error::new(ErrorKind::Closed, errno::EBADF, what()));
+        }
+        let h = self.inner.handle.get();
+        if h != 0 && created {
+            return Ok((h, false));
+        }
+        if self.inner.peek.get() == 0 {
+            let buf = self.inner.buf.borrow();
+            self.inner.peek.set(unsafe { sys::wbpf_open_bpf_object(buf.as_ptr(), buf.len() as i32) });
+        }
+        match self.inner.peek.get() {
+            0 => Err(Error::host(errno::EINVAL, format!("{}: open (the runtime's stderr says why)", what()))),
+            p => Ok((p, true)),
+        }
+    }
+}
+
+/// What [`Object::map_info`] reports: the kernel's fields (`map_type` is its enum bpf_map_type
+/// number, `flags` its map_flags).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MapInfo {
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub flags: u32,
+}
+
+/// Closes the object opened for the getters, if any.
+pub(crate) fn unpeek(obj: &Inner) {
+    let p = obj.peek.replace(0);
+    if p != 0 {
+        unsafe { sys::wasm_close_bpf_object(p) };
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +358,11 @@ mod tests {
         assert!(o.autocreate("rb"), "only the map switched off");
         o.set_type("handle_exec", 5).unwrap();
         o.set_attach_target("handle_exec", "do_exit").unwrap();
-        assert_eq!(o.inner.config.borrow().len(), 7);
+        o.set_map_type("rb", 4).unwrap();
+        o.set_key_size("rb", 4).unwrap();
+        let rb = *btf::find(&o.inner.defs.borrow(), "rb").unwrap();
+        assert_eq!((rb.kind, rb.key_size), (4, 4), "map operations check the new type and key size");
+        assert_eq!(o.inner.config.borrow().len(), 9);
 
         for (what, r, want) in [
             ("unknown program", o.set_autoload("nope", false), errno::ENOENT),
@@ -239,10 +373,16 @@ mod tests {
             ("zero type", o.set_type("handle_exec", 0), errno::EINVAL),
             ("empty target", o.set_attach_target("handle_exec", ""), errno::EINVAL),
             ("NUL in target", o.set_attach_target("handle_exec", "a\0b"), errno::EINVAL),
+            ("zero map type", o.set_map_type("rb", 0), errno::EINVAL),
+            ("map type 256", o.set_map_type("rb", 256), errno::EINVAL),
+            ("map type unknown map", o.set_map_type("nope", 4), errno::ENOENT),
+            ("map type .rodata", o.set_map_type(".rodata", 1), errno::EOPNOTSUPP),
+            ("zero key_size", o.set_key_size("rb", 0), errno::EINVAL),
+            ("key_size .rodata", o.set_key_size(".rodata", 8), errno::EOPNOTSUPP),
         ] {
             assert_eq!(r.unwrap_err().errno(), want, "{}", what);
         }
-        assert_eq!(o.inner.config.borrow().len(), 7, "refused settings are not recorded");
+        assert_eq!(o.inner.config.borrow().len(), 9, "refused settings are not recorded");
     }
 
     #[test]

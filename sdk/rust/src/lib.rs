@@ -46,6 +46,7 @@ pub mod share;
 pub mod sys;
 mod time;
 
+pub use config::MapInfo;
 pub use buffer::{Reader, SampleResult, DEFAULT_POLL_TIMEOUT, DEFAULT_SAMPLE_SIZE};
 pub use errno::{Errno, Error, ErrorKind, Result};
 pub use map::{num_possible_cpus, set_num_possible_cpus, Keys, Map, PerCpuMap, TypedMap, BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST};

@@ -25,6 +25,9 @@ pub(crate) struct Inner {
     pub defs: RefCell<btf::MapDefs>,
     /// The settings made before load ([`crate::config`]); none: the original's one-call load.
     pub config: RefCell<Vec<Setting>>,
+    /// The object opened through wbpf_config for the getters before load ([`Object::map_info`]);
+    /// 0: none. Closed at load and close.
+    pub peek: Cell<u64>,
 }
 
 impl Inner {
@@ -64,6 +67,7 @@ impl Inner {
             names: RefCell::new(Vec::new()),
             defs: RefCell::new(defs),
             config: RefCell::new(Vec::new()),
+            peek: Cell::new(0),
         })
     }
 }
@@ -157,6 +161,7 @@ impl Object {
         if self.is_loaded() {
             return Err(Error::new(ErrorKind::AlreadyLoaded, errno::EBUSY, "load"));
         }
+        crate::config::unpeek(&self.inner); // the bytes may have changed since: open them afresh
         if !self.inner.config.borrow().is_empty() {
             let h = crate::config::load(&self.inner)?;
             self.inner.handle.set(h);
@@ -323,6 +328,7 @@ impl Object {
         if self.inner.closed.replace(true) {
             return Ok(());
         }
+        crate::config::unpeek(&self.inner);
         let h = self.inner.handle.replace(0);
         if h == 0 {
             return Ok(());

@@ -79,6 +79,16 @@ extern "C" {
     pub fn wbpf_map_set_value_size(obj: u64, name: *const u8, value_size: u32) -> i32;
     /// Switches creation of the map on (non-zero) or off (0).
     pub fn wbpf_map_set_autocreate(obj: u64, name: *const u8, autocreate: i32) -> i32;
+    /// Sets the map's type (the kernel's enum bpf_map_type number, 1 to 255; not for .data,
+    /// .bss, .rodata: EOPNOTSUPP).
+    pub fn wbpf_map_set_type(obj: u64, name: *const u8, map_type: u32) -> i32;
+    /// Sets the map's key_size (> 0; not for .data, .bss, .rodata: EOPNOTSUPP).
+    pub fn wbpf_map_set_key_size(obj: u64, name: *const u8, key_size: u32) -> i32;
+    /// Writes the map's type, key_size, value_size, max_entries, map_flags (5 u32s) at info:
+    /// an opened object's settings so far, a loaded one's kernel map.
+    pub fn wbpf_map_info(obj: u64, name: *const u8, info: *mut u32) -> i32;
+    /// Writes the program's type and expected attach type (2 u32s) at info.
+    pub fn wbpf_program_info(obj: u64, name: *const u8, info: *mut u32) -> i32;
 }
 
 // wbpf's Prometheus metrics (wbpf run --metrics); the original runtime has no such module.
@@ -129,6 +139,10 @@ mod nohost {
     pub unsafe fn wbpf_map_set_max_entries(_: u64, _: *const u8, _: u32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_map_set_value_size(_: u64, _: *const u8, _: u32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_map_set_autocreate(_: u64, _: *const u8, _: i32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_map_set_type(_: u64, _: *const u8, _: u32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_map_set_key_size(_: u64, _: *const u8, _: u32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_map_info(_: u64, _: *const u8, _: *mut u32) -> i32 { ENOSYS }
+    pub unsafe fn wbpf_program_info(_: u64, _: *const u8, _: *mut u32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_declare(_: i32, _: *const u8, _: *const u8, _: *const u8, _: *const f64, _: i32) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_add(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }
     pub unsafe fn wbpf_metric_set(_: i32, _: *const u8, _: i32, _: f64) -> i32 { ENOSYS }
