@@ -161,3 +161,50 @@ func checkPerfbackKernel(t *testing.T, snap *testutils.Snapshot, typ ebpf.MapTyp
 		}
 	}
 }
+
+// TestGoBufferFallback is TestBufferFallback's perf path for a Go guest (testdata/goperfback)
+// on wbpfgen go's bindings: sdk/go's SetMapType, SetKeySize and SetValueSize make the ring
+// buffer a perf event array in the kernel, MapInfo and Program.Type report as the C getters
+// do, and a Reader of the map gets the events.
+func TestGoBufferFallback(t *testing.T) {
+	snap := testutils.LeakCheck(t, perfbackNames...)
+	wasm := goSkelGuest(t, "perfback", "goperfback")
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	r := start(context.Background(), t, wasm, config(t, "goperfback.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(n)))
+	r.waitFor("attached", time.Minute)
+	checkPerfbackKernel(t, snap, ebpf.PerfEventArray, cpus, true)
+	trigger(t, n)
+	code, out := r.wait(time.Minute)
+	if code != 0 {
+		t.Fatalf("guest exit code %d; output %q", code, out)
+	}
+	checkPerfbackOutput(t, out, map[string]string{
+		"elf_wbpfe2e_fb_events":        fmt.Sprintf("%d/0/0/%d", ebpf.RingBuf, 256*1024),
+		"set_wbpfe2e_fb_events":        fmt.Sprintf("%d/4/4/%d", ebpf.PerfEventArray, 256*1024),
+		"loaded_wbpfe2e_fb_events":     fmt.Sprintf("%d/4/4/%d", ebpf.PerfEventArray, cpus),
+		"prog_type":                    "5",
+		"events":                       strconv.Itoa(n),
+		"bad_type_0":                   strconv.Itoa(int(abi.EINVAL)),
+		"bad_key_0":                    strconv.Itoa(int(abi.EINVAL)),
+		"bad_info_unknown_map":         strconv.Itoa(int(abi.ENOENT)),
+		"type_after_load_is_ErrLoaded": "true",
+	})
+}
+
+// checkPerfbackOutput: the guest printed each key=value of want and closed.
+func checkPerfbackOutput(t *testing.T, out []string, want map[string]string) {
+	t.Helper()
+	v := values(out)
+	for k, w := range want {
+		if got := v[k]; got != w {
+			t.Errorf("%s = %q, want %q", k, got, w)
+		}
+	}
+	if len(out) == 0 || out[len(out)-1] != "closed" {
+		t.Errorf("the guest did not close: last lines %q", out[max(0, len(out)-3):])
+	}
+}
