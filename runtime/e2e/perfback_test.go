@@ -208,3 +208,52 @@ func checkPerfbackOutput(t *testing.T, out []string, want map[string]string) {
 		t.Errorf("the guest did not close: last lines %q", out[max(0, len(out)-3):])
 	}
 }
+
+// TestRustBufferFallback is TestGoBufferFallback for a Rust guest (testdata/perfback.rs): the
+// wbpf crate's set_map_type, set_key_size and set_value_size, map_info and program_type.
+func TestRustBufferFallback(t *testing.T) {
+	snap := testutils.LeakCheck(t, perfbackNames...)
+	o := testutils.BuildBPF(t, filepath.Join("testdata", "perfback.bpf.c"))
+	obj, err := os.ReadFile(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", "perfback.rs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"perfback.rs": src, "perfback.bpf.o": obj} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wasm, err := os.ReadFile(testutils.BuildRustGuest(t, filepath.Join(dir, "perfback.rs"), "-D", "warnings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	r := start(context.Background(), t, wasm, config(t, "perfback.wasm", strconv.Itoa(os.Getpid()), strconv.Itoa(n)))
+	r.waitFor("attached", time.Minute)
+	checkPerfbackKernel(t, snap, ebpf.PerfEventArray, cpus, true)
+	trigger(t, n)
+	code, out := r.wait(time.Minute)
+	if code != 0 {
+		t.Fatalf("guest exit code %d; output %q", code, out)
+	}
+	checkPerfbackOutput(t, out, map[string]string{
+		"elf_wbpfe2e_fb_events":    fmt.Sprintf("%d/0/0/%d", ebpf.RingBuf, 256*1024),
+		"set_wbpfe2e_fb_events":    fmt.Sprintf("%d/4/4/%d", ebpf.PerfEventArray, 256*1024),
+		"loaded_wbpfe2e_fb_events": fmt.Sprintf("%d/4/4/%d", ebpf.PerfEventArray, cpus),
+		"prog_type":                "5",
+		"events":                   strconv.Itoa(n),
+		"bad_type_0":               strconv.Itoa(int(abi.EINVAL)),
+		"bad_key_0":                strconv.Itoa(int(abi.EINVAL)),
+		"bad_info_unknown_map":     strconv.Itoa(int(abi.ENOENT)),
+		"bad_type_after_load":      strconv.Itoa(int(abi.EBUSY)),
+	})
+}
