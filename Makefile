@@ -6,14 +6,18 @@ CLANG   ?= clang-19
 BPF_CFLAGS ?= -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell uname -m)-linux-gnu -fdebug-prefix-map=$(CURDIR)=.
 BIN     := bin
 
-.PHONY: all setup build demo test fuzz testdata examples bench check clean
+.PHONY: all setup setup-build build demo test fuzz testdata examples bench check clean
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
 
-build: setup
+# What building and the demo need, not the test tools (Rust, registry, Node, jco).
+setup-build:
+	@bash scripts/setup.sh build
+
+build: setup-build
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # The main job on shipped defaults: the wasm32 header of a shipped BPF program, then the bootstrap

@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Installs the Debian packages wbpf needs to build, test and run its examples.
-# Does nothing when everything is present, so it is safe to run before every build.
+# Installs the Debian packages wbpf needs, and does nothing when everything is present, so it is
+# safe to run before every build.
+#   scripts/setup.sh         everything the tests, examples and benchmarks need (make test)
+#   scripts/setup.sh build   only what building and running wbpf and C guests needs (make build,
+#                            make demo): no Rust, registry, Node or jco, so a first `make demo`
+#                            installs a handful of packages and needs no npm registry
 set -euo pipefail
+scope=${1:-all}
+case $scope in
+all | build) ;;
+*)
+  echo "setup: unknown scope $scope (want: build, or nothing for all)" >&2
+  exit 2
+  ;;
+esac
 
 pkgs=(
   clang-19 lld-19 llvm-19          # -target bpf objects, wasm32 guests, llvm-strip
   wasi-libc libclang-rt-19-dev-wasm32
   libbpf-dev linux-libc-dev        # bpf_helpers.h, linux/bpf.h
-  bpftool                          # the reference the header generator is measured against
-  wabt                             # wat2wasm for hand-written bad guests
-  docker-registry                  # a real OCI registry for the end-to-end tests
-  iproute2                         # veth pairs and network namespaces in tests
-  rustc cargo libstd-rust-dev-wasm32 lld-14   # Rust guests: Rust 1.63 for wasm32-wasi, wasm-ld-14
   make
 )
+if [ "$scope" = all ]; then
+  pkgs+=(
+    bpftool                        # the reference the header generator is measured against
+    wabt                           # wat2wasm for hand-written bad guests
+    docker-registry                # a real OCI registry for the end-to-end tests
+    iproute2                       # veth pairs and network namespaces in tests
+    rustc cargo libstd-rust-dev-wasm32 lld-14   # Rust guests: Rust 1.63 for wasm32-wasi, wasm-ld-14
+  )
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -33,6 +49,8 @@ if ! command -v go >/dev/null 2>&1; then
   echo "setup: Go 1.26 or later is required (https://go.dev/dl/)" >&2
   exit 1
 fi
+
+[ "$scope" = all ] || exit 0
 
 # The reference WIT parser the witgen tests run every generated file through: jco 1.10.0 (it
 # bundles wit-parser; later jco releases cannot read WIT files under Node 20), installed into
