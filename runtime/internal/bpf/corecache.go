@@ -425,28 +425,9 @@ func shallow(t btf.Type) btf.Type {
 }
 
 func forward(t btf.Type) btf.Type {
-	under := t
-	for {
-		switch v := under.(type) {
-		case *btf.Typedef:
-			under = v.Type
-			continue
-		case *btf.Volatile:
-			under = v.Type
-			continue
-		case *btf.Const:
-			under = v.Type
-			continue
-		case *btf.Restrict:
-			under = v.Type
-			continue
-		case *btf.TypeTag:
-			under = v.Type
-			continue
-		}
-		break
-	}
-	switch v := under.(type) {
+	// Typedefs and qualifiers skipped, as cilium/ebpf does (bounded: a
+	// cycle comes back as a type of its own, which becomes void below).
+	switch v := btf.UnderlyingType(t).(type) {
 	case *btf.Struct:
 		if v.Name != "" {
 			return &btf.Fwd{Name: v.Name, Kind: btf.FwdStruct}
