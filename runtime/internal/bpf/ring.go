@@ -42,6 +42,12 @@ type ringReader struct {
 	ringFD     int // the map's fd, as registered in epfd
 	timerFD    int // the poll's timeout, registered in epfd
 	events     [3]unix.EpollEvent
+	// ready is checkReady as a func value, made once: a closure per wait
+	// escaped to the heap with the results it wrote, four allocations on
+	// every idle poll. The results of one check live here.
+	ready                func(uintptr) bool
+	interrupted, expired bool
+	checkErr             error
 }
 
 // ringbufHeader is the kernel's header before every ring buffer sample.
@@ -93,6 +99,7 @@ func newRingReader(m *ebpf.Map, wake int) (*ringReader, error) {
 		v.close()
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
+	v.ready = v.checkReady
 	v.epoll = os.NewFile(uintptr(v.epfd), "ringbuf-epoll")
 	if v.conn, err = v.epoll.SyscallConn(); err != nil {
 		v.close()
@@ -147,35 +154,38 @@ func (v *ringReader) wait(msec int, arm bool) (interrupted, expired bool, err er
 			return false, false, err
 		}
 	}
-	var werr error
-	err = v.conn.Read(func(uintptr) bool {
-		// Raw: nothing here blocks, and a system call through
-		// entersyscall would wake a sleeping sysmon.
-		r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(v.epfd),
-			uintptr(unsafe.Pointer(&v.events[0])), uintptr(len(v.events)), 0, 0, 0)
-		if errno != 0 {
-			if errno != unix.EINTR {
-				werr = fmt.Errorf("epoll_wait: %w", errno)
-			}
-			return true
-		}
-		for _, ev := range v.events[:r] {
-			switch int(ev.Fd) {
-			case v.ringFD:
-			case v.timerFD:
-				var b [8]byte
-				unix.RawSyscall(unix.SYS_READ, uintptr(v.timerFD), uintptr(unsafe.Pointer(&b[0])), 8)
-				expired = true
-			default:
-				interrupted = true
-			}
-		}
-		return r > 0
-	})
-	if err != nil {
+	v.interrupted, v.expired, v.checkErr = false, false, nil
+	if err := v.conn.Read(v.ready); err != nil {
 		return false, false, fmt.Errorf("epoll: %w", err)
 	}
-	return interrupted, expired, werr
+	return v.interrupted, v.expired, v.checkErr
+}
+
+// checkReady is the netpoller's readiness check of a wait: one
+// non-blocking look at the epoll set, recording what fired. Raw: nothing
+// here blocks, and a system call through entersyscall would wake a
+// sleeping sysmon.
+func (v *ringReader) checkReady(uintptr) bool {
+	r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(v.epfd),
+		uintptr(unsafe.Pointer(&v.events[0])), uintptr(len(v.events)), 0, 0, 0)
+	if errno != 0 {
+		if errno != unix.EINTR {
+			v.checkErr = fmt.Errorf("epoll_wait: %w", errno)
+		}
+		return true
+	}
+	for _, ev := range v.events[:r] {
+		switch int(ev.Fd) {
+		case v.ringFD:
+		case v.timerFD:
+			var b [8]byte
+			unix.RawSyscall(unix.SYS_READ, uintptr(v.timerFD), uintptr(unsafe.Pointer(&b[0])), 8)
+			v.expired = true
+		default:
+			v.interrupted = true
+		}
+	}
+	return r > 0
 }
 
 // disarm stops the timer of a poll that ends before it fired.
