@@ -53,11 +53,16 @@ func (m metric) pack(values []string) ([]byte, error) {
 	if len(values) != m.labels {
 		return nil, fmt.Errorf("wbpf: metric %s: %d label values for %d labels: %w", m.name, len(values), m.labels, EINVAL)
 	}
-	var b []byte
+	n := 0
 	for _, v := range values {
 		if strings.IndexByte(v, 0) >= 0 {
 			return nil, fmt.Errorf("wbpf: metric %s: label value %q holds a NUL: %w", m.name, v, EINVAL)
 		}
+		n += len(v) + 1
+	}
+	// Sized once: updates come once per event.
+	b := make([]byte, 0, n)
+	for _, v := range values {
 		b = append(append(b, v...), 0)
 	}
 	return b, nil

@@ -179,8 +179,11 @@ func (b Buffer[T]) NewReader(fn func(sample *T) int) (*Reader, error) {
 	if fn == nil {
 		return nil, fmt.Errorf("wbpf: map %s: reader: %w (nil function)", b.Map.Name(), EINVAL)
 	}
+	// One T for every sample, as the sample is valid only during the call:
+	// a T per sample escaped to the heap, an allocation per event. Decode
+	// overwrites all of it each time.
+	var v T
 	return b.Map.NewReader(func(data []byte) int {
-		var v T
 		if Decode(data, &v) != nil {
 			return -int(EINVAL)
 		}

@@ -44,7 +44,8 @@ impl Metric {
         if values.len() != self.labels {
             return Err(Error::new(ErrorKind::Range, errno::EINVAL, format!("{}: {} label values for {} labels", what(), values.len(), self.labels)));
         }
-        let mut b = Vec::new();
+        // Sized once: updates come once per event.
+        let mut b = Vec::with_capacity(values.iter().map(|v| v.len() + 1).sum());
         for v in values {
             if v.contains('\0') {
                 return Err(Error::new(ErrorKind::Range, errno::EINVAL, format!("{}: a label value holds NUL", what())));
