@@ -317,7 +317,7 @@ func (r *Registry) Buffer(obj uint64, token int32) (*Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := m.m.Type(); t != ebpf.RingBuf && t != ebpf.PerfEventArray {
+	if t := m.m.Type(); !isBuffer(t) {
 		return nil, fmt.Errorf("map %s (%s): %w", m.name, t, ErrNotBuffer)
 	}
 	return m, nil

@@ -175,10 +175,7 @@ func InstantiateDispatchers(ctx context.Context, r wazero.Runtime, guest api.Mod
 	// calling once per sample, which is always correct.
 	front := in.front != nil
 	d.table, _ = instantiate(dispatcherModule("", front))
-	name := in.CallbackExport
-	if name == "" {
-		name = abi.DefaultCallbackExport
-	}
+	name := in.callbackExport()
 	if _, err := lookupExport(guest, name); err == nil {
 		if d.export, err = instantiate(dispatcherModule(name, front)); err != nil {
 			d.Close(ctx)

@@ -175,10 +175,7 @@ func pollBegin(ctx context.Context, _ api.Module, in *Instance, stack []uint64) 
 			}
 		}
 	} else {
-		name := in.CallbackExport
-		if name == "" {
-			name = abi.DefaultCallbackExport
-		}
+		name := in.callbackExport()
 		resolve = func() (api.Function, error) { return lookupExport(mod, name) }
 		if in.dispatch != nil {
 			dispatch = in.dispatch.export

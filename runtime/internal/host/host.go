@@ -458,6 +458,14 @@ func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint6
 	return poll(ctx, mod, in, resolve, dispatch, idx, stack[0], api.DecodeI32(stack[1]), stack[3], api.DecodeU32(stack[4]), api.DecodeU32(stack[5]), api.DecodeI32(stack[6]))
 }
 
+// callbackExport is the export Go guests' callbacks are called through.
+func (in *Instance) callbackExport() string {
+	if in.CallbackExport == "" {
+		return abi.DefaultCallbackExport
+	}
+	return in.CallbackExport
+}
+
 // callbackBufferPoll implements callback-wrapper's
 //
 //	wasm_bpf_buffer_poll(obj: i64, fd: i32, ctx: i32, data: i32, max_size: i32, timeout_ms: i32) -> (n: i32)
@@ -467,10 +475,7 @@ func bufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint6
 // the embedder configured), which must have type (i32, i32, i32) -> i32;
 // otherwise -EINVAL.
 func callbackBufferPoll(ctx context.Context, mod api.Module, in *Instance, stack []uint64) (int64, error) {
-	name := in.CallbackExport
-	if name == "" {
-		name = abi.DefaultCallbackExport
-	}
+	name := in.callbackExport()
 	resolve := func() (api.Function, error) { return lookupExport(mod, name) }
 	var dispatch *dispatcher
 	if in.dispatch != nil {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -118,7 +119,7 @@ func metricDeclare(_ context.Context, mod api.Module, in *Instance, stack []uint
 		}
 		buckets = make([]float64, n)
 		for i := range buckets {
-			buckets[i] = math.Float64frombits(leUint64(b[i*8:]))
+			buckets[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[i*8:]))
 		}
 	}
 	st := in.metrics()
@@ -138,12 +139,6 @@ func metricDeclare(_ context.Context, mod api.Module, in *Instance, stack []uint
 	}
 	st.ids = append(st.ids, m)
 	return int64(len(st.ids)), nil
-}
-
-// leUint64 reads wasm memory's little-endian u64.
-func leUint64(b []byte) uint64 {
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // metricUpdate implements
