@@ -38,8 +38,9 @@ type HostFunc struct {
 
 // WithHostModule adds an import module of the embedder's own. It applies
 // when a Runtime is created (NewRuntime, Run). Its name must not be one the
-// runtime defines (wasm_bpf, callback-wrapper, wasi_snapshot_preview1) or
-// reserves (wbpf-*), nor repeat another host module's.
+// runtime defines (abi.Modules: wasm_bpf, callback-wrapper, wbpf_config,
+// wbpf_metrics, wbpf_share; wasi_snapshot_preview1) or reserves (wbpf-*),
+// nor repeat another host module's.
 func (c Config) WithHostModule(m HostModule) Config {
 	m.Funcs = slices.Clone(m.Funcs)
 	c.hostModules = append(slices.Clip(c.hostModules), m)
@@ -47,7 +48,7 @@ func (c Config) WithHostModule(m HostModule) Config {
 }
 
 func reservedModule(name string) bool {
-	return name == abi.Module || name == abi.CallbackModule || name == wasi_snapshot_preview1.ModuleName ||
+	return slices.Contains(abi.Modules, name) || name == wasi_snapshot_preview1.ModuleName ||
 		strings.HasPrefix(name, "wbpf-")
 }
 

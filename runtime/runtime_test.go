@@ -362,6 +362,7 @@ func TestHostModuleErrors(t *testing.T) {
 		{[]HostModule{{Name: "wasm_bpf", Funcs: []HostFunc{fn}}}, "the name is the runtime's"},
 		{[]HostModule{{Name: "wasi_snapshot_preview1"}}, "the name is the runtime's"},
 		{[]HostModule{{Name: "wbpf-dispatch-host"}}, "the name is the runtime's"},
+		{[]HostModule{{Name: "wbpf_share"}}, "the name is the runtime's"},
 		{[]HostModule{{Name: ""}}, "empty name"},
 		{[]HostModule{{Name: "a"}, {Name: "a"}}, "defined twice"},
 		{[]HostModule{{Name: "a", Funcs: []HostFunc{fn, fn}}}, "function f defined twice"},

@@ -44,6 +44,10 @@ const (
 	FunctionTable = "__indirect_function_table"
 )
 
+// Modules are the import modules the runtime defines for guests, the
+// extended ones included; an embedder's host module may not take their names.
+var Modules = []string{Module, CallbackModule, MetricsModule, ShareModule, ConfigModule}
+
 // ValueType is a WebAssembly value type as it appears in a signature.
 type ValueType byte
 
