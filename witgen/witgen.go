@@ -33,11 +33,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/wbpf/wbpf/btfgen/layout"
+	"github.com/wbpf/wbpf/internal/safetext"
 )
 
 // Errors returned by Generate, wrapped with the detail.
@@ -286,25 +285,5 @@ func printDecl(b *bytes.Buffer, d *decl) {
 }
 
 // clean makes text from BTF safe in a WIT comment, whatever a name holds: one line, and no
-// character the WIT lexer refuses or a reader could be fooled by (control characters, DEL, C1
-// controls, bidirectional overrides and other invisible format characters, invalid UTF-8).
-// Each such character is written as its code point, \x7f or \u202e, so the comment still says
-// what the name is.
-func clean(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) || unicode.Is(unicode.Co, r) || r == 0xfffe || r == 0xffff:
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// character the WIT lexer refuses or a reader could be fooled by (package safetext).
+func clean(s string) string { return safetext.Comment(s, true) }
