@@ -92,6 +92,13 @@ func (r *Registry) StartPoll(ctx context.Context, obj uint64, token int32, timeo
 	if err != nil {
 		return nil, err
 	}
+	return r.StartPollOf(ctx, m, timeout)
+}
+
+// StartPollOf is StartPoll of the buffer m that Buffer returned, for a
+// caller that has checked the handle and token already (the host's poll,
+// which must refuse a bad handle before it looks at the callback).
+func (r *Registry) StartPollOf(ctx context.Context, m *Map, timeout time.Duration) (*BufferPoll, error) {
 	if err := m.claimBuffer(); err != nil { // one consumer per buffer (share.go)
 		return nil, err
 	}

@@ -535,7 +535,8 @@ func startPoll(ctx context.Context, mod api.Module, in *Instance, resolve func()
 	if err := check(mem, data, maxSize); err != nil {
 		return nil, nil, nil, fmt.Errorf("sample buffer: %w", err)
 	}
-	if _, err := in.Registry.Buffer(obj, token); err != nil {
+	m, err := in.Registry.Buffer(obj, token)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	if resolve != nil {
@@ -559,7 +560,7 @@ func startPoll(ctx context.Context, mod api.Module, in *Instance, resolve func()
 			return nil, nil, nil, bpf.ErrInterrupted
 		}
 	}
-	p, err = in.Registry.StartPoll(pctx, obj, token, timeout)
+	p, err = in.Registry.StartPollOf(pctx, m, timeout)
 	if err != nil {
 		in.tellIfInterrupted(err)
 		return nil, nil, nil, err
