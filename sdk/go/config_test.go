@@ -206,6 +206,9 @@ func TestMapBufferLengths(t *testing.T) {
 	_, stacksErr := stacks.Lookup(1)
 	_, plainStacksErr := plainStacks.Lookup(1)
 	raw := plainCounts.Map
+	re := resized(map[string]uint32{"tk_counts": 16})
+	re.cfg.maps["tk_counts"].typ, re.cfg.maps["tk_counts"].keySize = 2, 8 // BPF_MAP_TYPE_ARRAY
+	retyped := &Map{obj: re, name: "tk_counts", fd: 3}
 	for _, c := range []struct {
 		name string
 		err  error
@@ -223,6 +226,10 @@ func TestMapBufferLengths(t *testing.T) {
 		{"raw delete, long key", raw.Delete(make([]byte, 8)), EINVAL, "key of 8 bytes"},
 		{"raw first key", raw.NextKey(nil, make([]byte, 4)), ENOSYS, ""},
 		{"raw next key, short", raw.NextKey(make([]byte, 4), make([]byte, 1)), EINVAL, "key of 1 bytes"},
+		// Key size and type set before Load count as the value size does: tk_counts as a
+		// plain array of 8-byte keys and 16-byte values.
+		{"retyped, rekeyed: lookup", retyped.Lookup(make([]byte, 8), make([]byte, 16)), ENOSYS, ""},
+		{"retyped, rekeyed: old key", retyped.Lookup(make([]byte, 4), make([]byte, 16)), EINVAL, "key of 4 bytes, the map's is 8"},
 	} {
 		if !errors.Is(c.err, c.want) || !strings.Contains(fmt.Sprint(c.err), c.msg) {
 			t.Errorf("%s: %v, want %v saying %q", c.name, c.err, c.want, c.msg)

@@ -62,10 +62,18 @@ func (m *Map) Created() bool { return m != nil && !m.off }
 
 // setValueSize is the value_size set with SetValueSize before Load, 0 if none.
 func (m *Map) setValueSize() uint32 {
-	if m == nil || m.obj == nil || m.obj.cfg == nil || m.obj.cfg.maps[m.name] == nil {
-		return 0
+	if c := m.config(); c != nil {
+		return c.valueSize
 	}
-	return m.obj.cfg.maps[m.name].valueSize
+	return 0
+}
+
+// config is what was set for the map before Load, or nil.
+func (m *Map) config() *mapConfig {
+	if m == nil || m.obj == nil || m.obj.cfg == nil {
+		return nil
+	}
+	return m.obj.cfg.maps[m.name]
 }
 
 // Per-CPU map types (enum bpf_map_type): a value holds one slot per possible CPU.
@@ -77,7 +85,8 @@ const (
 )
 
 // bufLens returns the key and value lengths the host will read or write, computed once: from
-// the object's BTF definition, the value_size set before Load taking the place of its own.
+// the object's BTF definition, with the type, key size and value size set before Load in
+// place of its own.
 func (m *Map) bufLens() *mapLens {
 	if m.lens != nil {
 		return m.lens
@@ -91,11 +100,18 @@ func (m *Map) bufLens() *mapLens {
 	if err != nil {
 		return l
 	}
-	vs := d.ValueSize
-	if n := m.setValueSize(); n != 0 {
-		vs = n
+	if c := m.config(); c != nil {
+		if c.typ != 0 {
+			d.Type = c.typ
+		}
+		if c.keySize != 0 {
+			d.KeySize = c.keySize
+		}
+		if c.valueSize != 0 {
+			d.ValueSize = c.valueSize
+		}
 	}
-	l.key, l.value = int(d.KeySize), int(vs)
+	l.key, l.value = int(d.KeySize), int(d.ValueSize)
 	switch d.Type {
 	case mapPerCPUHash, mapPerCPUArray, mapLRUPerCPUHash, mapPerCPUCgroupStore:
 		// The count PossibleCPUs found or was given, not read here: that would link the file
