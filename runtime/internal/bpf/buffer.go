@@ -243,7 +243,7 @@ func (p *BufferPoll) nextRing(take bool) ([]byte, bool) {
 		// The timer is armed by the first wait of the poll only, so a
 		// wakeup without a sample (a record still being written) does not
 		// restart the timeout.
-		interrupted, expired, err := v.wait(msec, msec >= 0 && !p.armed)
+		interrupted, expired, err := v.wait(p.ctx, msec, !p.armed)
 		p.armed = msec >= 0 && !expired
 		p.expired = expired
 		if err != nil {

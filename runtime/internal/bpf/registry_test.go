@@ -112,6 +112,49 @@ func TestRingBuffer(t *testing.T) {
 	}
 }
 
+// TestRingBufferWaits checks what the readiness check of a wait decides
+// without reading the fds (ring.go): a timeout is never cut short, also
+// not by the earlier poll's expired timer left unread or by a disarmed
+// one, and a sample wakes a long wait.
+func TestRingBufferWaits(t *testing.T) {
+	testutils.LeakCheck(t, demoNames...)
+	r, _ := newTestRegistry(t)
+	h := loadDemo(t, r)
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := r.MapToken(h, "wt_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 30 * time.Millisecond
+	poll := func(what string, d time.Duration, want int32) time.Duration {
+		t.Helper()
+		t0 := time.Now()
+		c, err := r.Poll(context.Background(), h, tok, d, func([]byte) int32 { return 0 })
+		took := time.Since(t0)
+		if c != want || err != nil {
+			t.Fatalf("%s: poll = %d, %v; want %d", what, c, err, want)
+		}
+		return took
+	}
+	for _, what := range []string{"first timeout", "after an expired timer"} {
+		if took := poll(what, timeout, 0); took < timeout {
+			t.Fatalf("%s: returned after %v, before its %v timeout", what, took, timeout)
+		}
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		trigger(1)
+	}()
+	if took := poll("a sample during a long wait", 10*time.Second, 1); took >= 10*time.Second {
+		t.Fatalf("a sample did not end the wait: %v", took)
+	}
+	if took := poll("after a disarmed timer", timeout, 0); took < timeout {
+		t.Fatalf("after a disarmed timer: returned after %v, before its %v timeout", took, timeout)
+	}
+}
+
 func TestPerfBuffer(t *testing.T) {
 	testutils.RequireKernel(t)
 	r, _ := newTestRegistry(t)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -29,8 +30,16 @@ import (
 // sysmon sleeps, where a blocking epoll_wait kept a P in a system call
 // that sysmon polled every 20 µs to 10 ms and then took away. The timeout
 // is the timerfd's, not a Go deadline, whose timer wakes a second thread
-// when it fires; and the calls made while the guest runs (the check, the
-// timer) are raw system calls, which do not wake a sleeping sysmon.
+// when it fires; and the timer is armed with a raw system call, which does
+// not wake a sleeping sysmon.
+//
+// The readiness check the netpoller makes around a wait reads no fd: the
+// ring's positions in our mapping say whether it has data, the poll's
+// context whether it was interrupted, the clock whether the timeout passed
+// (BENCHMARKS.md, issue 12 change 9: an epoll_wait on the set before and
+// after every wait and a read of the timerfd were a fifth of an idle
+// poll). The fds in the set only wake the netpoller. An expired timerfd is
+// left unread: arming it again resets it.
 type ringReader struct {
 	cons, prod *uintptr
 	data       []byte // the data pages, mapped twice in a row
@@ -41,13 +50,14 @@ type ringReader struct {
 	conn       syscall.RawConn
 	ringFD     int // the map's fd, as registered in epfd
 	timerFD    int // the poll's timeout, registered in epfd
-	events     [3]unix.EpollEvent
 	// ready is checkReady as a func value, made once: a closure per wait
 	// escaped to the heap with the results it wrote, four allocations on
-	// every idle poll. The results of one check live here.
+	// every idle poll. What one wait checks and what it found live here.
 	ready                func(uintptr) bool
+	ctx                  context.Context // the waiting poll's, during a wait
+	timed                bool            // deadline holds the armed timeout
+	deadline             time.Time
 	interrupted, expired bool
-	checkErr             error
 }
 
 // ringbufHeader is the kernel's header before every ring buffer sample.
@@ -140,52 +150,52 @@ func (v *ringReader) peek() (sample []byte, end uintptr, ok bool, err error) {
 // commit consumes the ring up to end (from peek).
 func (v *ringReader) commit(end uintptr) { atomic.StoreUintptr(v.cons, end) }
 
-// wait waits until the ring has data, the interrupt eventfd is set or,
-// if arm, msec milliseconds have passed (arm false: the timer armed by an
-// earlier wait of the same poll still runs; msec < 0: no limit). The
-// caller disarms the timer with disarm when its poll ends.
-func (v *ringReader) wait(msec int, arm bool) (interrupted, expired bool, err error) {
-	if arm && msec >= 0 {
-		spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(msec) * 1e6)}
-		if msec == 0 {
-			spec.Value.Nsec = 1 // a zero value would disarm it
-		}
-		if err := v.setTimer(&spec); err != nil {
-			return false, false, err
+// wait waits until the ring has data, ctx is done or, if arm, msec
+// milliseconds have passed (arm false: the timer armed by an earlier wait
+// of the same poll still runs; msec < 0: no limit). The caller disarms the
+// timer with disarm when its poll ends before it expired.
+func (v *ringReader) wait(ctx context.Context, msec int, arm bool) (interrupted, expired bool, err error) {
+	if arm {
+		v.timed = msec >= 0
+		if v.timed {
+			// Taken before the timer starts, so the timerfd never fires
+			// before the deadline the check compares with.
+			v.deadline = time.Now().Add(time.Duration(msec) * time.Millisecond)
+			spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(msec) * 1e6)}
+			if msec == 0 {
+				spec.Value.Nsec = 1 // a zero value would disarm it
+			}
+			if err := v.setTimer(&spec); err != nil {
+				return false, false, err
+			}
 		}
 	}
-	v.interrupted, v.expired, v.checkErr = false, false, nil
-	if err := v.conn.Read(v.ready); err != nil {
+	v.ctx, v.interrupted, v.expired = ctx, false, false
+	err = v.conn.Read(v.ready)
+	v.ctx = nil
+	if err != nil {
 		return false, false, fmt.Errorf("epoll: %w", err)
 	}
-	return v.interrupted, v.expired, v.checkErr
+	return v.interrupted, v.expired, nil
 }
 
-// checkReady is the netpoller's readiness check of a wait: one
-// non-blocking look at the epoll set, recording what fired. Raw: nothing
-// here blocks, and a system call through entersyscall would wake a
-// sleeping sysmon.
+// checkReady is the netpoller's readiness check of a wait, made once
+// after the netpoller forgets earlier wakeups and once after each wakeup:
+// anything that happened before it is seen here, anything after it wakes
+// the netpoller. Nothing here is a system call.
 func (v *ringReader) checkReady(uintptr) bool {
-	r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(v.epfd),
-		uintptr(unsafe.Pointer(&v.events[0])), uintptr(len(v.events)), 0, 0, 0)
-	if errno != 0 {
-		if errno != unix.EINTR {
-			v.checkErr = fmt.Errorf("epoll_wait: %w", errno)
-		}
+	switch {
+	case atomic.LoadUintptr(v.prod) != atomic.LoadUintptr(v.cons):
+		// The kernel's own readiness test (ringbuf_avail_data_sz).
+		return true
+	case v.ctx.Err() != nil:
+		v.interrupted = true
+		return true
+	case v.timed && !time.Now().Before(v.deadline):
+		v.expired = true
 		return true
 	}
-	for _, ev := range v.events[:r] {
-		switch int(ev.Fd) {
-		case v.ringFD:
-		case v.timerFD:
-			var b [8]byte
-			unix.RawSyscall(unix.SYS_READ, uintptr(v.timerFD), uintptr(unsafe.Pointer(&b[0])), 8)
-			v.expired = true
-		default:
-			v.interrupted = true
-		}
-	}
-	return r > 0
+	return false
 }
 
 // disarm stops the timer of a poll that ends before it fired.
