@@ -86,11 +86,13 @@ func InstantiateFront(ctx context.Context, r wazero.Runtime, in *Instance) (f *F
 			f = nil
 		}
 	}()
+	// Made once, with the instance: begin runs on every poll.
+	begins := [2]function{pollBeginFunc(0), pollBeginFunc(1)}
+	end := function{def: abi.BufferPoll, impl: pollEnd, quiet: isInterrupt}
 	b := r.NewHostModuleBuilder(frontModuleName + "-host")
 	b.NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			f := pollBeginFunc(api.DecodeU32(stack[7]))
-			f.adapter()(ctx, mod, stack)
+			begins[api.DecodeU32(stack[7])&1].call(ctx, mod, in, stack)
 			if in.dispatchNext {
 				in.dispatchNext = false
 				stack[0] = uint64(dispatchNow)
@@ -102,9 +104,10 @@ func InstantiateFront(ctx context.Context, r wazero.Runtime, in *Instance) (f *F
 		WithParameterNames("obj", "fd", "sample_fn", "ctx", "data", "max_size", "timeout_ms", "kind").
 		WithResultNames("n").
 		Export(frontBegin)
-	end := function{def: abi.BufferPoll, impl: pollEnd, quiet: isInterrupt}
 	b.NewFunctionBuilder().
-		WithGoModuleFunction(end.adapter(), nil, []api.ValueType{api.ValueTypeI32}).
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			end.call(ctx, mod, in, stack)
+		}), nil, []api.ValueType{api.ValueTypeI32}).
 		WithResultNames("n").
 		Export(frontEnd)
 	hostMod, err := b.Compile(ctx)

@@ -195,31 +195,37 @@ func valueType(t abi.ValueType) api.ValueType {
 // of wasm_load_bpf_object (which the interface defines as "0 on failure").
 func (f function) adapter() api.GoModuleFunc {
 	return func(ctx context.Context, mod api.Module, stack []uint64) {
-		in := instanceFrom(ctx)
-		var res int64
-		var err error
-		if in == nil {
-			err = ErrNoInstance
-		} else {
-			res, err = f.impl(ctx, mod, in, stack)
+		f.call(ctx, mod, instanceFrom(ctx), stack)
+	}
+}
+
+// call runs f for in (nil: ErrNoInstance) and stores its result or errno
+// in stack[0]; a caller that holds its instance (the front) calls it
+// without looking the instance up in ctx.
+func (f *function) call(ctx context.Context, mod api.Module, in *Instance, stack []uint64) {
+	var res int64
+	var err error
+	if in == nil {
+		err = ErrNoInstance
+	} else {
+		res, err = f.impl(ctx, mod, in, stack)
+	}
+	if err != nil {
+		errno := errnoOf(err)
+		if in != nil && (in.Verbose || f.quiet == nil || !f.quiet(err)) {
+			fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%v)\n", f.def.Name, err, errno)
 		}
-		if err != nil {
-			errno := errnoOf(err)
-			if in != nil && (in.Verbose || f.quiet == nil || !f.quiet(err)) {
-				fmt.Fprintf(in.Stderr, "wbpf: %s: %v (-%v)\n", f.def.Name, err, errno)
-			}
-			res = -int64(errno)
-			// wasm_load_bpf_object's handle is 0 on failure; the
-			// extended modules' handles are -errno instead.
-			if f.def.Result.Type == abi.I64 && f.def.Module == abi.Module {
-				res = 0
-			}
+		res = -int64(errno)
+		// wasm_load_bpf_object's handle is 0 on failure; the
+		// extended modules' handles are -errno instead.
+		if f.def.Result.Type == abi.I64 && f.def.Module == abi.Module {
+			res = 0
 		}
-		if f.def.Result.Type == abi.I64 {
-			stack[0] = uint64(res)
-		} else {
-			stack[0] = api.EncodeI32(int32(res))
-		}
+	}
+	if f.def.Result.Type == abi.I64 {
+		stack[0] = uint64(res)
+	} else {
+		stack[0] = api.EncodeI32(int32(res))
 	}
 }
 
