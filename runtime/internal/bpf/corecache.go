@@ -184,26 +184,37 @@ func (c *CORECache) path(kernel, obj string) string {
 	return filepath.Join(c.dir, "core", hex.EncodeToString(sum[:16])+".btf")
 }
 
-// Lookup returns the cached kernel types for obj, or nil and why not
-// (a missing entry is not an error).
-func (c *CORECache) Lookup(obj []byte) (*btf.Spec, error) {
+// COREEntry is the place of one object's entry on the running kernel:
+// the kernel's identity and the object's key, computed once for a load's
+// lookup and, on a miss, its store.
+type COREEntry struct {
+	c           *CORECache
+	kernel, key string
+}
+
+// objectKeyOf computes an object's key (a variable so that tests can count
+// the calls).
+var objectKeyOf = objectKey
+
+// Entry returns obj's entry, or why there is none (the kernel's BTF cannot
+// be read, obj is no ELF object).
+func (c *CORECache) Entry(obj []byte) (*COREEntry, error) {
 	kernel, err := c.kernelID()
 	if err != nil {
 		return nil, fmt.Errorf("kernel BTF: %w", err)
 	}
-	key, err := objectKey(obj)
+	key, err := objectKeyOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(c.path(kernel, key))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	payload, err := parseEntry(b, kernel, key)
-	if err != nil {
+	return &COREEntry{c: c, kernel: kernel, key: key}, nil
+}
+
+// Lookup returns the cached kernel types, or nil and why not (a missing
+// entry is not an error).
+func (e *COREEntry) Lookup() (*btf.Spec, error) {
+	payload, found, err := e.read()
+	if !found || err != nil {
 		return nil, err
 	}
 	spec, err := btf.LoadSpecFromReader(bytes.NewReader(payload))
@@ -213,23 +224,29 @@ func (c *CORECache) Lookup(obj []byte) (*btf.Spec, error) {
 	return spec, nil
 }
 
+// read returns the entry's checked payload; found is false if there is no
+// entry.
+func (e *COREEntry) read() (payload []byte, found bool, err error) {
+	b, err := os.ReadFile(e.c.path(e.kernel, e.key))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	payload, err = parseEntry(b, e.kernel, e.key)
+	return payload, true, err
+}
+
 // Has reports whether a valid-looking entry for obj exists, without
 // decoding it (PrefetchKernelBTF: no need to decode the kernel's BTF).
 func (c *CORECache) Has(obj []byte) bool {
-	kernel, err := c.kernelID()
+	e, err := c.Entry(obj)
 	if err != nil {
 		return false
 	}
-	key, err := objectKey(obj)
-	if err != nil {
-		return false
-	}
-	b, err := os.ReadFile(c.path(kernel, key))
-	if err != nil {
-		return false
-	}
-	_, err = parseEntry(b, kernel, key)
-	return err == nil
+	_, found, err := e.read()
+	return found && err == nil
 }
 
 // An entry is: coreMagic, "kernel HEX\n", "object HEX\n", "sha256 HEX\n",
@@ -273,27 +290,19 @@ func parseEntry(b []byte, kernel, key string) ([]byte, error) {
 	return rest, nil
 }
 
-// Store writes the entry for obj: the types of kernel that obj's type
-// names can match, with their dependencies. The file is written beside
-// and renamed into place, so a reader sees a whole entry or none.
-func (c *CORECache) Store(obj []byte, spec *ebpf.CollectionSpec, kernel *btf.Spec) error {
-	kid, err := c.kernelID()
-	if err != nil {
-		return fmt.Errorf("kernel BTF: %w", err)
-	}
-	key, err := objectKey(obj)
-	if err != nil {
-		return err
-	}
+// Store writes the entry: the types of kernel that spec's type names can
+// match, with their dependencies. The file is written beside and renamed
+// into place, so a reader sees a whole entry or none.
+func (e *COREEntry) Store(spec *ebpf.CollectionSpec, kernel *btf.Spec) error {
 	payload, err := kernelSubset(spec, kernel)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(payload)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%skernel %s\nobject %s\nsha256 %s\n", coreMagic, kid, key, hex.EncodeToString(sum[:]))
+	fmt.Fprintf(&b, "%skernel %s\nobject %s\nsha256 %s\n", coreMagic, e.kernel, e.key, hex.EncodeToString(sum[:]))
 	b.Write(payload)
-	p := c.path(kid, key)
+	p := e.c.path(e.kernel, e.key)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}

@@ -163,6 +163,31 @@ func TestCORECacheEntries(t *testing.T) {
 	}
 }
 
+// TestCORECacheKeyedOnce: a load hashes its object once, for the lookup
+// and, on a miss, the store too.
+func TestCORECacheKeyedOnce(t *testing.T) {
+	testutils.RequireKernel(t)
+	var keys int
+	objectKeyOf = func(obj []byte) (string, error) { keys++; return objectKey(obj) }
+	t.Cleanup(func() { objectKeyOf = objectKey })
+	dir := t.TempDir()
+	obj := readFixture(t, "demo.bpf.o")
+	for _, want := range []struct {
+		name string
+		hits int
+	}{{"miss", 0}, {"hit", 1}} {
+		keys = 0
+		r := NewRegistry(Options{CORE: NewCORECache(dir), Policy: policy.Privileged()})
+		if _, err := r.Load(obj); err != nil {
+			t.Fatalf("%s: load: %v", want.name, err)
+		}
+		r.CloseAll()
+		if r.coreHits != want.hits || keys != 1 {
+			t.Errorf("%s: %d hits, object hashed %d times; want %d hits, hashed once", want.name, r.coreHits, keys, want.hits)
+		}
+	}
+}
+
 // TestCORECacheKeys: guests rewrite .rodata before loading; that must not
 // change the object's key, while any other byte does. A different kernel
 // BTF is a different kernel.

@@ -86,8 +86,15 @@ func (r *Registry) build(spec *ebpf.CollectionSpec, elf []byte, self int) (*Obje
 		hasCORE, cacheOK = cacheable(spec)
 	}
 	cached := false
+	var entry *COREEntry // the object's key, hashed once for the lookup and the store
 	if hasCORE && cacheOK {
-		kt, err := core.Lookup(elf)
+		var err error
+		if entry, err = core.Entry(elf); err != nil {
+			r.logf("load: CO-RE cache: %v; relocating against the kernel's BTF", err)
+		}
+	}
+	if entry != nil {
+		kt, err := entry.Lookup()
 		if err != nil {
 			// Damaged, stale or foreign: ignored, and rewritten below.
 			r.logf("load: CO-RE cache: %v; relocating against the kernel's BTF", err)
@@ -112,9 +119,9 @@ func (r *Registry) build(spec *ebpf.CollectionSpec, elf []byte, self int) (*Obje
 	if err == nil && cached {
 		r.coreHits++
 	}
-	if err == nil && hasCORE && cacheOK && !cached {
+	if err == nil && entry != nil && !cached {
 		if kernel, kerr := r.btf.Kernel(); kerr == nil {
-			if err := core.Store(elf, spec, kernel); err != nil {
+			if err := entry.Store(spec, kernel); err != nil {
 				r.logf("load: CO-RE cache: %v", err)
 			}
 		}
