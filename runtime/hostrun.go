@@ -25,7 +25,9 @@ type HostRun struct {
 }
 
 // HostRun returns the registry and the settings of c for a run without a
-// guest.
+// guest. With a cache directory (WithCompilationCacheDir) its loads use and
+// fill the same CO-RE types cache as guests' loads, so a warm start of a
+// CO-RE object reads no kernel BTF.
 func (c Config) HostRun() (*HostRun, error) {
 	stderr := c.stderr
 	if stderr == nil {
@@ -35,7 +37,11 @@ func (c Config) HostRun() (*HostRun, error) {
 	if stdout == nil {
 		stdout = io.Discard
 	}
-	reg, _, err := c.registry(stderr, nil, nil)
+	var core *bpf.CORECache
+	if c.cacheDir != "" {
+		core = bpf.NewCORECache(c.cacheDir)
+	}
+	reg, _, err := c.registry(stderr, nil, core)
 	if err != nil {
 		return nil, err
 	}

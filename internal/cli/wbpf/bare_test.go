@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -509,5 +510,112 @@ func TestBareSandbox(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "run", "--allow", "prog:sock_ops", "--dir", cg, sockops, "--attach", "sockops_conn="+cg, "--duration", "100ms"); code != 0 {
 		t.Errorf("with the grants: exit %d: %s", code, stderr)
+	}
+}
+
+// TestBareCORECache: a BPF object run with no guest keeps its CO-RE types under --cache-dir
+// as a guest does: the first start writes the entry, later ones (with other .rodata values
+// too: they are not part of the key) relocate from it and write nothing; a damaged or foreign
+// entry is reported in one line, ignored and rewritten; --no-cache reads and writes nothing.
+func TestBareCORECache(t *testing.T) {
+	noLeaks(t)
+	cache := t.TempDir()
+	start := func(t *testing.T, args ...string) string {
+		t.Helper()
+		args = append(append([]string{"run", "-v"}, args...), example("bootstrap"), "--min-duration-ns", "1000", "--", "true")
+		code, _, stderr := run(t, args...)
+		if code != 0 {
+			t.Fatalf("wbpf %v: exit %d: %s", args, code, stderr)
+		}
+		return stderr
+	}
+	coreLines := func(stderr string) (lines []string) {
+		for _, l := range strings.Split(stderr, "\n") {
+			if strings.Contains(l, "CO-RE") {
+				lines = append(lines, l)
+			}
+		}
+		return lines
+	}
+	entry := func(t *testing.T) (string, uint64) {
+		t.Helper()
+		m, _ := filepath.Glob(filepath.Join(cache, "core", "*.btf"))
+		if len(m) != 1 {
+			t.Fatalf("entries %v, want one", m)
+		}
+		st, err := os.Stat(m[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[0], st.Sys().(*syscall.Stat_t).Ino
+	}
+
+	got := coreLines(start(t, "--cache-dir", cache))
+	path, ino := entry(t)
+	if want := "wbpf: load: CO-RE types kept in " + path; len(got) != 1 || got[0] != want {
+		t.Fatalf("first start: %q, want [%q]", got, want)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := func(t *testing.T) {
+		t.Helper()
+		got := coreLines(start(t, "--cache-dir", cache))
+		if want := "wbpf: load: CO-RE types from " + path; len(got) != 1 || got[0] != want {
+			t.Fatalf("warm start: %q, want [%q]", got, want)
+		}
+		if p, i := entry(t); p != path || i != ino {
+			t.Errorf("a warm start replaced the entry")
+		}
+	}
+	warm(t)
+
+	for _, tc := range []struct {
+		name, want string
+		damage     func([]byte) []byte
+	}{
+		{"flipped payload byte", "checksum mismatch (damaged)", func(b []byte) []byte { b[len(b)-10] ^= 0x40; return b }},
+		{"truncated", "checksum mismatch (damaged)", func(b []byte) []byte { return b[:len(b)-100] }},
+		{"another kernel", "for another kernel", func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), "kernel ", "kernel 0", 1))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tc.damage(slices.Clone(good)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got := coreLines(start(t, "--cache-dir", cache))
+			if len(got) != 2 || !strings.Contains(got[0], tc.want) || !strings.Contains(got[0], "relocating against the kernel's BTF") ||
+				got[1] != "wbpf: load: CO-RE types kept in "+path {
+				t.Fatalf("start with the entry damaged: %q, want a line with %q, then the rewrite", got, tc.want)
+			}
+			if b, _ := os.ReadFile(path); !bytes.Equal(b, good) {
+				t.Error("the entry was not rewritten as it was")
+			}
+			_, ino = entry(t)
+			warm(t)
+		})
+	}
+
+	// --no-cache: neither the default cache directory nor --cache-dir is touched.
+	home := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", home)
+	other := t.TempDir()
+	if got := coreLines(start(t, "--no-cache", "--cache-dir", other)); len(got) != 0 {
+		t.Errorf("--no-cache: %q", got)
+	}
+	if got := coreLines(start(t, "--no-cache")); len(got) != 0 {
+		t.Errorf("--no-cache: %q", got)
+	}
+	for _, dir := range []string{home, other} {
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("--no-cache wrote into %s: %v", dir, entries)
+		}
+	}
+	// Without either flag, the default cache directory is the one used.
+	start(t)
+	if m, _ := filepath.Glob(filepath.Join(home, "wbpf", "core", "*.btf")); len(m) != 1 {
+		t.Errorf("entries in the default cache directory: %v, want one", m)
 	}
 }

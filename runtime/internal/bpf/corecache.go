@@ -210,6 +210,9 @@ func (c *CORECache) Entry(obj []byte) (*COREEntry, error) {
 	return &COREEntry{c: c, kernel: kernel, key: key}, nil
 }
 
+// Path is the entry's file.
+func (e *COREEntry) Path() string { return e.c.path(e.kernel, e.key) }
+
 // Lookup returns the cached kernel types, or nil and why not (a missing
 // entry is not an error).
 func (e *COREEntry) Lookup() (*btf.Spec, error) {
@@ -227,7 +230,7 @@ func (e *COREEntry) Lookup() (*btf.Spec, error) {
 // read returns the entry's checked payload; found is false if there is no
 // entry.
 func (e *COREEntry) read() (payload []byte, found bool, err error) {
-	b, err := os.ReadFile(e.c.path(e.kernel, e.key))
+	b, err := os.ReadFile(e.Path())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -302,7 +305,7 @@ func (e *COREEntry) Store(spec *ebpf.CollectionSpec, kernel *btf.Spec) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%skernel %s\nobject %s\nsha256 %s\n", coreMagic, e.kernel, e.key, hex.EncodeToString(sum[:]))
 	b.Write(payload)
-	p := e.c.path(e.kernel, e.key)
+	p := e.Path()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}

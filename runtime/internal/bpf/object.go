@@ -103,6 +103,9 @@ func (r *Registry) build(spec *ebpf.CollectionSpec, elf []byte, self int) (*Obje
 			opts.Programs.KernelTypes = kt
 			cached = true
 		}
+		if r.opts.Verbose && kt != nil {
+			r.logf("load: CO-RE types from %s", entry.Path())
+		}
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil && cached {
@@ -123,6 +126,8 @@ func (r *Registry) build(spec *ebpf.CollectionSpec, elf []byte, self int) (*Obje
 		if kernel, kerr := r.btf.Kernel(); kerr == nil {
 			if err := entry.Store(spec, kernel); err != nil {
 				r.logf("load: CO-RE cache: %v", err)
+			} else if r.opts.Verbose {
+				r.logf("load: CO-RE types kept in %s", entry.Path())
 			}
 		}
 	}
