@@ -90,7 +90,10 @@ type Runtime struct {
 	guard *compcache.Guard // nil without a cache directory
 	// core keeps CO-RE objects' kernel types beside the compilation cache
 	// (bpf.CORECache), so a warm start reads no kernel BTF.
-	core         *bpf.CORECache
+	core *bpf.CORECache
+	// kernelBTF is the decoded kernel BTF the guests of this runtime
+	// share (kernelbtf.go).
+	kernelBTF    sharedBTF
 	compileLimit time.Duration
 }
 
@@ -103,9 +106,9 @@ type Module struct {
 	wasm []byte
 	// prefetched is the kernel BTF Compile started decoding alongside the
 	// compilation, for the first Run to take if it comes within
-	// prefetchFresh (compiled, when Compile returned).
-	prefetched atomic.Pointer[btf.Cache]
-	compiled   time.Time
+	// prefetchFresh of the cache's making (prefetchedAt).
+	prefetched   atomic.Pointer[btf.Cache]
+	prefetchedAt time.Time
 }
 
 // NewRuntime returns a Runtime using cfg's compilation cache directory,
@@ -181,7 +184,8 @@ func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	// C guest) and decoding the kernel's BTF for its CO-RE objects (~30 ms
 	// without a CO-RE cache entry) are the two halves of a start: one
 	// core each, side by side.
-	kernelBTF := bpf.PrefetchKernelBTF(wasm, rt.core)
+	kernelBTF, made := rt.kernelBTF.get()
+	bpf.PrefetchKernelBTF(kernelBTF, wasm, rt.core)
 	done := make(chan result, 1)
 	go func() {
 		c, err := rt.compile(context.WithoutCancel(ctx), wasm)
@@ -207,7 +211,7 @@ func (rt *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 		}
 		m := &Module{c: r.c, wasm: wasm}
 		m.prefetched.Store(kernelBTF)
-		m.compiled = time.Now()
+		m.prefetchedAt = made
 		return m, nil
 	case <-ctx.Done():
 		abandon()
@@ -243,11 +247,15 @@ func (m *Module) Close(ctx context.Context) error {
 	return m.c.Close(ctx)
 }
 
-// prefetchFresh is how long after Compile a Run still takes the kernel BTF
-// Compile prefetched: it lists the kernel modules' BTF as they were then, and
-// an embedder that compiles at start and runs much later should see the
-// modules loaded since.
+// prefetchFresh is how long after a kernel BTF cache was made a Run still
+// takes it (the one Compile prefetched, or the one other guests of the
+// runtime share): it lists the kernel modules' BTF as they were then, and an
+// embedder that compiles at start and runs much later should see the modules
+// loaded since.
 const prefetchFresh = time.Minute
+
+// testHookKernelBTF, if set, sees the kernel BTF cache each Run's guest gets.
+var testHookKernelBTF func(*btf.Cache)
 
 // Run compiles wasm and runs it as a WASI command with cfg. It returns the
 // guest's exit status (0 if _start returned), ExitInterrupted if it was
@@ -278,8 +286,12 @@ func (rt *Runtime) Run(ctx context.Context, m *Module, cfg Config) (int, error) 
 	started := cfg.startedOnce()
 	defer started() // a guest that ended, or failed to start, without waiting
 	kernelBTF := m.prefetched.Swap(nil)
-	if kernelBTF == nil || time.Since(m.compiled) > prefetchFresh {
-		kernelBTF = bpf.PrefetchKernelBTF(m.wasm, rt.core)
+	if kernelBTF == nil || time.Since(m.prefetchedAt) > prefetchFresh {
+		kernelBTF, _ = rt.kernelBTF.get()
+		bpf.PrefetchKernelBTF(kernelBTF, m.wasm, rt.core)
+	}
+	if testHookKernelBTF != nil {
+		testHookKernelBTF(kernelBTF)
 	}
 	stdout := newStdoutBuffer(io.Discard)
 	if cfg.stdout != nil {

@@ -19,8 +19,8 @@ import (
 // guest instantiates and starts. The guest's load then finds it done, or
 // waits on the btf.Cache's lock for the rest.
 
-// PrefetchKernelBTF returns the btf.Cache a guest instance's Registry should
-// use (Options.KernelBTF) and, in the background, scans wasm's data for
+// PrefetchKernelBTF fills c, the btf.Cache a guest instance's Registry will
+// use (Options.KernelBTF), in the background: it scans wasm's data for
 // embedded BPF objects; if one needs kernel BTF (CO-RE relocations, or
 // programs attached by BTF ID), it fills the cache with the kernel's types
 // and relocates the objects' CO-RE relocations against them once, which
@@ -28,12 +28,14 @@ import (
 // the kernel. The result is the same cache the Registry would build on the
 // guest's first load; only its timing differs.
 //
+// c may be shared by several guests (a btf.Cache is safe for concurrent
+// use, and decodes the kernel's BTF once under its lock: a second prefetch
+// or load waits for the first one's decoding and takes its types).
+//
 // Objects whose CO-RE types core has (corecache.go) need no kernel BTF at
 // all: for them nothing is decoded.
-func PrefetchKernelBTF(wasm []byte, core *CORECache) *btf.Cache {
-	c := btf.NewCache()
+func PrefetchKernelBTF(c *btf.Cache, wasm []byte, core *CORECache) {
 	go warmKernelBTF(c, wasm, core)
-	return c
 }
 
 func warmKernelBTF(c *btf.Cache, wasm []byte, core *CORECache) {
