@@ -197,7 +197,7 @@ func (c Config) WithLimits(l Limits) Config {
 // run (see internal/compcache). The same directory keeps, under core/, the
 // kernel types each CO-RE object's relocations need, per kernel, so a
 // warm start reads no kernel BTF (RATIONALE.md, "CO-RE types cached per
-// kernel").
+// kernel"); that part applies to HostRun's loads (runtime/bare) too.
 func (c Config) WithCompilationCacheDir(dir string) Config {
 	c.cacheDir = dir
 	return c

@@ -83,7 +83,7 @@ port, or localhost) is pulled, as with 'wbpf pull', and kept in --cache-dir by
 digest: a later run does not download it again.
 
 An ELF BPF object (APP.bpf.o) runs with no guest at all: its programs are
-loaded (CO-RE) and attached, its ring and perf buffer samples printed decoded
+loaded (CO-RE, through the --cache-dir cache as a guest's) and attached, its ring and perf buffer samples printed decoded
 through its BTF, its maps printed (log2 histograms for slot counters) on
 --interval and at the end; its .rodata and .data variables are flags. See
 'wbpf run APP.bpf.o --help'. It runs under a guest's grants, capability
@@ -135,7 +135,7 @@ Pins outlive wbpf until removed (wbpf unpin DIR/NAME).`,
 	f.SetInterspersed(false)
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print full verifier logs, load statistics and failed map operations")
 	f.StringVar(&o.memoryLimit, "memory-limit", "", "cap guest memory: a size with KiB, MiB or GiB, or a number of 64 KiB pages (default 4GiB)")
-	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep compiled guests, CO-RE types of their BPF objects (and pulled modules) here so later starts skip compilation and kernel BTF")
+	f.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "keep compiled guests, the CO-RE types of BPF objects (guests' and bare APP.bpf.o) and pulled modules here so later starts skip compilation and kernel BTF")
 	f.BoolVar(&o.noCache, "no-cache", false, "compile and relocate without a cache (and pull without one)")
 	f.DurationVar(&o.compileLim, "compile-limit", runtime.DefaultCompileLimit, "refuse a module whose compilation takes longer than this (0: no limit)")
 	f.StringArrayVar(&o.dirs, "dir", nil, "grant host directory `HOST[:GUEST[:ro]]` to the guest (repeatable; GUEST defaults to HOST; ro: read-only)")
