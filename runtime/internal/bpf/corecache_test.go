@@ -253,3 +253,15 @@ func TestCORECacheKeys(t *testing.T) {
 		t.Error("a shorter kernel BTF kept its identity")
 	}
 }
+
+// BenchmarkObjectKey: what a load's hashing of its object costs (once per load; a miss paid
+// it twice before COREEntry).
+func BenchmarkObjectKey(b *testing.B) {
+	obj := readExample(b, "examples/bootstrap/bootstrap.bpf.o")
+	b.SetBytes(int64(len(obj)))
+	for b.Loop() {
+		if _, err := objectKey(obj); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

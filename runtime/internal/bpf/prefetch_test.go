@@ -87,7 +87,7 @@ func splitAtZeros(addr uint32, obj []byte) [][]byte {
 	return segs
 }
 
-func readExample(t *testing.T, path string) []byte {
+func readExample(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testutils.RepoRoot(t), path))
 	if err != nil {
