@@ -12,7 +12,11 @@
 //
 // All sides read the same BPF program (testdata/bench.bpf.c) under the same load, each as its
 // own process speaking one line protocol (testdata/cguest/bench.c): the native side is
-// ServeNative (cilium/ebpf), the guests run under the real `wbpf run` binary.
+// ServeNative (cilium/ebpf), the guests run under the real `wbpf run` binary, and the libbpf C
+// side (testdata/libbpfc/bench.c) is the original wasm-bpf runtime's reading loop without its
+// Wasm engine — one C thread in libbpf's ring_buffer__poll — so that every row also has what
+// C and libbpf achieve on the same machine in the same run: the original, which is that loop
+// plus WAMR, costs at least as much.
 //
 // Run it with `go run ./bench/cmd/wbpfbench` (as root); TestSmoke runs every measurement once
 // with tiny sizes so CI checks that the harness works.
@@ -73,14 +77,15 @@ func DefaultOptions() Options {
 
 // Env is everything a run needs, built by Prepare into a work directory.
 type Env struct {
-	Root   string // repository root
-	Work   string // build outputs and caches
-	WBPF   string // the wbpf binary
-	Gen    string // the wbpfgen binary
-	Native string // the native consumer (wbpfbench -serve-native)
-	Object string // bench.bpf.o
-	CGuest string // the C consumer guest
-	GoGst  string // the Go consumer guest
+	Root    string // repository root
+	Work    string // build outputs and caches
+	WBPF    string // the wbpf binary
+	Gen     string // the wbpfgen binary
+	Native  string // the native consumer (wbpfbench -serve-native)
+	Object  string // bench.bpf.o
+	LibbpfC string // the libbpf C consumer (testdata/libbpfc/bench.c, also -bootstrap)
+	CGuest  string // the C consumer guest
+	GoGst   string // the Go consumer guest
 
 	// Bootstrap guests for start-to-attached and peak memory; GoBootstrapIsStandIn says the
 	// Go one is the Go consumer guest because no Go bootstrap example exists yet.
@@ -90,21 +95,22 @@ type Env struct {
 	RustBootstrap string
 }
 
-// Prepare builds wbpf, wbpfgen, the native consumer, the benchmark BPF object and both guests
-// into work, with the commands a user would use.
+// Prepare builds wbpf, wbpfgen, the native consumer, the benchmark BPF object, the libbpf C
+// consumer and both guests into work, with the commands a user would use.
 func Prepare(ctx context.Context, root, work string, log io.Writer) (*Env, error) {
 	if log == nil {
 		log = io.Discard
 	}
 	e := &Env{
-		Root:   root,
-		Work:   work,
-		WBPF:   filepath.Join(work, "wbpf"),
-		Gen:    filepath.Join(work, "wbpfgen"),
-		Native: filepath.Join(work, "wbpfbench"),
-		Object: filepath.Join(work, "bench.bpf.o"),
-		CGuest: filepath.Join(work, "cguest.wasm"),
-		GoGst:  filepath.Join(work, "goguest.wasm"),
+		Root:    root,
+		Work:    work,
+		WBPF:    filepath.Join(work, "wbpf"),
+		Gen:     filepath.Join(work, "wbpfgen"),
+		Native:  filepath.Join(work, "wbpfbench"),
+		Object:  filepath.Join(work, "bench.bpf.o"),
+		LibbpfC: filepath.Join(work, "libbpfc"),
+		CGuest:  filepath.Join(work, "cguest.wasm"),
+		GoGst:   filepath.Join(work, "goguest.wasm"),
 	}
 	run := func(dir string, env []string, argv ...string) error {
 		fmt.Fprintf(log, "+ %s\n", strings.Join(argv, " "))
@@ -117,12 +123,25 @@ func Prepare(ctx context.Context, root, work string, log io.Writer) (*Env, error
 		return nil
 	}
 	td := filepath.Join(root, "bench", "testdata")
+	// The BPF object includes libbpf's bpf_helpers.h and the libbpf C side links libbpf: both
+	// come from libbpf-dev, which scripts/setup.sh installs (its build scope).
+	for _, f := range []string{"/usr/include/bpf/libbpf.h", "/usr/include/bpf/bpf_helpers.h"} {
+		if !fileExists(f) {
+			return nil, fmt.Errorf("%s is missing: the benchmark BPF object and the libbpf C consumer need libbpf-dev (scripts/setup.sh build, or apt-get install libbpf-dev)", f)
+		}
+	}
 	if err := run(root, nil, "go", "build", "-o", work+"/", "./cmd/wbpf", "./cmd/wbpfgen", "./bench/cmd/wbpfbench"); err != nil {
 		return nil, err
 	}
 	if err := run(root, nil, "clang-19", "-O2", "-g", "-target", "bpf", "-Wall", "-Werror",
 		"-I/usr/include/x86_64-linux-gnu", "-c", filepath.Join(td, "bench.bpf.c"), "-o", e.Object); err != nil {
 		return nil, err
+	}
+	// The libbpf C consumer, built as a libbpf-tools program is (dynamically against libbpf.so,
+	// which pulls in libelf and zlib).
+	if err := run(root, nil, "clang-19", "-O2", "-g", "-Wall", "-Werror",
+		filepath.Join(td, "libbpfc", "bench.c"), "-lbpf", "-o", e.LibbpfC); err != nil {
+		return nil, fmt.Errorf("libbpf C consumer (needs libbpf-dev): %w", err)
 	}
 	// The documented C guest build (sdk/c/README.md).
 	if err := run(root, nil, "clang-19", "--target=wasm32-wasi", "-O2", "-I", filepath.Join(root, "sdk", "c"),

@@ -33,7 +33,11 @@ func TestSmoke(t *testing.T) {
 	var b strings.Builder
 	res.Print(&b)
 	t.Log("\n" + b.String())
-	for _, want := range []string{"C guest / native: events per second", "Go guest / native: lookup", "bootstrap C, warm cache", "header of vmlinux", "Go guest: context switches per poll"} {
+	for _, want := range []string{"C guest / native: events per second", "Go guest / native: lookup", "bootstrap C, warm cache", "header of vmlinux", "Go guest: context switches per poll",
+		"libbpf C (original's loop, no WAMR): consumer time per event", "C guest / libbpf C: events per second",
+		"Go guest / libbpf C: delivered", "C guest / libbpf C: lookup", "Go guest / libbpf C: CPU per event",
+		"C guest / libbpf C: CPU per second", "(the floor: one C thread in epoll_wait, 100 ms)",
+		"libbpf C bootstrap (the original's loading, no WAMR)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table has no row %q", want)
 		}

@@ -17,10 +17,11 @@ import (
 // A consumer is one side of a comparison: a process that reads the benchmark BPF program's
 // ring buffer and runs its map operations, driven by the line protocol of
 // testdata/cguest/bench.c over its stdin and stdout. The native Go consumer (ServeNative), the
-// C guest and the Go guest under `wbpf run` all speak it, so every side is a separate process
-// measured the same way.
+// libbpf C consumer (testdata/libbpfc), the C guest and the Go guest under `wbpf run` all speak
+// it, so every side is a separate process measured the same way.
 type consumer struct {
 	name  string
+	role  role
 	cmd   *exec.Cmd
 	in    io.WriteCloser
 	lines chan string
@@ -29,9 +30,25 @@ type consumer struct {
 	stderr   strings.Builder
 }
 
+// A role is what a side is to the others: the native reader and the libbpf C consumer are
+// the baselines a guest's rows are divided by (within a round); targets apply to guests only.
+type role int
+
+const (
+	native  role = iota // cilium/ebpf in Go (ServeNative), the issue-8 baseline
+	libbpfC             // testdata/libbpfc: the original runtime's loop without WAMR
+	guest               // a guest under `wbpf run`
+)
+
+// libbpfName names the libbpf C side in the tables; libbpfShort in its ratio rows.
+const (
+	libbpfName  = "libbpf C (original's loop, no WAMR)"
+	libbpfShort = "libbpf C"
+)
+
 // startConsumer spawns argv and waits for its "attached" line.
-func startConsumer(ctx context.Context, name string, argv []string) (*consumer, error) {
-	c := &consumer{name: name, lines: make(chan string, 16)}
+func startConsumer(ctx context.Context, name string, r role, argv []string) (*consumer, error) {
+	c := &consumer{name: name, role: r, lines: make(chan string, 16)}
 	c.cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 	c.cmd.Stderr = &c.stderr
 	var err error
@@ -202,4 +219,18 @@ func timed(ctx context.Context, argv []string) (time.Duration, int64, error) {
 		return 0, 0, fmt.Errorf("/usr/bin/time: %q", b)
 	}
 	return d, kb, nil
+}
+
+// baselines returns the indices of the native and libbpf C sides in cs (-1: none).
+func baselines(cs []*consumer) (nat, lib int) {
+	nat, lib = -1, -1
+	for i, c := range cs {
+		switch c.role {
+		case native:
+			nat = i
+		case libbpfC:
+			lib = i
+		}
+	}
+	return nat, lib
 }

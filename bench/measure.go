@@ -31,22 +31,22 @@ func Run(ctx context.Context, env *Env, opts Options) (*Results, error) {
 	}
 	cache := filepath.Join(env.Work, "cache-consumers")
 	wbpf := func(guest string) []string { return []string{env.WBPF, "run", "--cache-dir", cache, guest} }
-	sides := []struct {
+	type side struct {
 		name string
+		role role
 		argv []string
-	}{
-		{"native Go (cilium/ebpf)", []string{env.Native, "-serve-native", env.Object}},
-		{"C guest", wbpf(env.CGuest)},
-		{"Go guest", wbpf(env.GoGst)},
+	}
+	sides := []side{
+		{"native Go (cilium/ebpf)", native, []string{env.Native, "-serve-native", env.Object}},
+		{libbpfName, libbpfC, []string{env.LibbpfC, env.Object}},
+		{"C guest", guest, wbpf(env.CGuest)},
+		{"Go guest", guest, wbpf(env.GoGst)},
 	}
 	if opts.OldWBPF != "" {
-		old := func(guest string) []string {
-			return []string{opts.OldWBPF, "run", "--cache-dir", filepath.Join(env.Work, "cache-consumers-old"), guest}
+		old := func(g string) []string {
+			return []string{opts.OldWBPF, "run", "--cache-dir", filepath.Join(env.Work, "cache-consumers-old"), g}
 		}
-		sides = append(sides, []struct {
-			name string
-			argv []string
-		}{{"C guest, old wbpf", old(env.CGuest)}, {"Go guest, old wbpf", old(env.GoGst)}}...)
+		sides = append(sides, side{"C guest, old wbpf", guest, old(env.CGuest)}, side{"Go guest, old wbpf", guest, old(env.GoGst)})
 	}
 	var cs []*consumer
 	defer func() {
@@ -56,7 +56,7 @@ func Run(ctx context.Context, env *Env, opts Options) (*Results, error) {
 	}()
 	for _, s := range sides {
 		logf("starting %s", s.name)
-		c, err := startConsumer(ctx, s.name, s.argv)
+		c, err := startConsumer(ctx, s.name, s.role, s.argv)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,8 @@ func atof(fields []string, i int) (float64, error) {
 // itself. The result is the consumer's cost per record, production excluded.
 func throughput(res *Results, cs []*consumer, opts Options) error {
 	ns := make([]Stat, len(cs))
-	ratio := make([]Stat, len(cs))
+	ratio, libRatio := make([]Stat, len(cs)), make([]Stat, len(cs))
+	nat, lib := baselines(cs)
 	pid := os.Getpid()
 	for r := range opts.Rounds {
 		per := make([]float64, len(cs))
@@ -164,14 +165,25 @@ func throughput(res *Results, cs []*consumer, opts Options) error {
 		}
 		for i := range cs {
 			ns[i].Add(per[i])
-			ratio[i].Add(per[0] / per[i])
+			ratio[i].Add(per[nat] / per[i])
+			if lib >= 0 {
+				libRatio[i].Add(per[lib] / per[i])
+			}
+		}
+	}
+	const sec = "ring buffer → callback"
+	for i, c := range cs {
+		res.add(Row{Section: sec, Name: c.name + ": consumer time per event", Value: ns[i], Unit: "ns"})
+	}
+	for i, c := range cs {
+		if i != nat {
+			res.add(Row{Section: sec, Name: c.name + " / native: events per second", Value: ratio[i], Unit: "x", Min: guestTarget(c, 0.9)})
 		}
 	}
 	for i, c := range cs {
-		res.add(Row{Section: "ring buffer → callback", Name: c.name + ": consumer time per event", Value: ns[i], Unit: "ns"})
-	}
-	for i, c := range cs[1:] {
-		res.add(Row{Section: "ring buffer → callback", Name: c.name + " / native: events per second", Value: ratio[i+1], Unit: "x", Min: 0.9})
+		if c.role == guest && lib >= 0 {
+			res.add(Row{Section: sec, Name: c.name + " / " + libbpfShort + ": events per second", Value: libRatio[i], Unit: "x"})
+		}
 	}
 	return nil
 }
@@ -185,6 +197,8 @@ var errNoAnswer = errors.New("no answer")
 func sustained(res *Results, cs []*consumer, opts Options) error {
 	rate := make([]Stat, len(cs))
 	lost := make([]Stat, len(cs))
+	libRatio := make([]Stat, len(cs))
+	_, lib := baselines(cs)
 	pid := os.Getpid()
 	stats := func(c *consumer) (float64, error) {
 		f, err := c.do("stats")
@@ -194,6 +208,7 @@ func sustained(res *Results, cs []*consumer, opts Options) error {
 		return atof(f, 1)
 	}
 	for r := range opts.Rounds {
+		per := make([]float64, len(cs))
 		err := rotate(len(cs), r, func(i int) error {
 			c := cs[i]
 			lost0, err := stats(c)
@@ -231,17 +246,29 @@ func sustained(res *Results, cs []*consumer, opts Options) error {
 			if err != nil {
 				return err
 			}
-			rate[i].Add(delivered / wall.Seconds())
+			per[i] = delivered / wall.Seconds()
+			rate[i].Add(per[i])
 			lost[i].Add(lost1 - lost0)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
+		for i := range cs {
+			if lib >= 0 && per[lib] > 0 {
+				libRatio[i].Add(per[i] / per[lib])
+			}
+		}
+	}
+	sec := fmt.Sprintf("sustained load (%d events, 1 producer)", opts.Sustained)
+	for i, c := range cs {
+		res.add(Row{Section: sec, Name: c.name + ": delivered", Value: rate[i], Unit: "ev/s"})
+		res.add(Row{Section: sec, Name: c.name + ": lost (ring full)", Value: lost[i], Unit: "events"})
 	}
 	for i, c := range cs {
-		res.add(Row{Section: fmt.Sprintf("sustained load (%d events, 1 producer)", opts.Sustained), Name: c.name + ": delivered", Value: rate[i], Unit: "ev/s"})
-		res.add(Row{Section: fmt.Sprintf("sustained load (%d events, 1 producer)", opts.Sustained), Name: c.name + ": lost (ring full)", Value: lost[i], Unit: "events"})
+		if c.role == guest && lib >= 0 {
+			res.add(Row{Section: sec, Name: c.name + " / " + libbpfShort + ": delivered", Value: libRatio[i], Unit: "x"})
+		}
 	}
 	return nil
 }
@@ -268,10 +295,11 @@ func secondField(s string) string {
 func mapOps(res *Results, cs []*consumer, opts Options) error {
 	ops := []string{"update", "lookup", "iterate (next key + lookup)"}
 	ns := make([][]Stat, len(cs))
-	ratio := make([][]Stat, len(cs))
+	ratio, libRatio := make([][]Stat, len(cs)), make([][]Stat, len(cs))
 	for i := range cs {
-		ns[i], ratio[i] = make([]Stat, len(ops)), make([]Stat, len(ops))
+		ns[i], ratio[i], libRatio[i] = make([]Stat, len(ops)), make([]Stat, len(ops)), make([]Stat, len(ops))
 	}
+	nat, lib := baselines(cs)
 	for r := range opts.Rounds {
 		per := make([][]float64, len(cs))
 		err := rotate(len(cs), r, func(i int) error {
@@ -302,7 +330,10 @@ func mapOps(res *Results, cs []*consumer, opts Options) error {
 		for i := range cs {
 			for j := range ops {
 				ns[i][j].Add(per[i][j])
-				ratio[i][j].Add(per[i][j] / per[0][j])
+				ratio[i][j].Add(per[i][j] / per[nat][j])
+				if lib >= 0 {
+					libRatio[i][j].Add(per[i][j] / per[lib][j])
+				}
 			}
 		}
 	}
@@ -311,8 +342,15 @@ func mapOps(res *Results, cs []*consumer, opts Options) error {
 		for i, c := range cs {
 			res.add(Row{Section: sec, Name: fmt.Sprintf("%s: %s", c.name, op), Value: ns[i][j], Unit: "ns/op"})
 		}
-		for i, c := range cs[1:] {
-			res.add(Row{Section: sec, Name: fmt.Sprintf("%s / native: %s", c.name, op), Value: ratio[i+1][j], Unit: "x", Max: 1.5})
+		for i, c := range cs {
+			if i != nat {
+				res.add(Row{Section: sec, Name: fmt.Sprintf("%s / native: %s", c.name, op), Value: ratio[i][j], Unit: "x", Max: guestTarget(c, 1.5)})
+			}
+		}
+		for i, c := range cs {
+			if c.role == guest && lib >= 0 {
+				res.add(Row{Section: sec, Name: fmt.Sprintf("%s / %s: %s", c.name, libbpfShort, op), Value: libRatio[i][j], Unit: "x"})
+			}
 		}
 	}
 	return nil
@@ -328,4 +366,12 @@ func loadAvg() string {
 		f = f[:14]
 	}
 	return f
+}
+
+// guestTarget is target for a guest's row and none for a baseline's: the targets are wbpf's.
+func guestTarget(c *consumer, target float64) float64 {
+	if c.role != guest {
+		return 0
+	}
+	return target
 }

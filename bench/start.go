@@ -11,9 +11,11 @@ import (
 
 // startup: time from spawning `wbpf run` to the guest's first line on stdout (bootstrap prints
 // its header once attached), with an empty compilation cache (cold) and with one a previous
-// run filled (warm); each run is interrupted (SIGINT) once the line is there. The baseline is
-// the same BPF object loaded and attached by native Go (ServeNativeBootstrap). The warm runs' peak RSS is recorded too; the peak
-// memory rows come from a separate run that also handles events.
+// run filled (warm); each run is interrupted (SIGINT) once the line is there. The baselines are
+// the same BPF object loaded and attached by native Go (ServeNativeBootstrap) and by libbpf in
+// C (testdata/libbpfc -bootstrap: the original runtime's loading without WAMR). The warm runs'
+// peak RSS is recorded too; the peak memory rows come from a separate run that also handles
+// events.
 func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 	goName := "bootstrap Go"
 	if env.GoBootstrapIsStandIn {
@@ -25,32 +27,38 @@ func startup(ctx context.Context, res *Results, env *Env, opts Options) error {
 		target     float64
 		old        bool // under opts.OldWBPF
 		noCache    bool // wbpf run --no-cache
+		libbpf     bool // the libbpf C loader (testdata/libbpfc -bootstrap), wasm ""
 	}
 	vs := []variant{
-		{"bootstrap C, cold cache", env.CBootstrap, true, 0, false, false},
-		{"bootstrap C, warm cache", env.CBootstrap, false, 30, false, false},
-		{goName + ", cold cache", env.GoBootstrap, true, 0, false, false},
-		{goName + ", warm cache", env.GoBootstrap, false, 100, false, false},
-		{"native Go (cilium/ebpf) bootstrap", "", false, 0, false, false},
+		{"bootstrap C, cold cache", env.CBootstrap, true, 0, false, false, false},
+		{"bootstrap C, warm cache", env.CBootstrap, false, 30, false, false, false},
+		{goName + ", cold cache", env.GoBootstrap, true, 0, false, false, false},
+		{goName + ", warm cache", env.GoBootstrap, false, 100, false, false, false},
+		{"native Go (cilium/ebpf) bootstrap", "", false, 0, false, false, false},
+		{libbpfShort + " bootstrap (the original's loading, no WAMR)", "", false, 0, false, false, true},
 	}
 	if env.RustBootstrap != "" {
 		vs = append(vs,
-			variant{"bootstrap Rust, cold cache", env.RustBootstrap, true, 0, false, false},
-			variant{"bootstrap Rust, warm cache", env.RustBootstrap, false, 30, false, false})
+			variant{"bootstrap Rust, cold cache", env.RustBootstrap, true, 0, false, false, false},
+			variant{"bootstrap Rust, warm cache", env.RustBootstrap, false, 30, false, false, false})
 	}
 	if opts.OldWBPF != "" {
 		vs = append(vs,
-			variant{"bootstrap C, warm cache, old wbpf", env.CBootstrap, false, 30, true, false},
-			variant{goName + ", warm cache, old wbpf", env.GoBootstrap, false, 100, true, false})
+			variant{"bootstrap C, warm cache, old wbpf", env.CBootstrap, false, 30, true, false, false},
+			variant{goName + ", warm cache, old wbpf", env.GoBootstrap, false, 100, true, false, false})
 	}
-	vs = append(vs, variant{"bootstrap C, --no-cache", env.CBootstrap, false, 60, false, true})
+	vs = append(vs, variant{"bootstrap C, --no-cache", env.CBootstrap, false, 60, false, true, false})
 	if opts.OldWBPF != "" {
-		vs = append(vs, variant{"bootstrap C, --no-cache, old wbpf", env.CBootstrap, false, 60, true, true})
+		vs = append(vs, variant{"bootstrap C, --no-cache, old wbpf", env.CBootstrap, false, 60, true, true, false})
 	}
 	warm := filepath.Join(env.Work, "cache-warm")
 	argv := func(v variant, r int) []string {
+		obj := filepath.Join(env.Root, "examples", "bootstrap", "bootstrap.bpf.o")
+		if v.libbpf {
+			return []string{env.LibbpfC, "-bootstrap", obj}
+		}
 		if v.wasm == "" {
-			return []string{env.Native, "-native-bootstrap", filepath.Join(env.Root, "examples", "bootstrap", "bootstrap.bpf.o")}
+			return []string{env.Native, "-native-bootstrap", obj}
 		}
 		dir := warm
 		if v.cold {
