@@ -5,9 +5,9 @@
 // fast as one thread produces) of CPU per event, CPU per second, context switches per poll and
 // threads, taken from /proc/PID/task/*/{schedstat,status} of each side's process (rates.go).
 //
-// Every comparison runs its sides in one process tree, interleaved round by round (native, C
-// guest, Go guest, then the next round in a rotated order), so a machine shared with other
-// work slows all sides alike; results are medians with their spread, and ratios are taken
+// Every comparison runs its sides in one process tree, interleaved round by round (native,
+// libbpf C, C guest, Go guest, then the next round in a rotated order), so a machine shared
+// with other work slows all sides alike; results are medians with their spread, and ratios are taken
 // within a round before their median is taken.
 //
 // All sides read the same BPF program (testdata/bench.bpf.c) under the same load, each as its

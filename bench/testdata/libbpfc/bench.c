@@ -184,6 +184,8 @@ int main(int argc, char **argv)
             long long t0 = now_ns();
             while (got < n) {
                 int r = ring_buffer__poll(rb, 1000);
+                if (r == -EINTR) // a signal (a tracer attaching): wait again
+                    continue;
                 if (r <= 0)
                     die("batch poll", r);
             }
@@ -194,6 +196,8 @@ int main(int argc, char **argv)
             long long t0 = now_ns();
             while (!marker) {
                 int r = ring_buffer__poll(rb, 1000);
+                if (r == -EINTR) // a signal (a tracer attaching): wait again
+                    continue;
                 if (r < 0)
                     die("sustain poll", r);
             }
@@ -205,6 +209,8 @@ int main(int argc, char **argv)
             marker = 0;
             while (!marker) {
                 int r = ring_buffer__poll(rb, 100);
+                if (r == -EINTR) // a signal (a tracer attaching): wait again
+                    continue;
                 if (r < 0)
                     die("live poll", r);
                 polls++;
