@@ -102,7 +102,12 @@ func (r *Registry) StartPollOf(ctx context.Context, m *Map, timeout time.Duratio
 	if err := m.claimBuffer(); err != nil { // one consumer per buffer (share.go)
 		return nil, err
 	}
-	p := &BufferPoll{r: r, m: m, ctx: ctx, timeout: timeout}
+	p := m.spare
+	m.spare = nil
+	if p == nil {
+		p = new(BufferPoll)
+	}
+	*p = BufferPoll{r: r, m: m, ctx: ctx, timeout: timeout}
 	if m.m.Type() == ebpf.RingBuf {
 		// One AfterFunc per context, not per poll: it sets the eventfd
 		// every ring reader waits on.
@@ -312,6 +317,17 @@ func (p *BufferPoll) End() (int32, error) {
 		p.finish(p.n, nil)
 	}
 	return p.res, p.err
+}
+
+// Recycle gives p, ended and never to be used again by the caller, back to
+// its buffer for the next StartPollOf: the polls of an agent's loop, many
+// a second, then allocate nothing.
+func (p *BufferPoll) Recycle() {
+	if p.m != nil && p.m.spare == nil {
+		m := p.m
+		*p = BufferPoll{}
+		m.spare = p
+	}
 }
 
 // Buffer returns the ring buffer or perf event array behind token, after

@@ -20,6 +20,7 @@ type Map struct {
 	token int32
 
 	ring    *ringReader
+	spare   *BufferPoll // an ended poll for the next (BufferPoll.Recycle)
 	perf    *perf.Reader
 	perfRec perf.Record
 	lost    uint64

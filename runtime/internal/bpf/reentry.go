@@ -13,12 +13,15 @@ var ErrBusy = fmt.Errorf("buffer is being polled by the caller's own poll: %w", 
 // Polling reports whether the buffer behind token is being polled.
 func (r *Registry) Polling(token int32) bool { return r.polling[token] }
 
-// MarkPolling marks the buffer behind token as being polled until the
-// returned function is called.
-func (r *Registry) MarkPolling(token int32) (release func()) {
+// MarkPolling marks the buffer behind token as being polled until
+// UnmarkPolling. (No release closure: a poll is made many times a second,
+// and it would be an allocation each time.)
+func (r *Registry) MarkPolling(token int32) {
 	if r.polling == nil {
 		r.polling = map[int32]bool{}
 	}
 	r.polling[token] = true
-	return func() { delete(r.polling, token) }
 }
+
+// UnmarkPolling ends MarkPolling.
+func (r *Registry) UnmarkPolling(token int32) { delete(r.polling, token) }

@@ -155,6 +155,57 @@ func TestRingBufferWaits(t *testing.T) {
 	}
 }
 
+// TestPollRecycled: a recycled poll starts clean (each sees exactly its
+// own sample) and an agent's poll loop allocates nothing, so it never
+// makes work for the collector (issue 12).
+func TestPollRecycled(t *testing.T) {
+	testutils.LeakCheck(t, demoNames...)
+	r, _ := newTestRegistry(t)
+	h := loadDemo(t, r)
+	if err := r.Attach(h, "wt_on_getppid", ""); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := r.MapToken(h, "wt_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Buffer(h, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := 0
+	poll := func() {
+		p, err := r.StartPollOf(context.Background(), m, 10*time.Millisecond)
+		if err != nil {
+			bad++
+			return
+		}
+		got := 0
+		for {
+			if _, ok := p.Next(); !ok {
+				break
+			}
+			got++
+		}
+		if n, err := p.End(); n != 1 || err != nil || got != 1 {
+			bad++
+		}
+		p.Recycle()
+	}
+	trigger(1)
+	poll() // the first poll makes the reader
+	allocs := testing.AllocsPerRun(200, func() {
+		trigger(1)
+		poll()
+	})
+	if bad > 0 {
+		t.Fatalf("%d of 201 polls did not deliver exactly their one sample", bad)
+	}
+	if allocs != 0 {
+		t.Fatalf("a poll with a sample allocates %v times, want 0", allocs)
+	}
+}
+
 func TestPerfBuffer(t *testing.T) {
 	testutils.RequireKernel(t)
 	r, _ := newTestRegistry(t)

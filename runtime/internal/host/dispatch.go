@@ -114,8 +114,28 @@ type dispatchState struct {
 	called bool
 	// outer is the poll this one was started from, in a callback.
 	outer *dispatchState
-	// unmark ends the buffer's mark as being polled (front polls).
-	unmark func()
+	// token is the buffer's, marked as being polled until pollEnd (front
+	// polls).
+	token int32
+}
+
+// newDispatchState returns st in a dispatchState of in's, reused from the
+// last front poll that ended: a poll with samples then allocates nothing.
+func (in *Instance) newDispatchState(st dispatchState) *dispatchState {
+	s := in.spareState
+	if s == nil {
+		s = new(dispatchState)
+	}
+	in.spareState = nil
+	*s = st
+	return s
+}
+
+// freeDispatchState keeps st, which pollEnd has taken off in.current and
+// nothing refers to any more, for the next poll.
+func (in *Instance) freeDispatchState(st *dispatchState) {
+	*st = dispatchState{}
+	in.spareState = st
 }
 
 // settle is called by host functions a callback may call that change

@@ -202,16 +202,19 @@ func pollBegin(ctx context.Context, _ api.Module, in *Instance, stack []uint64) 
 		}
 		if !p.Wait() {
 			n, err := p.End()
+			p.Recycle()
 			in.tellIfInterrupted(err)
 			return int64(n), err
 		}
-		in.current = &dispatchState{p: p, mem: mem, data: data, maxSize: maxSize, outer: in.current,
-			unmark: in.Registry.MarkPolling(token)}
+		in.Registry.MarkPolling(token)
+		in.current = in.newDispatchState(dispatchState{p: p, mem: mem, data: data, maxSize: maxSize,
+			outer: in.current, token: token})
 		in.dispatchNext = true
 		return 0, nil
 	}
 	defer p.End() // also when a callback traps
-	defer in.Registry.MarkPolling(token)()
+	in.Registry.MarkPolling(token)
+	defer in.Registry.UnmarkPolling(token)
 	in.eachSample(ctx, p, fn, mem, cbCtx, data, maxSize)
 	n, err := p.End()
 	in.tellIfInterrupted(err)
@@ -225,8 +228,11 @@ func pollEnd(_ context.Context, _ api.Module, in *Instance, _ []uint64) (int64, 
 		return 0, fmt.Errorf("no poll to end: %w", ErrBadCallback)
 	}
 	in.current = st.outer
-	st.unmark()
-	n, err := st.p.End()
+	in.Registry.UnmarkPolling(st.token)
+	p := st.p
+	in.freeDispatchState(st)
+	n, err := p.End()
+	p.Recycle()
 	in.tellIfInterrupted(err)
 	return int64(n), err
 }

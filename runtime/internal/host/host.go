@@ -64,6 +64,8 @@ type Instance struct {
 	// inside the guest's runtime; current is the poll it is running.
 	dispatch *Dispatchers
 	current  *dispatchState
+	// spareState is a dispatchState pollEnd is done with (dispatch.go).
+	spareState *dispatchState
 	// checkedIdx (table indices) and checkedExport: a callback the front
 	// already checked for a poll its dispatcher delivers. The check makes
 	// an api.Function, whose call engine and stack wazero allocates anew
@@ -505,7 +507,8 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 	}
 	// End also runs when a callback traps or exits (the panics below).
 	defer p.End()
-	defer in.Registry.MarkPolling(token)()
+	in.Registry.MarkPolling(token)
+	defer in.Registry.UnmarkPolling(token)
 	if dispatch != nil && p.Wait() {
 		// A callback may poll another buffer: restore the outer poll after.
 		outer := in.current
