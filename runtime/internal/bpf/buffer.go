@@ -286,16 +286,11 @@ func (p *BufferPoll) Stop(ret int32) {
 }
 
 func (p *BufferPoll) finish(res int32, err error) {
-	p.done, p.res, p.err = true, res, err
-	if p.armed {
-		// A stale expiry would wake the netpoller for nothing later.
-		p.armed = false
-		if p.ring.data != nil {
-			if derr := p.ring.disarm(); derr != nil && p.err == nil {
-				p.err = fmt.Errorf("map %s: %w", p.m.name, derr)
-			}
-		}
-	}
+	// A ring's timer that has not fired keeps running: the next poll's
+	// arming replaces it, and a poll loop makes one timer call per poll,
+	// not two. If no poll follows in time, it wakes the netpoller once for
+	// nothing; a later wait without a timeout ignores that wakeup.
+	p.done, p.res, p.err, p.armed = true, res, err, false
 }
 
 // End releases the poll and returns its result: the number of samples

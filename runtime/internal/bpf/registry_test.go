@@ -113,9 +113,10 @@ func TestRingBuffer(t *testing.T) {
 }
 
 // TestRingBufferWaits checks what the readiness check of a wait decides
-// without reading the fds (ring.go): a timeout is never cut short, also
-// not by the earlier poll's expired timer left unread or by a disarmed
-// one, and a sample wakes a long wait.
+// without reading the fds (ring.go): a timeout is never cut short, not by
+// the earlier poll's expired timer left unread nor by the timer a poll
+// ended by a sample left running, a sample wakes a long wait, and a wait
+// without a timeout outlasts a leftover timer.
 func TestRingBufferWaits(t *testing.T) {
 	testutils.LeakCheck(t, demoNames...)
 	r, _ := newTestRegistry(t)
@@ -127,7 +128,6 @@ func TestRingBufferWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const timeout = 30 * time.Millisecond
 	poll := func(what string, d time.Duration, want int32) time.Duration {
 		t.Helper()
 		t0 := time.Now()
@@ -138,21 +138,37 @@ func TestRingBufferWaits(t *testing.T) {
 		}
 		return took
 	}
-	for _, what := range []string{"first timeout", "after an expired timer"} {
-		if took := poll(what, timeout, 0); took < timeout {
-			t.Fatalf("%s: returned after %v, before its %v timeout", what, took, timeout)
+	sampleAfter := func(d time.Duration) {
+		go func() {
+			time.Sleep(d)
+			trigger(1)
+		}()
+	}
+	atLeast := func(what string, took, d time.Duration) {
+		t.Helper()
+		if took < d {
+			t.Fatalf("%s: returned after %v, before %v", what, took, d)
 		}
 	}
-	go func() {
-		time.Sleep(20 * time.Millisecond)
-		trigger(1)
-	}()
+	const short, long = 30 * time.Millisecond, 200 * time.Millisecond
+	atLeast("first timeout", poll("first timeout", short, 0), short)
+	atLeast("after an expired timer", poll("after an expired timer", short, 0), short)
+
+	sampleAfter(20 * time.Millisecond)
 	if took := poll("a sample during a long wait", 10*time.Second, 1); took >= 10*time.Second {
 		t.Fatalf("a sample did not end the wait: %v", took)
 	}
-	if took := poll("after a disarmed timer", timeout, 0); took < timeout {
-		t.Fatalf("after a disarmed timer: returned after %v, before its %v timeout", took, timeout)
-	}
+	// That poll's timer runs on for 10 s; a shorter and a longer timeout
+	// each replace it.
+	atLeast("a shorter timeout", poll("a shorter timeout", short, 0), short)
+	sampleAfter(20 * time.Millisecond)
+	poll("a sample before the timeout", long, 1) // its timer fires ~180 ms from now
+	atLeast("a longer timeout", poll("a longer timeout", 2*long, 0), 2*long)
+
+	sampleAfter(20 * time.Millisecond)
+	poll("a sample before the timeout", long, 1)
+	sampleAfter(long + 50*time.Millisecond)
+	atLeast("no timeout, past a leftover timer", poll("no timeout", -1, 1), long)
 }
 
 // TestPollRecycled: a recycled poll starts clean (each sees exactly its

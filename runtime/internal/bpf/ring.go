@@ -152,8 +152,9 @@ func (v *ringReader) commit(end uintptr) { atomic.StoreUintptr(v.cons, end) }
 
 // wait waits until the ring has data, ctx is done or, if arm, msec
 // milliseconds have passed (arm false: the timer armed by an earlier wait
-// of the same poll still runs; msec < 0: no limit). The caller disarms the
-// timer with disarm when its poll ends before it expired.
+// of the same poll still runs; msec < 0: no limit). A timer left running
+// by an earlier poll is replaced by arming, and ignored by a wait without
+// a limit.
 func (v *ringReader) wait(ctx context.Context, msec int, arm bool) (interrupted, expired bool, err error) {
 	if arm {
 		v.timed = msec >= 0
@@ -197,9 +198,6 @@ func (v *ringReader) checkReady(uintptr) bool {
 	}
 	return false
 }
-
-// disarm stops the timer of a poll that ends before it fired.
-func (v *ringReader) disarm() error { return v.setTimer(&unix.ItimerSpec{}) }
 
 func (v *ringReader) setTimer(spec *unix.ItimerSpec) error {
 	_, _, errno := unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(v.timerFD), 0,
