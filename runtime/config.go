@@ -258,9 +258,11 @@ func (c Config) WithStopStatus(status func() int) Config {
 
 // WithStarted sets a function Run calls once, when the guest first waits
 // (a buffer poll or a sleep) or ends, whichever comes first: what a guest
-// loads and attaches at start is done by then. The CLI uses it to end the
-// start's garbage-collector setting (see cli/wbpf, startgc.go). f runs on
-// the guest's goroutine and must not block.
+// loads and attaches at start is done by then. A run without a guest
+// (HostRun, runtime/bare) calls it once its object is loaded and attached
+// and it first waits, or ends. The CLI uses it to end the start's
+// garbage-collector setting (see cli/wbpf, startgc.go). f runs on the
+// run's goroutine and must not block.
 func (c Config) WithStarted(f func()) Config {
 	c.started = f
 	return c

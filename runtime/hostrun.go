@@ -22,6 +22,11 @@ type HostRun struct {
 	// Registry holds everything the run creates in the kernel; the caller
 	// closes it (CloseAll) however the run ends.
 	Registry *bpf.Registry
+	// Started, if set, is the WithStarted function (HostRun makes it run
+	// at most once): a run calls it once everything is loaded and attached,
+	// as it first waits for events, the interval or the end, or when it
+	// ends before that.
+	Started func()
 }
 
 // HostRun returns the registry and the settings of c for a run without a
@@ -45,7 +50,7 @@ func (c Config) HostRun() (*HostRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &HostRun{Stdout: stdout, Stderr: stderr, Verbose: c.verbose, Stop: c.stop, Registry: reg}, nil
+	return &HostRun{Stdout: stdout, Stderr: stderr, Verbose: c.verbose, Stop: c.stop, Registry: reg, Started: c.startedOnce()}, nil
 }
 
 // registry is the one place a run's kernel-side registry is made, with its

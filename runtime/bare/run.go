@@ -69,6 +69,10 @@ type run struct {
 	out  io.Writer
 	done bool // objects closed: sources must not read maps any more
 
+	// started is HostRun.Started (may be nil): called as the run first
+	// waits, when what it allocated to start is garbage.
+	started func()
+
 	buffers []*buffer
 	shown   []*shownMap // printed maps
 	byName  map[string]*shownMap
@@ -90,6 +94,9 @@ type buffer struct {
 // and removes everything from the kernel. The status is 0, or the
 // command's exit status.
 func (o *Object) Run(ctx context.Context, hr *runtime.HostRun, opts Options) (int, error) {
+	if hr.Started != nil {
+		defer hr.Started() // a run that failed before it waited (HostRun's is called once)
+	}
 	if opts.Output == "" {
 		opts.Output = OutputTable
 	}
@@ -99,7 +106,7 @@ func (o *Object) Run(ctx context.Context, hr *runtime.HostRun, opts Options) (in
 	if opts.Unit == "" {
 		opts.Unit = "value"
 	}
-	r := &run{o: o, hr: hr, opts: opts, reg: hr.Registry, byName: map[string]*shownMap{}}
+	r := &run{o: o, hr: hr, opts: opts, reg: hr.Registry, byName: map[string]*shownMap{}, started: hr.Started}
 	r.out = &lockedWriter{mu: &r.mu, w: hr.Stdout}
 	if err := r.plan(); err != nil {
 		return 1, err
@@ -320,6 +327,9 @@ func (r *run) loop(ctx context.Context) (int, error) {
 		}()
 	}
 
+	if r.started != nil {
+		r.started() // loaded, attached, the command and the ticker running: the start is over
+	}
 	var err error
 	switch len(r.buffers) {
 	case 0:

@@ -56,6 +56,11 @@ func (b *bareFlags) add(f *pflag.FlagSet) {
 
 // runBare runs the BPF object elf with the object's own flags in args.
 func (o *runOptions) runBare(cmd *cobra.Command, cfg runtime.Config, path string, elf []byte, args []string) error {
+	// Parsing the object, decoding the kernel's BTF (--no-cache, or a
+	// miss) and loading are the start, as for a guest (startgc.go).
+	started, endGC := startGC(1)
+	defer endGC()
+	cfg = cfg.WithStarted(started)
 	obj, err := bare.Parse(path, elf)
 	if err != nil {
 		return err

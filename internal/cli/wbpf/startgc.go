@@ -15,9 +15,11 @@ import (
 // collector runs cycle after cycle through it while the heap is a few MiB.
 // A --no-cache start of a 50 KB C guest took 64 ms with them and 47 ms
 // without (GOGC=off GOMEMLIMIT=64MiB from outside; BENCHMARKS.md, issue 12,
-// change 8). Until the guests have started, the
-// collector runs only when the heap reaches startHeapLimit; then Go's
-// defaults come back for the rest of the run.
+// change 8). A bare object's run (wbpf run APP.bpf.o) allocates the same
+// way when it decodes the kernel's BTF (change 11). Until the guests, or
+// the bare object, have started, the collector runs only when the heap
+// reaches startHeapLimit; then Go's defaults come back for the rest of the
+// run.
 const (
 	startHeapLimit = 64 << 20
 	// startGCMax ends the start's setting even if a guest never waits.
@@ -26,7 +28,8 @@ const (
 
 // startGC switches to the start's collector setting. started ends it once
 // it has been called guests times (runtime.Config.WithStarted, once per
-// guest); end ends it at once (deferred by the command). A GOGC or
+// guest, or once for a bare object: runtime.HostRun.Started); end ends it
+// at once (deferred by the command). A GOGC or
 // GOMEMLIMIT in the environment is the user's choice and is left alone.
 // Runs that overlap in one process (Run called from tests) share the
 // setting: the last one to end restores what was there before the first.
