@@ -1,5 +1,6 @@
 // Package bench measures wbpf against the native path (issue 8): event throughput from the
-// kernel into a guest callback, start to attached, map operations from a guest, wbpfgen against
+// kernel into a guest callback, start to attached (guests, and a bare BPF object run as
+// `wbpf run APP.bpf.o`), map operations from a guest, wbpfgen against
 // bpftool, and the peak memory of `wbpf run`; and (issue 12) what a consumer costs where agents
 // live: a fixed-rate table (idle, 1k, 10k, 100k events/s evenly spaced and in bursts, and as
 // fast as one thread produces) of CPU per event, CPU per second, context switches per poll and
@@ -56,8 +57,8 @@ type Options struct {
 	// ConsumersOnly stops after the consumer measurements (throughput, sustained load, map
 	// operations).
 	ConsumersOnly bool
-	// StartOnly runs only start to attached and peak memory (with OldWBPF's warm starts
-	// as further variants).
+	// StartOnly runs only start to attached and peak memory (with OldWBPF's warm,
+	// --no-cache and bare starts as further variants).
 	StartOnly bool
 	// RateRounds is how many interleaved rounds the fixed-rate table runs (0: none);
 	// RateSeconds how long each rate is produced, IdleSeconds how long the idle case lasts.

@@ -37,7 +37,8 @@ func TestSmoke(t *testing.T) {
 		"libbpf C (original's loop, no WAMR): consumer time per event", "C guest / libbpf C: events per second",
 		"Go guest / libbpf C: delivered", "C guest / libbpf C: lookup", "Go guest / libbpf C: CPU per event",
 		"C guest / libbpf C: CPU per second", "(the floor: one C thread in epoll_wait, 100 ms)",
-		"libbpf C bootstrap (the original's loading, no WAMR)"} {
+		"libbpf C bootstrap (the original's loading, no WAMR)", "bare bootstrap.bpf.o, warm --cache-dir",
+		"bare bootstrap.bpf.o, cold --cache-dir", "bare bootstrap.bpf.o, --no-cache"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table has no row %q", want)
 		}

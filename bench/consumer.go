@@ -132,49 +132,6 @@ func (c *consumer) close() error {
 	}
 }
 
-// firstLine spawns argv, waits for its first line on stdout, then interrupts it (SIGINT) and
-// waits for it to end. It returns the time from spawn to that line and the process's peak
-// resident set (ru_maxrss) in KiB. hold is how long the process keeps running after the line,
-// with load(), if not nil, running meanwhile.
-func firstLine(ctx context.Context, argv []string, hold time.Duration, load func()) (time.Duration, int64, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	// A stdin that stays open: the consumers end at its EOF, so they must not see one early.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return 0, 0, err
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return 0, 0, err
-	}
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
-		return 0, 0, err
-	}
-	r := bufio.NewReader(out)
-	_, rerr := r.ReadString('\n')
-	d := time.Since(t0)
-	go io.Copy(io.Discard, r)
-	if rerr == nil && load != nil {
-		load()
-	}
-	if rerr == nil && hold > 0 {
-		time.Sleep(hold)
-	}
-	// VmHWM, not ru_maxrss: a child started through vfork inherits its
-	// parent's high-water mark in ru_maxrss.
-	rss := vmHWM(cmd.Process.Pid)
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	stdin.Close()
-	werr := cmd.Wait()
-	if rerr != nil {
-		return 0, 0, fmt.Errorf("%s: no output: %v (%v); stderr: %s", strings.Join(argv, " "), rerr, werr, stderr.String())
-	}
-	return d, rss, nil
-}
-
 // vmHWM is the peak resident set of a live process in KiB (0 if unknown).
 func vmHWM(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -4,7 +4,7 @@
 # max: CPU per event and per second, context switches per poll, threads), ring buffer
 # throughput and lost events (native Go, libbpf C: the original's loop without WAMR, C guest,
 # Go guest),
-# map operations, start to attached cold, warm and with --no-cache, peak RSS of `wbpf run`, and wbpfgen against
+# map operations, start to attached cold, warm and with --no-cache (guests and a bare object), peak RSS of `wbpf run`, and wbpfgen against
 # bpftool on vmlinux and every example object. Sides are interleaved round by round.
 # Needs root, clang-19, libbpf-dev, bpftool and /usr/bin/time. Extra arguments go to wbpfbench
 # (e.g. -rounds 5; -h lists them).

@@ -34,7 +34,7 @@ func run() int {
 	flag.IntVar(&opts.MapKeys, "map-keys", opts.MapKeys, "keys per map-operation run")
 	flag.StringVar(&opts.OldWBPF, "old-wbpf", "", "also run the C and Go guests under this other wbpf `binary` (before/after comparisons)")
 	flag.BoolVar(&opts.ConsumersOnly, "consumers-only", false, "only the consumer measurements (throughput, sustained load, map operations)")
-	flag.BoolVar(&opts.StartOnly, "start-only", false, "only start to attached and peak memory (with -old-wbpf: its warm starts too)")
+	flag.BoolVar(&opts.StartOnly, "start-only", false, "only start to attached (guests and a bare object) and peak memory (with -old-wbpf: its warm, --no-cache and bare starts too)")
 	flag.IntVar(&opts.RateRounds, "rate-rounds", opts.RateRounds, "interleaved rounds of the fixed-rate table (0: skip it)")
 	flag.Float64Var(&opts.RateSeconds, "rate-seconds", opts.RateSeconds, "seconds each fixed rate is produced")
 	flag.Float64Var(&opts.IdleSeconds, "idle-seconds", opts.IdleSeconds, "seconds of the idle case")
