@@ -89,7 +89,7 @@ type Registry struct {
 	limits  Limits
 	used    usage
 	// polling holds the tokens of the buffers being polled (re-entrancy).
-	polling map[int32]bool
+	polling []int32
 	// btf holds the kernel's BTF once an object needed it (CO-RE), for
 	// the instance's later loads; CloseAll drops it.
 	btf *btf.Cache
