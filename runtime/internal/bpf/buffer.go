@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -60,6 +61,10 @@ func (r *Registry) Poll(ctx context.Context, obj uint64, token int32, timeout ti
 // it: the next Next, Stop or Settle consumes it, End does not (its callback
 // trapped). Every size and position lives here, on the host side; nothing
 // is read back from where the caller copied a sample.
+//
+// A caller that hands several samples on at once (the dispatcher) takes
+// them with Peek and Take instead of Next, and reports with Consume how
+// many of them were delivered.
 type BufferPoll struct {
 	r   *Registry
 	m   *Map
@@ -71,10 +76,14 @@ type BufferPoll struct {
 	stop func() bool // perf only
 	// timeout of the poll: <0 none, 0 do not wait.
 	timeout time.Duration
-	// pending: the last ring sample Next returned, not yet consumed, and
-	// the consumer position after it.
-	pending    bool
-	pendingEnd uintptr
+	// ends[:npend]: the consumer positions after the ring samples Next or
+	// Take took and nothing consumed yet (the map's, reused by every poll);
+	// aheadEnd: after the one the last look at the ring (Peek, Wait) found.
+	ends     []uintptr
+	npend    int
+	aheadEnd uintptr
+	// checkAt: the sample count at which the context is looked at next.
+	checkAt int32
 	// held: Wait read a perf sample (p.m.perfRec) for Next to return.
 	held bool
 	// armed: the ring's timer runs for this poll; expired: it fired.
@@ -107,7 +116,7 @@ func (r *Registry) StartPollOf(ctx context.Context, m *Map, timeout time.Duratio
 	if p == nil {
 		p = new(BufferPoll)
 	}
-	*p = BufferPoll{r: r, m: m, ctx: ctx, timeout: timeout}
+	*p = BufferPoll{r: r, m: m, ctx: ctx, timeout: timeout, checkAt: checkEvery}
 	if m.m.Type() == ebpf.RingBuf {
 		// One AfterFunc per context, not per poll: it sets the eventfd
 		// every ring reader waits on.
@@ -152,8 +161,7 @@ func (p *BufferPoll) Next() ([]byte, bool) {
 		return nil, false
 	}
 	p.Settle()
-	if p.n > 0 && (p.n == math.MaxInt32 || (p.n%256 == 0 && p.ctx.Err() != nil)) {
-		p.finish(p.n, nil)
+	if p.stopping() {
 		return nil, false
 	}
 	if p.ring != nil {
@@ -165,6 +173,144 @@ func (p *BufferPoll) Next() ([]byte, bool) {
 		return p.m.perfRec.RawSample, true
 	}
 	return p.nextPerf()
+}
+
+// MaxBatch is how many samples Take may hold pending at once.
+const MaxBatch = 256
+
+// checkEvery: a poll that never runs dry looks at its context every
+// this many samples, so that an interrupt ends it.
+const checkEvery = 256
+
+// stopping ends the poll, before a first pending sample is taken, if
+// the result would overflow or the context is done.
+func (p *BufferPoll) stopping() bool {
+	if p.n == 0 {
+		return false
+	}
+	if p.n == math.MaxInt32 || (p.n >= p.checkAt && p.ctx.Err() != nil) {
+		p.finish(p.n, nil)
+		return true
+	}
+	if p.n >= p.checkAt {
+		p.checkAt = p.n + checkEvery
+	}
+	return false
+}
+
+// Peek returns the sample after the pending ones without taking it (Take
+// does); it stays valid until the poll reads on. With nothing pending it
+// starts as Next does (the earlier samples' callbacks have run, see
+// Consume): it waits for a first sample, and ends the poll once the
+// buffer is drained. With samples pending it only looks: false then
+// means that no further sample is there yet, or that it would not fit a
+// batch (a perf buffer's samples are taken one at a time), and the poll
+// goes on after the pending ones.
+func (p *BufferPoll) Peek() ([]byte, bool) {
+	if p.done {
+		return nil, false
+	}
+	if p.npend == 0 {
+		if p.stopping() {
+			return nil, false
+		}
+		if p.ring != nil {
+			return p.nextRing(false)
+		}
+		if !p.Wait() {
+			return nil, false
+		}
+		return p.m.perfRec.RawSample, true
+	}
+	if p.ring == nil || p.npend == len(p.ends) || p.ring.data == nil || p.n+int32(p.npend) == math.MaxInt32 {
+		return nil, false
+	}
+	sample, end, ok, err := p.ring.peekAt(p.ends[p.npend-1])
+	if !ok || err != nil {
+		// An error shows when the next batch starts from it.
+		return nil, false
+	}
+	p.aheadEnd = end
+	return sample, true
+}
+
+// Gather is Peek and Take in one loop, for a caller that hands on a
+// batch: it takes samples after the pending ones while take accepts them
+// (take may keep the slice only during the call), up to MaxBatch, and
+// returns how many are pending. A perf buffer's come one at a time.
+func (p *BufferPoll) Gather(take func(sample []byte) bool) int {
+	sample, ok := p.Peek()
+	if !ok || !take(sample) {
+		return p.npend
+	}
+	p.Take()
+	v := p.ring
+	if v == nil || v.data == nil {
+		return p.npend
+	}
+	// No guest code runs here: the ring stays mapped, and the producer
+	// position is read again only when the samples before it are taken.
+	limit := int(min(int32(len(p.ends)), math.MaxInt32-p.n))
+	pos := p.ends[p.npend-1]
+	prod := atomic.LoadUintptr(v.prod)
+	for p.npend < limit {
+		sample, end, ok, err := v.lookIn(pos, prod, false)
+		if err != nil {
+			break // it shows when the next batch starts from it
+		}
+		if !ok {
+			if now := atomic.LoadUintptr(v.prod); now != prod {
+				prod = now
+				continue
+			}
+			break
+		}
+		if !take(sample) {
+			break
+		}
+		p.ends[p.npend] = end
+		p.npend++
+		pos = end
+	}
+	return p.npend
+}
+
+// Take makes the sample the last Peek returned pending.
+func (p *BufferPoll) Take() {
+	if p.ring == nil {
+		p.held = false
+		p.n++
+		p.npend = 1
+		return
+	}
+	p.pend()
+}
+
+// pend makes the sample the last look at the ring found pending.
+func (p *BufferPoll) pend() {
+	if p.ends == nil {
+		if p.m.ends == nil {
+			p.m.ends = make([]uintptr, MaxBatch)
+		}
+		p.ends = p.m.ends
+	}
+	p.ends[p.npend] = p.aheadEnd
+	p.npend++
+}
+
+// Consume reports that the callbacks of the first k pending samples ran
+// (or are running): those are consumed. The other pending samples are
+// dropped, not consumed: the next Peek returns the first of them again.
+func (p *BufferPoll) Consume(k int) {
+	k = min(k, p.npend)
+	p.npend = 0
+	if p.ring == nil || k <= 0 {
+		return
+	}
+	if p.ring.data != nil {
+		p.ring.commit(p.ends[k-1])
+	}
+	p.n += int32(k)
 }
 
 // Wait waits, as Next would, until a sample is there or the poll is over,
@@ -226,8 +372,9 @@ func (p *BufferPoll) nextRing(take bool) ([]byte, bool) {
 			return nil, false
 		}
 		if ok {
+			p.aheadEnd = end
 			if take {
-				p.pending, p.pendingEnd = true, end
+				p.pend()
 			}
 			return sample, true
 		}
@@ -266,14 +413,9 @@ func (p *BufferPoll) nextRing(take bool) ([]byte, bool) {
 // callback ran: the runtime calls it before a callback closes an object or
 // polls again, so that the nested call sees the ring past it.
 func (p *BufferPoll) Settle() {
-	if !p.pending {
-		return
+	if p.ring != nil {
+		p.Consume(p.npend)
 	}
-	p.pending = false
-	if p.ring.data != nil {
-		p.ring.commit(p.pendingEnd)
-	}
-	p.n++
 }
 
 // Stop ends the poll with a callback's negative result ret; the sample of

@@ -23,7 +23,10 @@ type Map struct {
 	spare   *BufferPoll // an ended poll for the next (BufferPoll.Recycle)
 	perf    *perf.Reader
 	perfRec perf.Record
-	lost    uint64
+	// ends holds the positions of a poll's pending ring samples
+	// (BufferPoll.Take): one poll of a buffer runs at a time.
+	ends []uintptr
+	lost uint64
 
 	// Sharing (share.go): readOnly refuses updates and deletes through
 	// this guest's copy; claim says which copy consumes a buffer.

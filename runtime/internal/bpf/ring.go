@@ -122,8 +122,22 @@ func newRingReader(m *ebpf.Map, wake int) (*ringReader, error) {
 // after it, without consuming it; discarded records before it are consumed.
 // ok is false when no whole sample is there yet.
 func (v *ringReader) peek() (sample []byte, end uintptr, ok bool, err error) {
-	cons := atomic.LoadUintptr(v.cons)
-	prod := atomic.LoadUintptr(v.prod)
+	return v.look(atomic.LoadUintptr(v.cons), true)
+}
+
+// peekAt is peek of the sample at consumer position cons, ahead of the
+// consumer: discarded records before it are left for a commit past them.
+func (v *ringReader) peekAt(cons uintptr) (sample []byte, end uintptr, ok bool, err error) {
+	return v.look(cons, false)
+}
+
+// look is peek and peekAt; at: cons is the consumer position.
+func (v *ringReader) look(cons uintptr, at bool) (sample []byte, end uintptr, ok bool, err error) {
+	return v.lookIn(cons, atomic.LoadUintptr(v.prod), at)
+}
+
+// lookIn is look with the producer position already read.
+func (v *ringReader) lookIn(cons, prod uintptr, at bool) (sample []byte, end uintptr, ok bool, err error) {
 	for prod-cons >= ringbufHeader {
 		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&v.data[cons&v.mask])))
 		if hdr&unix.BPF_RINGBUF_BUSY_BIT != 0 {
@@ -135,7 +149,9 @@ func (v *ringReader) peek() (sample []byte, end uintptr, ok bool, err error) {
 			return nil, 0, false, fmt.Errorf("ring buffer record of %d bytes at %d: beyond the producer position %d", size, cons, prod)
 		}
 		if hdr&unix.BPF_RINGBUF_DISCARD_BIT != 0 {
-			atomic.StoreUintptr(v.cons, next)
+			if at {
+				atomic.StoreUintptr(v.cons, next)
+			}
 			cons = next
 			continue
 		}
