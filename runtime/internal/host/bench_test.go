@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/wbpf/wbpf/internal/testutils"
 )
@@ -109,6 +110,57 @@ func BenchmarkRingbufNative(b *testing.B) {
 				b.Fatal(err)
 			}
 			callback(rec.RawSample)
+		}
+		done += n
+	}
+}
+
+// BenchmarkRingbufDispatch is the drain `wbpf run` does: batches of
+// samples waiting in demo.bpf.o's ring buffer, delivered through the
+// dispatcher (in a runtime compiled with close-on-cancel, as `wbpf run`
+// is) to a callback in Wasm that reads its sample. The per-event cost of
+// the product is package bench's (BENCHMARKS.md); this one isolates the
+// delivery path for profiling (-cpuprofile, perf).
+func BenchmarkRingbufDispatch(b *testing.B) {
+	testutils.RequireKernel(b)
+	in, stderr := newInstance(b)
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+	b.Cleanup(func() { r.Close(ctx) })
+	name := func(b []byte, s string) []byte { return append(appendU32(b, uint32(len(s))), s...) }
+	bin := []byte{0, 'a', 's', 'm', 1, 0, 0, 0,
+		1, 8, 1, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f, // type (i32,i32,i32)->i32
+		3, 2, 1, 0, 5, 3, 1, 0, 2} // one function; memory, 2 pages
+	exp := append(name([]byte{2}, "go-callback"), 0, 0)
+	exp = append(name(exp, "memory"), 2, 0)
+	bin = append(append(appendU32(append(bin, 7), uint32(len(exp))), exp...),
+		// go-callback: i32.load (data); drop; i32.const 0
+		10, 12, 1, 10, 0, 0x20, 1, 0x28, 2, 0, 0x1a, 0x41, 0, 0x0b)
+	mod, err := r.InstantiateWithConfig(ctx, bin, wazero.NewModuleConfig().WithName("guest"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if d, err := InstantiateDispatchers(ctx, r, mod, in); err != nil || d.export == nil {
+		b.Fatalf("dispatchers: %v", err)
+	}
+	h := loadDemo(b, mod, in)
+	setTarget(b, mod, in, h)
+	attach(b, mod, in, h, "wt_on_getppid", "")
+	tok := mapToken(b, mod, in, h, "wt_events")
+	pctx := WithInstance(ctx, in)
+
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(batch, b.N-done)
+		b.StopTimer()
+		trigger(n)
+		b.StartTimer()
+		for got := 0; got < n; {
+			c := call(pctx, fCbPoll, mod, in, h, tok, 0, dataAt, 64, 1000)
+			if c <= 0 {
+				b.Fatalf("poll = %d; stderr: %s", c, stderr)
+			}
+			got += int(c)
 		}
 		done += n
 	}

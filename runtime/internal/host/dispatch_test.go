@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"testing"
 
@@ -259,3 +260,79 @@ func TestDispatcherHostileCallbacks(t *testing.T) {
 }
 
 func align8(n int) int { return (n + 7) &^ 7 }
+
+// TestDispatcherSampleSizes: samples of every size from 8 to 1107 bytes
+// (sizes.bpf.o), through the stage's first chunk, its further chunks and
+// the host's own copy of those over stageBytes, cut to max_size or not:
+// each callback gets its size and exactly min(size, max_size) bytes of its
+// sample at data, and every other byte of the buffer as the callback
+// before left it.
+func TestDispatcherSampleSizes(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, "wt_sz_getppid", "wt_sz_events", "wt_sz_bufs")
+	const at = 0x10000 // beyond the object, in batchGuest's second page
+	for _, maxSize := range []uint32{2048, 700, 37} {
+		t.Run(fmt.Sprint("max_size ", maxSize), func(t *testing.T) {
+			in, stderr := newInstance(t)
+			var mod api.Module
+			seq, bad := uint32(0), 0
+			mod = batchGuest(t, in, func(_ context.Context, _, data, size uint32) int32 {
+				buf, _ := mod.Memory().Read(at, maxSize)
+				wantSize := (seq*7)%1100 + 8
+				n := min(size, maxSize)
+				ok := data == at && size == wantSize &&
+					binary.LittleEndian.Uint32(buf) == seq && binary.LittleEndian.Uint32(buf[4:]) == size
+				for i, b := range buf[8:] {
+					if want := byte(0); (i+8 < int(n) && b != want) || (i+8 >= int(n) && b != 0xaa) {
+						ok = false
+						break
+					}
+				}
+				if !ok {
+					if bad++; bad < 5 {
+						t.Errorf("sample %d: (%#x, %d), want size %d; buffer %x", seq, data, size, wantSize, buf)
+					}
+				}
+				seq++
+				for i := range buf {
+					buf[i] = 0xaa // the callback owns the buffer
+				}
+				return 0
+			})
+			buf, _ := mod.Memory().Read(at, maxSize)
+			for i := range buf {
+				buf[i] = 0xaa
+			}
+			obj := fixture(t, "sizes.bpf.o")
+			mod.Memory().Write(objAt, obj)
+			h := uint64(call(bg, fLoad, mod, in, objAt, uint64(len(obj))))
+			if h == 0 {
+				t.Fatalf("load: %s", stderr)
+			}
+			bss := mapToken(t, mod, in, h, ".bss")
+			mod.Memory().WriteUint32Le(keyAt, 0)
+			mod.Memory().WriteUint64Le(valueAt, uint64(os.Getpid())) // tgid, then seq 0
+			if got := call(bg, fMapOp, mod, in, bss, abi.MapUpdateElem, keyAt, valueAt, 0, 0); got != 0 {
+				t.Fatalf("update .bss = %d", got)
+			}
+			attach(t, mod, in, h, "wt_sz_getppid", "")
+			tok := mapToken(t, mod, in, h, "wt_sz_events")
+			// Every size twice: ~1.2 MB, 200 samples (~110 KB) at a time
+			// into the 256 KiB ring.
+			const total, step = 2200, 200
+			for sent := 0; sent < total; sent += step {
+				trigger(min(step, total-sent))
+				for got := 0; got < min(step, total-sent); {
+					c := call(bg, fCbPoll, mod, in, h, tok, 0x55, at, uint64(maxSize), 1000)
+					if c <= 0 {
+						t.Fatalf("poll = %d after %d samples; stderr: %s", c, seq, stderr)
+					}
+					got += int(c)
+				}
+			}
+			if seq != total {
+				t.Fatalf("%d callbacks, want %d", seq, total)
+			}
+		})
+	}
+}
