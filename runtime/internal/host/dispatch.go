@@ -160,8 +160,8 @@ func (d *Dispatchers) Close(ctx context.Context) error {
 	if d.in != nil {
 		for st := d.in.current; st != nil; st = st.outer {
 			st.abandon()
-			if st.unmark != nil {
-				st.unmark()
+			if st.token != 0 {
+				d.in.Registry.UnmarkPolling(st.token)
 			}
 			st.p.End()
 		}

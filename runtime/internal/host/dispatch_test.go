@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -334,5 +335,50 @@ func TestDispatcherSampleSizes(t *testing.T) {
 				t.Fatalf("%d callbacks, want %d", seq, total)
 			}
 		})
+	}
+}
+
+// TestDispatcherTrap: a callback that traps in the middle of a batch ends
+// the poll with the trap; the samples before it are consumed, its own
+// stays in the ring, and the next poll starts with it.
+func TestDispatcherTrap(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	in, stderr := newInstance(t)
+	var seqs []uint32
+	var mod api.Module
+	trapAt := 3
+	mod = batchGuest(t, in, func(_ context.Context, _, data, _ uint32) int32 {
+		b, _ := mod.Memory().Read(data, 8)
+		if len(seqs) == trapAt {
+			trapAt = -1
+			panic("trap in callback")
+		}
+		seqs = append(seqs, binary.LittleEndian.Uint32(b[4:]))
+		return 0
+	})
+	h := loadDemo(t, mod, in)
+	setTarget(t, mod, in, h)
+	attach(t, mod, in, h, "wt_on_getppid", "")
+	tok := mapToken(t, mod, in, h, "wt_events")
+	trigger(10)
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "trap in callback") {
+				t.Errorf("poll with a trapping callback: %v, want the trap", r)
+			}
+		}()
+		call(bg, fCbPoll, mod, in, h, tok, 0, dataAt, 64, 1000)
+	}()
+	if c := call(bg, fCbPoll, mod, in, h, tok, 0, dataAt, 64, 1000); c != 7 {
+		t.Fatalf("poll after the trap = %d, want the 7 left; stderr: %s", c, stderr)
+	}
+	for i, s := range seqs {
+		if s != uint32(i+1) {
+			t.Fatalf("sequence numbers %v, want 1..10 once each", seqs)
+		}
+	}
+	if len(seqs) != 10 {
+		t.Fatalf("sequence numbers %v, want 1..10 once each", seqs)
 	}
 }

@@ -517,7 +517,9 @@ func poll(ctx context.Context, mod api.Module, in *Instance, resolve func() (api
 		if err := dispatch.call(ctx, []uint64{api.EncodeU32(idx), cbCtx, api.EncodeU32(data)}); err != nil {
 			// The guest trapped or exited inside its callback: end the
 			// guest's whole call stack with that error (wazero passes an
-			// exit through unchanged), as if it happened outside.
+			// exit through unchanged), as if it happened outside. The
+			// samples delivered before that callback are consumed.
+			in.current.abandon()
 			panic(in.unwind(err))
 		}
 	} else if dispatch == nil {
