@@ -259,7 +259,10 @@ func (p *BufferPoll) Gather(take func(sample []byte) bool) int {
 			break // it shows when the next batch starts from it
 		}
 		if !ok {
-			if now := atomic.LoadUintptr(v.prod); now != prod {
+			// Caught up: read the producer again, once per new position.
+			// A record still being written (busy) ends the batch instead
+			// of spinning on it while the producer reserves more.
+			if now := atomic.LoadUintptr(v.prod); pos == prod && now != prod {
 				prod = now
 				continue
 			}

@@ -378,7 +378,7 @@ func (in *Instance) stageBatch(mod api.Module, report uint64) int32 {
 // dispatcherModule returns the binary of a dispatcher: one calling through
 // the guest's function table when export is "", else one calling the
 // guest's function export. Written out here, next to the one place that
-// reads it (see the pseudo-code at the top); under 1 KB.
+// reads it (see the pseudo-code at the top); about 1 KB.
 func dispatcherModule(export string, front bool) []byte {
 	var mod []byte
 	section := func(id byte, body []byte) {

@@ -14,21 +14,33 @@ import (
 	"github.com/wbpf/wbpf/runtime/abi"
 )
 
-// The dispatcher modules are written out by hand: both variants must be
-// valid Wasm with the one export the poll calls.
+// The dispatcher and stage modules are written out by hand: every variant
+// must be valid Wasm with the exports the poll calls.
 func TestDispatcherModule(t *testing.T) {
 	ctx := context.Background()
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
 	defer r.Close(ctx)
 	for _, export := range []string{"", "go-callback", "a-much-longer-callback-export-name-" + string(make([]byte, 200))} {
-		c, err := r.CompileModule(ctx, dispatcherModule(export, false))
-		if err != nil {
-			t.Fatalf("export %q: %v", export, err)
+		for _, front := range []bool{false, true} {
+			c, err := r.CompileModule(ctx, dispatcherModule(export, front))
+			if err != nil {
+				t.Fatalf("export %q, front %v: %v", export, front, err)
+			}
+			if _, ok := c.ExportedFunctions()[dispatchExport]; !ok {
+				t.Errorf("export %q, front %v: no %s export", export, front, dispatchExport)
+			}
+			c.Close(ctx)
 		}
-		if _, ok := c.ExportedFunctions()[dispatchExport]; !ok {
-			t.Errorf("export %q: no %s export", export, dispatchExport)
+	}
+	c, err := r.CompileModule(ctx, stageModule())
+	if err != nil {
+		t.Fatalf("stage: %v", err)
+	}
+	defer c.Close(ctx)
+	for _, name := range []string{stageGet, stageChunk} {
+		if _, ok := c.ExportedFunctions()[name]; !ok {
+			t.Errorf("stage: no %s export", name)
 		}
-		c.Close(ctx)
 	}
 }
 
