@@ -140,8 +140,9 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.core = bpf.NewCORECache(cfg.cacheDir)
 	}
 	rt.r = wazero.NewRuntimeWithConfig(ctx, rc)
-	// Line-buffered stdout for wasi-libc guests (host.WithStdioAsTerminal).
-	if _, err := wasi_snapshot_preview1.Instantiate(host.WithStdioAsTerminal(ctx), rt.r); err != nil {
+	// Line-buffered stdout for wasi-libc guests, flushed before a read of
+	// stdin (host.WithStdio).
+	if _, err := wasi_snapshot_preview1.Instantiate(host.WithStdio(ctx), rt.r); err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("wasi: %w", err)
 	}

@@ -8,12 +8,12 @@ import (
 
 // The guest's stdout on the host side. The guest's libc writes every line
 // as it is printed (stdout looks like a terminal to it, see
-// host.WithStdioAsTerminal), so no line stays in guest memory where a stop
+// host.WithStdio), so no line stays in guest memory where a stop
 // would lose it; stdoutBuffer then gathers those writes on the host, where
 // the runtime can always flush them, so that a guest printing many lines
 // costs one write(2) per batch instead of one per line. It flushes:
-//   - before the guest waits (a buffer poll, a sleep): a guest's output is
-//     on screen while it waits for events;
+//   - before the guest waits (a buffer poll, a sleep, a read of stdin): a
+//     guest's output is on screen while it waits for events or input;
 //   - flushDelay after the first unflushed write, for a guest that prints
 //     and goes on computing;
 //   - before anything is written to stderr (the guest's and the runtime's),

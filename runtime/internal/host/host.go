@@ -49,7 +49,8 @@ type Instance struct {
 	Metrics     *Metrics
 	metricsOnce sync.Once
 	// BeforeWait, if set, is called before every call that may wait (a
-	// buffer poll, a sleep): the runtime flushes the guest's stdout there.
+	// buffer poll, a sleep, a read of stdin): the runtime flushes the
+	// guest's stdout there.
 	BeforeWait func()
 	// Stop, if set, is called when a guest that has been told of the
 	// interruption waits again (see Wait), just before the guest is ended.

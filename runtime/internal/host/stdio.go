@@ -17,12 +17,17 @@ const (
 	rightFDTell        = 1 << 5 // fd_tell
 )
 
-// WithStdioAsTerminal returns ctx with a function listener that makes the
-// guest's fd_fdstat_get describe its stdout and stderr as a terminal: a
-// character device without the seek and tell rights. Pass it to
-// wasi_snapshot_preview1.Instantiate.
+// WithStdio returns ctx with the function listeners of the guest's stdio,
+// for wasi_snapshot_preview1.Instantiate:
+//   - fd_fdstat_get describes the guest's stdout and stderr as a terminal:
+//     a character device without the seek and tell rights;
+//   - a read of stdin (fd_read of fd 0) calls the instance's BeforeWait
+//     first, as a poll or a sleep does: what the guest printed before it
+//     reads (a prompt, the answer to the last request of a line protocol)
+//     is out before it blocks, not one flush delay later, and a guest that
+//     starts by waiting for input counts as started.
 //
-// Why: wasi-libc (musl's stdio) decides at stdout's first write whether to
+// Why a terminal: wasi-libc (musl's stdio) decides at stdout's first write whether to
 // buffer it by line or fully, by isatty(1), which is exactly that test on
 // fd_fdstat_get. Through a pipe or into a file, a C guest's stdout is then
 // fully buffered, and whatever it holds is lost when the guest is stopped
@@ -31,17 +36,36 @@ const (
 // reaches the host as it is printed, and a stop loses none. The cost is one
 // write per line, and a guest that asks isatty(1) is told yes.
 //
-// Only fd_fdstat_get gets a listener, and only for the WASI host module;
-// the guest's own functions are compiled without one.
-func WithStdioAsTerminal(ctx context.Context) context.Context {
+// Only these two get a listener, and only for the WASI host module; the
+// guest's own functions are compiled without one.
+func WithStdio(ctx context.Context) context.Context {
 	return experimental.WithFunctionListenerFactory(ctx, experimental.FunctionListenerFactoryFunc(
 		func(def api.FunctionDefinition) experimental.FunctionListener {
-			if def.Name() != "fd_fdstat_get" {
-				return nil
+			switch def.Name() {
+			case "fd_fdstat_get":
+				return fdstatListener{}
+			case "fd_read":
+				return stdinListener{}
 			}
-			return fdstatListener{}
+			return nil
 		}))
 }
+
+// stdinListener calls BeforeWait before a read of stdin (WithStdio).
+type stdinListener struct{}
+
+func (stdinListener) Before(ctx context.Context, _ api.Module, _ api.FunctionDefinition, params []uint64, _ experimental.StackIterator) {
+	if api.DecodeU32(params[0]) != 0 {
+		return
+	}
+	if in := instanceFrom(ctx); in != nil && in.BeforeWait != nil {
+		in.BeforeWait()
+	}
+}
+
+func (stdinListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+
+func (stdinListener) Abort(context.Context, api.Module, api.FunctionDefinition, error) {}
 
 // fdstatListener rewrites fd_fdstat_get's result for fds 1 and 2. Before
 // and After run back to back on the guest's goroutine, around the call; the
