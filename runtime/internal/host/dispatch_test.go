@@ -394,3 +394,65 @@ func TestDispatcherTrap(t *testing.T) {
 		t.Fatalf("sequence numbers %v, want 1..10 once each", seqs)
 	}
 }
+
+// TestDispatcherNestedPollOfAnotherRing: a callback that polls another
+// ring buffer into the same data buffer in the middle of a batch (the
+// inner poll restages the shared stage and rewrites data) leaves the outer
+// poll delivering the rest of its own ring, each sample once, whole and in
+// order; the inner poll delivers all of its own.
+func TestDispatcherNestedPollOfAnotherRing(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	in, stderr := newInstance(t)
+	var mod api.Module
+	seqs := map[uint32][]uint32{}
+	var onSample func(ctx context.Context, c uint32, n int) int32
+	mod = batchGuest(t, in, func(ctx context.Context, c, data, size uint32) int32 {
+		b, _ := mod.Memory().Read(data, 16)
+		if (c != 0x55 && c != 0x66) || data != dataAt || size != demoEventSize || binary.LittleEndian.Uint32(b) != uint32(os.Getpid()) {
+			t.Errorf("callback (%#x, %#x, %d), sample %x", c, data, size, b)
+			return -1
+		}
+		seqs[c] = append(seqs[c], binary.LittleEndian.Uint32(b[4:]))
+		return onSample(ctx, c, len(seqs[c]))
+	})
+	var hs, toks [2]uint64
+	for i := range hs {
+		hs[i] = loadDemo(t, mod, in)
+		setTarget(t, mod, in, hs[i])
+		attach(t, mod, in, hs[i], "wt_on_getppid", "")
+		toks[i] = mapToken(t, mod, in, hs[i], "wt_events")
+	}
+	const n = 40
+	trigger(n)
+	inner := int64(0)
+	onSample = func(ctx context.Context, c uint32, k int) int32 {
+		if c == 0x55 && k == 2 {
+			inner = call(ctx, fCbPoll, mod, in, hs[1], toks[1], 0x66, dataAt, 64, 1000)
+		}
+		return 0
+	}
+	if got := call(bg, fCbPoll, mod, in, hs[0], toks[0], 0x55, dataAt, 64, 1000); got != n {
+		t.Fatalf("outer poll = %d, want %d; stderr: %s", got, n, stderr)
+	}
+	if inner != n {
+		t.Fatalf("inner poll = %d, want %d; stderr: %s", inner, n, stderr)
+	}
+	for _, c := range []uint32{0x55, 0x66} {
+		if len(seqs[c]) != n {
+			t.Fatalf("ring %#x: sequence numbers %v, want 1..%d once each", c, seqs[c], n)
+		}
+		for i, s := range seqs[c] {
+			if s != uint32(i+1) {
+				t.Fatalf("ring %#x: sequence numbers %v, want 1..%d once each", c, seqs[c], n)
+			}
+		}
+	}
+	// Nothing left behind in either ring, and both polls work again.
+	onSample = func(context.Context, uint32, int) int32 { return 0 }
+	for i, c := range []uint64{0x55, 0x66} {
+		if got := call(bg, fCbPoll, mod, in, hs[i], toks[i], c, dataAt, 64, 0); got != 0 {
+			t.Errorf("poll of ring %d after = %d, want 0", i, got)
+		}
+	}
+}
