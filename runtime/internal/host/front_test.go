@@ -169,3 +169,60 @@ func TestFrontNestedPolls(t *testing.T) {
 		t.Errorf("a poll left running after every poll ended")
 	}
 }
+
+// TestFrontNestedTrap: a callback of a nested poll that traps unwinds both
+// polls; closing the dispatchers ends them, unmarks both buffers, and
+// leaves in the rings exactly what no callback returned from: the inner
+// ring from the trapping sample on, the outer one past the sample whose
+// callback polled (consumed when it polled).
+func TestFrontNestedTrap(t *testing.T) {
+	testutils.RequireKernel(t)
+	testutils.LeakCheck(t, demoNames...)
+	in, stderr := newInstance(t)
+	var mod api.Module
+	seqs := map[uint32][]uint32{}
+	var hs, toks [2]uint64
+	mod, d := frontGuest(t, in, func(ctx context.Context, c, data, _ uint32) int32 {
+		b, _ := mod.Memory().Read(data, 16)
+		seqs[c] = append(seqs[c], binary.LittleEndian.Uint32(b[4:]))
+		switch k := len(seqs[c]); {
+		case c == 0x55 && k == 2:
+			_, err := frontPoll(ctx, t, mod, hs[1], toks[1], 0x66, 0)
+			panic(err) // the trap, on up
+		case c == 0x66 && k == 3:
+			panic("trap in a nested callback")
+		}
+		return 0
+	})
+	for i := range hs {
+		hs[i] = loadDemo(t, mod, in)
+		setTarget(t, mod, in, hs[i])
+		attach(t, mod, in, hs[i], "wt_on_getppid", "")
+		toks[i] = mapToken(t, mod, in, hs[i], "wt_events")
+	}
+	const n = 10
+	trigger(n)
+	if _, err := frontPoll(bg, t, mod, hs[0], toks[0], 0x55, 1000); err == nil {
+		t.Fatalf("outer poll returned; stderr: %s", stderr)
+	}
+	if err := d.Close(bg); err != nil {
+		t.Fatal(err)
+	}
+	if in.current != nil {
+		t.Fatal("polls left running after the dispatchers closed")
+	}
+	for i, first := range []uint32{3, 3} {
+		tok := int32(toks[i])
+		if in.Registry.Polling(tok) {
+			t.Errorf("ring %d still marked as polled", i)
+		}
+		var left []uint32
+		got, err := in.Registry.Poll(bg, hs[i], tok, 0, func(b []byte) int32 {
+			left = append(left, binary.LittleEndian.Uint32(b[4:]))
+			return 0
+		})
+		if err != nil || got != int32(n-first+1) || len(left) == 0 || left[0] != first {
+			t.Errorf("ring %d after: %d, %v, sequence numbers %v, want %d..%d", i, got, err, left, first, n)
+		}
+	}
+}
