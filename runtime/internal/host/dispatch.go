@@ -278,9 +278,9 @@ func InstantiateDispatchers(ctx context.Context, r wazero.Runtime, guest api.Mod
 			return guest
 		case dispatchStage:
 			return stage
-		case frontModuleName:
+		case frontTableModule:
 			if in.front != nil {
-				return in.front.wasmBPF
+				return in.front.table
 			}
 		}
 		return nil

@@ -59,7 +59,7 @@ func dispatcherModule(export string, front bool) []byte {
 		frontTable, slot = 1, 0
 	}
 	if front {
-		imp = append(wasmName(wasmName(imp, frontModuleName), frontTableName), 0x01, tFuncref, 0x00, frontSlots)
+		imp = append(wasmName(wasmName(imp, frontTableModule), frontTableName), 0x01, tFuncref, 0x00, frontSlots)
 	}
 	section(2, imp)
 	if front {

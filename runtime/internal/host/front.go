@@ -32,16 +32,25 @@ import (
 // begin (host) does everything the host function did up to the first
 // sample; the dispatchers, instantiated after the guest, put their
 // dispatch functions into the front's table (it cannot import the guest's
-// table or exports: the guest imports the front). Every call is then
+// table or exports: the guest imports the front), which lives in a module
+// of its own that no guest can import (frontTableModule). Every call is then
 // Wasm to Wasm or Wasm to host, on the guest's own stack: traps and exits
 // in callbacks unwind as anywhere in the guest.
 
 const (
 	frontModuleName = "wbpf-front"
 	frontTableName  = "__wbpf_dispatch"
-	frontSlots      = 2
-	frontBegin      = "begin"
-	frontEnd        = "end"
+	// frontTableModule holds the table: a module of its own, anonymous
+	// and reached only through the front's and the dispatchers' import
+	// resolvers. Exported by the wasm_bpf front, which the guest imports,
+	// a guest could import it too, put its own functions in it, or call a
+	// dispatcher from a callback with a data pointer of its choosing (that
+	// dispatch's fetch stages and consumes a batch from under the running
+	// one).
+	frontTableModule = "wbpf-front-table"
+	frontSlots       = 2
+	frontBegin       = "begin"
+	frontEnd         = "end"
 	// dispatchNow is begin's result when the front must run the dispatcher.
 	dispatchNow = int64(1) << 32
 )
@@ -49,7 +58,7 @@ const (
 // Front is the per-instance front of a guest: its wasm_bpf and
 // callback-wrapper modules.
 type Front struct {
-	host, wasmBPF, callback api.Module
+	host, table, wasmBPF, callback api.Module
 }
 
 // Resolve maps the guest's import module names to the front; pass it to
@@ -67,7 +76,7 @@ func (f *Front) Resolve(name string) api.Module {
 // Close releases the front's modules.
 func (f *Front) Close(ctx context.Context) error {
 	var errs []error
-	for _, m := range []api.Module{f.callback, f.wasmBPF, f.host} {
+	for _, m := range []api.Module{f.callback, f.wasmBPF, f.table, f.host} {
 		if m != nil {
 			errs = append(errs, m.Close(ctx))
 		}
@@ -120,12 +129,15 @@ func InstantiateFront(ctx context.Context, r wazero.Runtime, in *Instance) (f *F
 	if f.host, err = r.InstantiateModule(ctx, hostMod, wazero.NewModuleConfig().WithName("")); err != nil {
 		return nil, fmt.Errorf("front: %w", err)
 	}
+	if f.table, err = instantiateShared(ctx, ctx, r, frontTable()); err != nil {
+		return nil, fmt.Errorf("front table: %w", err)
+	}
 	rctx := experimental.WithImportResolver(ctx, func(name string) api.Module {
 		switch name {
 		case frontModuleName + "-host":
 			return f.host
-		case frontModuleName:
-			return f.wasmBPF
+		case frontTableModule:
+			return f.table
 		}
 		return nil
 	})
@@ -284,33 +296,21 @@ func frontModule(callback bool) []byte {
 	}
 	section(1, types)
 	// Imports: begin (function 0), end (1), the re-exported functions
-	// (2...), and for callback-wrapper the wasm_bpf front's table.
-	imp := []byte{byte(2 + len(reexports))}
-	if callback {
-		imp[0]++
-	}
+	// (2...), and the dispatch table (frontTableModule).
+	imp := []byte{byte(3 + len(reexports))}
 	imp = append(name(name(imp, frontModuleName+"-host"), frontBegin), 0x00, 0)
 	imp = append(name(name(imp, frontModuleName+"-host"), frontEnd), 0x00, 1)
 	for i, f := range reexports {
 		imp = append(name(name(imp, abi.Module), f.Name), 0x00, byte(4+i))
 	}
-	if callback {
-		imp = append(name(name(imp, frontModuleName), frontTableName), 0x01, funcref, 0x00, frontSlots)
-	}
+	imp = append(name(name(imp, frontTableModule), frontTableName), 0x01, funcref, 0x00, frontSlots)
 	section(2, imp)
 	pollIdx := byte(2 + len(reexports))
 	section(3, []byte{1, 3})
-	if !callback {
-		section(4, []byte{1, funcref, 0x00, frontSlots}) // the dispatch table
-	}
 	exp := []byte{byte(1 + len(reexports))}
 	exp = append(name(exp, poll.Name), 0x00, pollIdx)
 	for i, f := range reexports {
 		exp = append(name(exp, f.Name), 0x00, byte(2+i))
-	}
-	if !callback {
-		exp[0]++
-		exp = append(name(exp, frontTableName), 0x01, 0)
 	}
 	section(7, exp)
 
@@ -349,4 +349,13 @@ func frontModule(callback bool) []byte {
 		end)
 	section(10, append(appendU32([]byte{1}, uint32(len(body))), body...))
 	return mod
+}
+
+// frontTable returns the binary of the module that holds the dispatch
+// table (frontTableModule): frontSlots funcrefs, a size that cannot grow.
+func frontTable() []byte {
+	mod := []byte{0, 'a', 's', 'm', 1, 0, 0, 0,
+		4, 5, 1, tFuncref, 0x01, frontSlots, frontSlots}
+	exp := append(wasmName([]byte{1}, frontTableName), 0x01, 0)
+	return append(appendU32(append(mod, 7), uint32(len(exp))), exp...)
 }

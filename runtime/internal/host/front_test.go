@@ -226,3 +226,34 @@ func TestFrontNestedTrap(t *testing.T) {
 		}
 	}
 }
+
+// TestFrontTableUnreachable: the table through which the front calls the
+// dispatchers is the runtime's: a guest importing it from wasm_bpf (it
+// could replace the dispatchers, or call one from a callback with data of
+// its choosing, delivering a batch it then consumes from under the
+// running one) does not link.
+func TestFrontTableUnreachable(t *testing.T) {
+	in, _ := newInstance(t)
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+	t.Cleanup(func() { r.Close(ctx) })
+	if err := Instantiate(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	f, err := InstantiateFront(ctx, r, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close(ctx) })
+	name := func(b []byte, s string) []byte { return append(appendU32(b, uint32(len(s))), s...) }
+	for _, table := range []string{frontTableName, "table", ""} {
+		imp := append(name(name([]byte{1}, abi.Module), table), 0x01, tFuncref, 0x00, 0)
+		bin := append([]byte{0, 'a', 's', 'm', 1, 0, 0, 0, 2}, appendU32(nil, uint32(len(imp)))...)
+		bin = append(bin, imp...)
+		if m, err := r.InstantiateWithConfig(experimental.WithImportResolver(ctx, f.Resolve), bin,
+			wazero.NewModuleConfig().WithName("")); err == nil {
+			m.Close(ctx)
+			t.Errorf("a guest imports table %q from %s", table, abi.Module)
+		}
+	}
+}
