@@ -122,21 +122,17 @@ func newRingReader(m *ebpf.Map, wake int) (*ringReader, error) {
 // after it, without consuming it; discarded records before it are consumed.
 // ok is false when no whole sample is there yet.
 func (v *ringReader) peek() (sample []byte, end uintptr, ok bool, err error) {
-	return v.look(atomic.LoadUintptr(v.cons), true)
+	return v.lookIn(atomic.LoadUintptr(v.cons), atomic.LoadUintptr(v.prod), true)
 }
 
 // peekAt is peek of the sample at consumer position cons, ahead of the
 // consumer: discarded records before it are left for a commit past them.
 func (v *ringReader) peekAt(cons uintptr) (sample []byte, end uintptr, ok bool, err error) {
-	return v.look(cons, false)
+	return v.lookIn(cons, atomic.LoadUintptr(v.prod), false)
 }
 
-// look is peek and peekAt; at: cons is the consumer position.
-func (v *ringReader) look(cons uintptr, at bool) (sample []byte, end uintptr, ok bool, err error) {
-	return v.lookIn(cons, atomic.LoadUintptr(v.prod), at)
-}
-
-// lookIn is look with the producer position already read.
+// lookIn is peek (at: cons is the consumer position) and peekAt, with the
+// producer position already read.
 func (v *ringReader) lookIn(cons, prod uintptr, at bool) (sample []byte, end uintptr, ok bool, err error) {
 	for prod-cons >= ringbufHeader {
 		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&v.data[cons&v.mask])))
