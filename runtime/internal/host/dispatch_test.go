@@ -57,7 +57,7 @@ func batchGuest(t *testing.T, in *Instance, cb func(ctx context.Context, ctxArg,
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := func(b []byte, s string) []byte { return append(appendU32(b, uint32(len(s))), s...) }
+	name := wasmName
 	bin := []byte{0, 'a', 's', 'm', 1, 0, 0, 0,
 		1, 8, 1, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f} // type (i32,i32,i32)->i32
 	imp := append(name(name([]byte{1}, "env"), "cb"), 0, 0)

@@ -267,7 +267,7 @@ func frontModule(callback bool) []byte {
 		mod = appendU32(mod, uint32(len(body)))
 		mod = append(mod, body...)
 	}
-	name := func(b []byte, s string) []byte { return append(appendU32(b, uint32(len(s))), s...) }
+	name := wasmName
 	funcType := func(b []byte, f abi.Func) []byte {
 		b = append(b, tFunc, byte(len(f.Params)))
 		for _, p := range f.Params {
